@@ -1,0 +1,481 @@
+// Kafka record batch v2 (magic 2), byte for byte. See engine/FORMAT.md for the field list and
+// the reasons behind it. Batches travel as bytes: the engine only reads and stamps the header;
+// records are encoded by producers and decoded by consumers.
+import { crc32c } from '@node-rs/crc32';
+import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { CorruptRecordError, InvalidRecordError } from './errors.js';
+import { VarintReader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js';
+
+export const HEADER_BYTES = 61;
+/** Bytes before the batchLength-counted part: baseOffset (8) + batchLength (4). */
+export const LOG_OVERHEAD = 12;
+export const MAGIC = 2;
+
+export const OFF_BASE_OFFSET = 0;
+export const OFF_BATCH_LENGTH = 8;
+export const OFF_LEADER_EPOCH = 12;
+export const OFF_MAGIC = 16;
+export const OFF_CRC = 17;
+export const OFF_ATTRIBUTES = 21;
+export const OFF_LAST_OFFSET_DELTA = 23;
+export const OFF_BASE_TIMESTAMP = 27;
+export const OFF_MAX_TIMESTAMP = 35;
+export const OFF_PRODUCER_ID = 43;
+export const OFF_PRODUCER_EPOCH = 51;
+export const OFF_BASE_SEQUENCE = 53;
+export const OFF_RECORD_COUNT = 57;
+
+export const CODEC_NONE = 0;
+export const CODEC_LZ4 = 3;
+const CODEC_MASK = 0x07;
+/** Upper bound on records in one batch; keeps a lying recordCount from driving big loops. */
+export const MAX_RECORDS_PER_BATCH = 1 << 20;
+
+export type Compression = 'none' | 'lz4';
+export type Bytes = string | Uint8Array;
+
+export interface RecordHeaderInput {
+  key: string;
+  value: Bytes | null;
+}
+
+export interface RecordInput {
+  key?: Bytes | null;
+  value: Bytes | null;
+  /** An object (`{ name: value }`) or a list of pairs (repeated keys allowed, order kept). */
+  headers?: Record<string, Bytes | null> | RecordHeaderInput[];
+  /** Milliseconds since the epoch; defaults to the time of encoding. */
+  timestamp?: number;
+}
+
+export interface RecordHeader {
+  key: string;
+  value: Buffer | null;
+}
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface EncodeOptions {
+  compression?: Compression;
+  baseOffset?: number;
+  /** Clock for records without a timestamp. */
+  now?: number;
+}
+
+// --- 64-bit fields as JavaScript numbers (safe integers) -------------------------------------
+
+export function readInt64(buf: Uint8Array, pos: number): number {
+  const hi = (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
+  const lo = ((buf[pos + 4]! << 24) | (buf[pos + 5]! << 16) | (buf[pos + 6]! << 8) | buf[pos + 7]!) >>> 0;
+  return hi * 4294967296 + lo;
+}
+
+export function writeInt64(buf: Uint8Array, pos: number, value: number): void {
+  const hi = Math.floor(value / 4294967296);
+  const lo = value - hi * 4294967296;
+  buf[pos] = hi >>> 24;
+  buf[pos + 1] = hi >>> 16;
+  buf[pos + 2] = hi >>> 8;
+  buf[pos + 3] = hi;
+  buf[pos + 4] = lo >>> 24;
+  buf[pos + 5] = lo >>> 16;
+  buf[pos + 6] = lo >>> 8;
+  buf[pos + 7] = lo;
+}
+
+function readInt32(buf: Uint8Array, pos: number): number {
+  return (buf[pos]! << 24) | (buf[pos + 1]! << 16) | (buf[pos + 2]! << 8) | buf[pos + 3]!;
+}
+
+function writeInt32(buf: Uint8Array, pos: number, v: number): void {
+  buf[pos] = v >>> 24;
+  buf[pos + 1] = v >>> 16;
+  buf[pos + 2] = v >>> 8;
+  buf[pos + 3] = v;
+}
+
+function writeInt16(buf: Uint8Array, pos: number, v: number): void {
+  buf[pos] = v >>> 8;
+  buf[pos + 1] = v;
+}
+
+// --- header accessors (pos = start of the batch in buf) ---------------------------------------
+
+export const batchBaseOffset = (buf: Uint8Array, pos = 0): number => readInt64(buf, pos + OFF_BASE_OFFSET);
+export const setBatchBaseOffset = (buf: Uint8Array, pos: number, offset: number): void =>
+  writeInt64(buf, pos + OFF_BASE_OFFSET, offset);
+/** Total bytes of the batch, header included. */
+export const batchSize = (buf: Uint8Array, pos = 0): number => readInt32(buf, pos + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
+export const batchMagic = (buf: Uint8Array, pos = 0): number => buf[pos + OFF_MAGIC]!;
+export const batchAttributes = (buf: Uint8Array, pos = 0): number =>
+  (buf[pos + OFF_ATTRIBUTES]! << 8) | buf[pos + OFF_ATTRIBUTES + 1]!;
+export const batchCodec = (buf: Uint8Array, pos = 0): number => batchAttributes(buf, pos) & CODEC_MASK;
+export const batchLastOffsetDelta = (buf: Uint8Array, pos = 0): number => readInt32(buf, pos + OFF_LAST_OFFSET_DELTA);
+export const batchBaseTimestamp = (buf: Uint8Array, pos = 0): number => readInt64(buf, pos + OFF_BASE_TIMESTAMP);
+export const batchMaxTimestamp = (buf: Uint8Array, pos = 0): number => readInt64(buf, pos + OFF_MAX_TIMESTAMP);
+export const batchRecordCount = (buf: Uint8Array, pos = 0): number => readInt32(buf, pos + OFF_RECORD_COUNT);
+export const batchCrc = (buf: Uint8Array, pos = 0): number => readInt32(buf, pos + OFF_CRC) >>> 0;
+/** Offset of the batch's last record. */
+export const batchLastOffset = (buf: Uint8Array, pos = 0): number =>
+  batchBaseOffset(buf, pos) + batchLastOffsetDelta(buf, pos);
+
+function asBuffer(buf: Uint8Array): Buffer {
+  return Buffer.isBuffer(buf) ? buf : Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+export function computeBatchCrc(buf: Uint8Array, pos: number, size: number): number {
+  return crc32c(asBuffer(buf).subarray(pos + OFF_ATTRIBUTES, pos + size)) >>> 0;
+}
+
+/**
+ * Checks the batch at `pos` without throwing: header sanity, that it lies within `limit`, and its
+ * CRC. Returns null when it is good, else the reason. Recovery and readers use this; the record
+ * section is not walked (that is per-record work; decoders are bounds-checked instead).
+ */
+export function batchProblem(buf: Uint8Array, pos: number, limit: number, checkCrc = true): string | null {
+  if (limit - pos < HEADER_BYTES) return `only ${limit - pos} bytes left, a batch header needs ${HEADER_BYTES}`;
+  const batchLength = readInt32(buf, pos + OFF_BATCH_LENGTH);
+  if (batchLength < HEADER_BYTES - LOG_OVERHEAD) return `batchLength ${batchLength} is smaller than a header`;
+  if (batchLength > limit - pos - LOG_OVERHEAD) {
+    return `batchLength ${batchLength} runs past the end (${limit - pos - LOG_OVERHEAD} bytes available)`;
+  }
+  const magic = buf[pos + OFF_MAGIC]!;
+  if (magic !== MAGIC) return `magic ${magic}, expected ${MAGIC}`;
+  const count = readInt32(buf, pos + OFF_RECORD_COUNT);
+  if (count < 1 || count > MAX_RECORDS_PER_BATCH) return `record count ${count} out of range`;
+  const lastDelta = readInt32(buf, pos + OFF_LAST_OFFSET_DELTA);
+  if (lastDelta !== count - 1) return `lastOffsetDelta ${lastDelta} does not match record count ${count}`;
+  if (checkCrc) {
+    const stored = readInt32(buf, pos + OFF_CRC) >>> 0;
+    const actual = computeBatchCrc(buf, pos, batchLength + LOG_OVERHEAD);
+    if (stored !== actual) return `CRC mismatch: stored ${stored.toString(16)}, computed ${actual.toString(16)}`;
+  }
+  return null;
+}
+
+/**
+ * Validates one producer batch that must fill `bytes` exactly. Throws CorruptRecordError for a
+ * bad CRC or a lying length, InvalidRecordError for an unsupported codec or attribute.
+ */
+export function validateProducerBatch(bytes: Uint8Array): void {
+  const problem = batchProblem(bytes, 0, bytes.length);
+  if (problem !== null) throw new CorruptRecordError(`invalid record batch: ${problem}`);
+  const size = batchSize(bytes, 0);
+  if (size !== bytes.length) {
+    throw new CorruptRecordError(`record batch length says ${size} bytes but ${bytes.length} were sent`);
+  }
+  const attributes = batchAttributes(bytes, 0);
+  const codec = attributes & CODEC_MASK;
+  if (codec !== CODEC_NONE && codec !== CODEC_LZ4) {
+    throw new InvalidRecordError(`compression codec ${codec} is not supported (only 0 = none and 3 = lz4)`);
+  }
+  if (attributes & 0x30) throw new InvalidRecordError('transactional and control batches are not supported');
+}
+
+// --- encoding --------------------------------------------------------------------------------
+
+const EMPTY = Buffer.alloc(0);
+
+function byteLen(v: Bytes): number {
+  return typeof v === 'string' ? Buffer.byteLength(v, 'utf8') : v.byteLength;
+}
+
+function writeBytes(buf: Buffer, pos: number, v: Bytes, len: number): number {
+  if (typeof v === 'string') {
+    buf.write(v, pos, len, 'utf8');
+  } else {
+    buf.set(v, pos);
+  }
+  return pos + len;
+}
+
+function headerList(headers: RecordInput['headers']): RecordHeaderInput[] {
+  if (headers === undefined || headers === null) return [];
+  if (Array.isArray(headers)) return headers;
+  if (typeof headers !== 'object') throw new InvalidRecordError('headers must be an object or an array of { key, value }');
+  return Object.keys(headers).map((key) => ({ key, value: (headers as Record<string, Bytes | null>)[key] ?? null }));
+}
+
+function checkBytes(v: unknown, what: string): void {
+  if (v !== null && typeof v !== 'string' && !(v instanceof Uint8Array)) {
+    throw new InvalidRecordError(`${what} must be a string, a Uint8Array or null`);
+  }
+}
+
+/**
+ * Encodes records into one batch (baseOffset 0 unless given). With `lz4`, the records section is
+ * one LZ4 frame; the header stays plain so the server can route and index without decompressing.
+ */
+export function encodeBatch(records: readonly RecordInput[], options: EncodeOptions = {}): Buffer {
+  const count = records.length;
+  if (count === 0) throw new InvalidRecordError('a batch needs at least one record');
+  if (count > MAX_RECORDS_PER_BATCH) throw new InvalidRecordError(`a batch holds at most ${MAX_RECORDS_PER_BATCH} records`);
+  const now = options.now ?? Date.now();
+  const first = records[0]!;
+  const baseTimestamp = first.timestamp ?? now;
+  let maxTimestamp = baseTimestamp;
+  // Pass 1: sizes. One small typed array per batch, none per record.
+  const bodySizes = new Int32Array(count);
+  const headerLists: (RecordHeaderInput[] | null)[] = new Array(count);
+  let recordsBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    if (r === null || typeof r !== 'object') throw new InvalidRecordError(`record ${i} is not an object`);
+    const ts = r.timestamp ?? now;
+    if (!Number.isSafeInteger(ts)) throw new InvalidRecordError(`record ${i} has an invalid timestamp ${String(r.timestamp)}`);
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    const key = r.key ?? null;
+    const value = r.value === undefined ? null : r.value;
+    checkBytes(key, `record ${i} key`);
+    checkBytes(value, `record ${i} value`);
+    let body = 1 + sizeOfVarlong(ts - baseTimestamp) + sizeOfVarint(i);
+    if (key === null) body += 1;
+    else {
+      const n = byteLen(key);
+      body += sizeOfVarint(n) + n;
+    }
+    if (value === null) body += 1;
+    else {
+      const n = byteLen(value);
+      body += sizeOfVarint(n) + n;
+    }
+    const hl = r.headers === undefined ? null : headerList(r.headers);
+    headerLists[i] = hl;
+    const hc = hl === null ? 0 : hl.length;
+    body += sizeOfVarint(hc);
+    for (let h = 0; h < hc; h++) {
+      const hdr = hl![h]!;
+      if (typeof hdr?.key !== 'string') throw new InvalidRecordError(`record ${i} header ${h} needs a string key`);
+      checkBytes(hdr.value, `record ${i} header ${JSON.stringify(hdr.key)} value`);
+      const kn = Buffer.byteLength(hdr.key, 'utf8');
+      body += sizeOfVarint(kn) + kn;
+      if (hdr.value === null || hdr.value === undefined) body += 1;
+      else {
+        const vn = byteLen(hdr.value);
+        body += sizeOfVarint(vn) + vn;
+      }
+    }
+    bodySizes[i] = body;
+    recordsBytes += sizeOfVarint(body) + body;
+  }
+
+  const compression = options.compression ?? 'none';
+  const plainTotal = HEADER_BYTES + recordsBytes;
+  // Uncompressed: write records straight after the header. Compressed: write them to a scratch
+  // buffer first, then the frame after the header.
+  const out = compression === 'none' ? Buffer.allocUnsafe(plainTotal) : Buffer.allocUnsafe(recordsBytes);
+  let pos = compression === 'none' ? HEADER_BYTES : 0;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    pos = writeVarint(out, pos, bodySizes[i]!);
+    out[pos++] = 0; // record attributes: unused
+    pos = writeVarlong(out, pos, (r.timestamp ?? now) - baseTimestamp);
+    pos = writeVarint(out, pos, i);
+    const key = r.key ?? null;
+    if (key === null) pos = writeVarint(out, pos, -1);
+    else {
+      const n = byteLen(key);
+      pos = writeBytes(out, writeVarint(out, pos, n), key, n);
+    }
+    const value = r.value === undefined ? null : r.value;
+    if (value === null) pos = writeVarint(out, pos, -1);
+    else {
+      const n = byteLen(value);
+      pos = writeBytes(out, writeVarint(out, pos, n), value, n);
+    }
+    const hl = headerLists[i];
+    const hc = hl === null || hl === undefined ? 0 : hl.length;
+    pos = writeVarint(out, pos, hc);
+    for (let h = 0; h < hc; h++) {
+      const hdr = hl![h]!;
+      const kn = Buffer.byteLength(hdr.key, 'utf8');
+      pos = writeVarint(out, pos, kn);
+      pos += out.write(hdr.key, pos, kn, 'utf8');
+      if (hdr.value === null || hdr.value === undefined) pos = writeVarint(out, pos, -1);
+      else {
+        const vn = byteLen(hdr.value);
+        pos = writeBytes(out, writeVarint(out, pos, vn), hdr.value, vn);
+      }
+    }
+  }
+
+  let batch: Buffer;
+  let codec = CODEC_NONE;
+  if (compression === 'none') {
+    batch = out;
+  } else if (compression === 'lz4') {
+    const frame = compressFrameSync(out);
+    batch = Buffer.allocUnsafe(HEADER_BYTES + frame.length);
+    batch.set(frame, HEADER_BYTES);
+    codec = CODEC_LZ4;
+  } else {
+    throw new InvalidRecordError(`unknown compression ${JSON.stringify(compression)} (use none or lz4)`);
+  }
+  writeInt64(batch, OFF_BASE_OFFSET, options.baseOffset ?? 0);
+  writeInt32(batch, OFF_BATCH_LENGTH, batch.length - LOG_OVERHEAD);
+  writeInt32(batch, OFF_LEADER_EPOCH, -1);
+  batch[OFF_MAGIC] = MAGIC;
+  writeInt16(batch, OFF_ATTRIBUTES, codec);
+  writeInt32(batch, OFF_LAST_OFFSET_DELTA, count - 1);
+  writeInt64(batch, OFF_BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(batch, OFF_MAX_TIMESTAMP, maxTimestamp);
+  writeInt64(batch, OFF_PRODUCER_ID, -1);
+  writeInt16(batch, OFF_PRODUCER_EPOCH, -1);
+  writeInt32(batch, OFF_BASE_SEQUENCE, -1);
+  writeInt32(batch, OFF_RECORD_COUNT, count);
+  writeInt32(batch, OFF_CRC, computeBatchCrc(batch, 0, batch.length));
+  return batch;
+}
+
+// --- decoding --------------------------------------------------------------------------------
+
+/**
+ * The records section of a batch, decompressed if needed. For an uncompressed batch this is a
+ * view (no copy); for LZ4 it is a new buffer.
+ */
+export function recordsSection(batch: Uint8Array, pos = 0): Buffer {
+  const buf = asBuffer(batch);
+  const size = batchSize(buf, pos);
+  const section = buf.subarray(pos + HEADER_BYTES, pos + size);
+  const codec = batchCodec(buf, pos);
+  if (codec === CODEC_NONE) return section;
+  if (codec === CODEC_LZ4) {
+    try {
+      return decompressFrameSync(section);
+    } catch (e) {
+      throw new CorruptRecordError(`LZ4 frame does not decompress: ${(e as Error).message}`);
+    }
+  }
+  throw new InvalidRecordError(`compression codec ${codec} is not supported`);
+}
+
+/**
+ * Returns the batch re-encoded without compression (same offsets, timestamps and records), with a
+ * fresh CRC. Used for readers that cannot decode LZ4. An uncompressed batch is returned as is.
+ */
+export function decompressBatch(batch: Uint8Array, pos = 0): Buffer {
+  const buf = asBuffer(batch);
+  const size = batchSize(buf, pos);
+  if (batchCodec(buf, pos) === CODEC_NONE) return buf.subarray(pos, pos + size);
+  const section = recordsSection(buf, pos);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + section.length);
+  buf.copy(out, 0, pos, pos + HEADER_BYTES);
+  out.set(section, HEADER_BYTES);
+  writeInt32(out, OFF_BATCH_LENGTH, out.length - LOG_OVERHEAD);
+  writeInt16(out, OFF_ATTRIBUTES, batchAttributes(buf, pos) & ~CODEC_MASK);
+  writeInt32(out, OFF_CRC, computeBatchCrc(out, 0, out.length));
+  return out;
+}
+
+const reader = new VarintReader(EMPTY, 0, 0);
+
+/**
+ * Calls `onRecord` for each record of the batch at `pos` whose offset is ≥ `fromOffset`, in order.
+ * Returning false from `onRecord` stops early. Returns the number of records delivered. Throws
+ * CorruptRecordError (never returns garbage) when the records section does not parse.
+ */
+export function forEachRecord(
+  batch: Uint8Array,
+  onRecord: (record: DecodedRecord) => boolean | void,
+  fromOffset = 0,
+  pos = 0,
+): number {
+  const buf = asBuffer(batch);
+  const baseOffset = batchBaseOffset(buf, pos);
+  const baseTimestamp = batchBaseTimestamp(buf, pos);
+  const count = batchRecordCount(buf, pos);
+  const section = recordsSection(buf, pos);
+  const r = reader;
+  r.reset(section, 0, section.length);
+  let delivered = 0;
+  for (let i = 0; i < count; i++) {
+    const length = r.varint();
+    const start = r.pos;
+    const end = start + length;
+    if (r.error !== null || length < 0 || end > section.length) {
+      throw new CorruptRecordError(`record ${i} of batch at offset ${baseOffset}: bad length (${r.error ?? length})`);
+    }
+    const recEnd = r.end;
+    r.end = end;
+    r.pos++; // attributes
+    const tsDelta = r.varlong();
+    const offsetDelta = r.varint();
+    const keyLen = r.varint();
+    let key: Buffer | null = null;
+    if (keyLen >= 0) {
+      key = section.subarray(r.pos, r.pos + keyLen);
+      r.pos += keyLen;
+    }
+    const valueLen = r.varint();
+    let value: Buffer | null = null;
+    if (valueLen >= 0) {
+      value = section.subarray(r.pos, r.pos + valueLen);
+      r.pos += valueLen;
+    }
+    const headerCount = r.varint();
+    let headers: RecordHeader[] = NO_HEADERS;
+    if (headerCount > 0 && r.error === null && r.pos <= end) {
+      if (headerCount > end - r.pos) {
+        throw new CorruptRecordError(`record ${i} of batch at offset ${baseOffset}: header count ${headerCount} too large`);
+      }
+      headers = new Array(headerCount);
+      for (let h = 0; h < headerCount; h++) {
+        const kl = r.varint();
+        if (kl < 0 || r.pos + kl > end) break;
+        const hk = section.toString('utf8', r.pos, r.pos + kl);
+        r.pos += kl;
+        const vl = r.varint();
+        let hv: Buffer | null = null;
+        if (vl >= 0) {
+          hv = section.subarray(r.pos, r.pos + vl);
+          r.pos += vl;
+        }
+        headers[h] = { key: hk, value: hv };
+      }
+    }
+    if (r.error !== null || r.pos !== end || keyLen < -1 || valueLen < -1 || headerCount < 0) {
+      throw new CorruptRecordError(
+        `record ${i} of batch at offset ${baseOffset} does not parse (${r.error ?? 'field lengths do not add up'})`,
+      );
+    }
+    r.end = recEnd;
+    const offset = baseOffset + offsetDelta;
+    if (offset >= fromOffset) {
+      delivered++;
+      if (onRecord({ offset, timestamp: baseTimestamp + tsDelta, key, value, headers }) === false) break;
+    }
+  }
+  return delivered;
+}
+
+const NO_HEADERS: RecordHeader[] = [];
+Object.freeze(NO_HEADERS);
+
+/** All records of one batch (from `fromOffset` on), decoded. */
+export function decodeRecords(batch: Uint8Array, fromOffset = 0, pos = 0): DecodedRecord[] {
+  const out: DecodedRecord[] = [];
+  forEachRecord(batch, (r) => void out.push(r), fromOffset, pos);
+  return out;
+}
+
+/**
+ * Walks consecutive batches in `buf` (as a read returns them concatenated, or a segment slice).
+ * Calls `onBatch(pos, size)` for each; stops at the end or at the first position that does not
+ * hold a whole batch. Returns the position after the last whole batch.
+ */
+export function walkBatches(buf: Uint8Array, onBatch: (pos: number, size: number) => boolean | void, start = 0, end = buf.length): number {
+  let pos = start;
+  while (end - pos >= HEADER_BYTES) {
+    const size = batchSize(buf, pos);
+    if (size < HEADER_BYTES || pos + size > end) break;
+    if (onBatch(pos, size) === false) return pos + size;
+    pos += size;
+  }
+  return pos;
+}

@@ -1,0 +1,125 @@
+// The public types of the engine API. The gateway codes against these (through engine/index.ts)
+// and nothing else of the engine.
+import type { Bytes, Compression, RecordHeader, RecordInput } from './record-batch.js';
+
+export type { Bytes, Compression, RecordHeader, RecordInput };
+
+/** `written`: in the page cache (survives a process crash). `flushed`: on disk (survives power loss). */
+export type Acks = 'written' | 'flushed';
+
+export interface TopicConfig {
+  partitions: number;
+  /** Fixed logical size of a segment file. Default 128 MiB, at most 1 GiB. */
+  segmentBytes: number;
+  /** Roll the active segment this long after its first batch. Default 7 days. */
+  segmentMs: number;
+  /** Delete segments whose newest record is older than this; -1 keeps forever. Default 7 days. */
+  retentionMs: number;
+  /** Delete oldest segments while the partition is larger than this; -1 = no limit (default). */
+  retentionBytes: number;
+  /** How the engine compresses batches it encodes itself (produce of records). */
+  compression: Compression;
+  /** Largest batch accepted, in bytes. Default 1 MiB. */
+  maxBatchBytes: number;
+}
+
+export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> {
+  /** Data directory. Required unless `memory` is true. */
+  dir?: string;
+  /** Volatile storage with the same behaviour (files on tmpfs, removed on close). */
+  memory?: boolean;
+  /** Default partition count for new topics. Default 1. */
+  partitions?: number;
+  /** Create a topic on first produce instead of failing with TOPIC_NOT_FOUND. Default false. */
+  autoCreateTopics?: boolean;
+  /** Background flush of written data (msync) every this many ms. Default 1000. */
+  flushIntervalMs?: number;
+  /** How often retention runs. Default 60_000 ms. */
+  retentionCheckIntervalMs?: number;
+  /** Injectable clock (ms since epoch) for tests. */
+  now?: () => number;
+  /** Sparse offset index interval. Default 4096 bytes. */
+  indexIntervalBytes?: number;
+}
+
+export interface PartitionDescription {
+  partition: number;
+  startOffset: number;
+  endOffset: number;
+  sizeBytes: number;
+  segments: number;
+  /** Newest record timestamp in the partition, or null when it is empty. */
+  newestTimestamp: number | null;
+}
+
+export interface TopicDescription {
+  name: string;
+  config: TopicConfig;
+  partitions: PartitionDescription[];
+}
+
+export interface ProduceOptions {
+  partition?: number;
+  acks?: Acks;
+}
+
+export interface ProduceResult {
+  partition: number;
+  offset: number;
+}
+
+export interface BatchAppendResult {
+  partition: number;
+  baseOffset: number;
+  lastOffset: number;
+}
+
+export interface ReadOptions {
+  maxRecords?: number;
+  maxBytes?: number;
+}
+
+/** A record as it comes out of the engine. */
+export interface ConsumedRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+export interface RawBatchRead {
+  /** Whole batches as they lie in the segment (views, no copy). The first may start before `offset`. */
+  batches: Buffer[];
+  /** Offset to read from next. */
+  nextOffset: number;
+  startOffset: number;
+  endOffset: number;
+}
+
+export type StartPosition = 'earliest' | 'latest' | { offset: number } | { timestamp: number };
+
+export interface SubscribeOptions {
+  /** One partition, a list, or all (default). */
+  partitions?: number | number[];
+  from?: StartPosition;
+  /** Per-partition start offsets, overriding `from` where given (for resume). */
+  offsets?: Record<number, number>;
+}
+
+/** Yielded by subscribe() when retention removed records the subscriber had not read yet. */
+export interface GapEvent {
+  type: 'gap';
+  topic: string;
+  partition: number;
+  /** The offset the subscriber wanted and the offset it continues from. */
+  fromOffset: number;
+  toOffset: number;
+}
+
+export interface OffsetRange {
+  startOffset: number;
+  endOffset: number;
+}
