@@ -4,7 +4,7 @@
 import { crc32c } from '@node-rs/crc32';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { CorruptRecordError, InvalidRecordError } from './errors.js';
-import { VarintReader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js';
 
 export const HEADER_BYTES = 61;
 /** Bytes before the batchLength-counted part: baseOffset (8) + batchLength (4). */
@@ -217,8 +217,8 @@ export function encodeBatch(records: readonly RecordInput[], options: EncodeOpti
   if (count === 0) throw new InvalidRecordError('a batch needs at least one record');
   if (count > MAX_RECORDS_PER_BATCH) throw new InvalidRecordError(`a batch holds at most ${MAX_RECORDS_PER_BATCH} records`);
   const now = options.now ?? Date.now();
-  const first = records[0]!;
-  const baseTimestamp = first.timestamp ?? now;
+  const first = records[0];
+  const baseTimestamp = (first !== null && typeof first === 'object' ? first.timestamp : undefined) ?? now;
   let maxTimestamp = baseTimestamp;
   // Pass 1: sizes. One small typed array per batch, none per record.
   const bodySizes = new Int32Array(count);
@@ -373,12 +373,68 @@ export function decompressBatch(batch: Uint8Array, pos = 0): Buffer {
   return out;
 }
 
-const reader = new VarintReader(EMPTY, 0, 0);
+// Varint readers for the decode loop. They return the value and leave the position after it in
+// `cursor.next` (-1 when the varint is malformed or runs past `end`): no object per call. The
+// cursor is read right after each call, never across an onRecord callback, so a callback may
+// itself decode another batch. (An object field, not a module-level `let`: no TDZ checks.)
+const cursor = { next: 0 };
+
+function readVarintAt(buf: Uint8Array, pos: number, end: number): number {
+  let result = 0;
+  for (let shift = 0; shift < 35; shift += 7) {
+    if (pos >= end) break;
+    const b = buf[pos++]!;
+    if (shift === 28 && b > 0x0f) break; // more than 32 bits
+    result |= (b & 0x7f) << shift;
+    if (b < 0x80) {
+      cursor.next = pos;
+      return (result >>> 1) ^ -(result & 1);
+    }
+  }
+  cursor.next = -1;
+  return 0;
+}
+
+function readVarlongAt(buf: Uint8Array, pos: number, end: number): number {
+  let result = 0;
+  let mul = 1;
+  // 8 groups of 7 bits = 56 bits: a zigzag value beyond that is beyond a safe integer.
+  for (let i = 0; i < 8; i++) {
+    if (pos >= end) break;
+    const b = buf[pos++]!;
+    result += (b & 0x7f) * mul;
+    if (b < 0x80) {
+      cursor.next = pos;
+      return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
+    }
+    mul *= 128;
+  }
+  cursor.next = -1;
+  return 0;
+}
+
+// Buffer's species is Node's internal FastBuffer (Buffer.prototype is its prototype). Making the
+// views with it directly, as Node's own Buffer#slice does, skips the species lookup that
+// `Buffer#subarray` pays on every call; the results are ordinary Buffers in every respect.
+type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length: number) => Buffer;
+const FastBuffer = (Buffer as unknown as { [Symbol.species]: unknown })[Symbol.species] as ViewConstructor;
+const fastViews = typeof FastBuffer === 'function' && (FastBuffer as unknown) !== Buffer && FastBuffer.prototype === Buffer.prototype;
+
+function view(s: Buffer, start: number, length: number): Buffer {
+  return fastViews ? new FastBuffer(s.buffer, s.byteOffset + start, length) : s.subarray(start, start + length);
+}
+
+function recordError(i: number, baseOffset: number, why: string): CorruptRecordError {
+  return new CorruptRecordError(`record ${i} of batch at offset ${baseOffset} does not parse: ${why}`);
+}
 
 /**
  * Calls `onRecord` for each record of the batch at `pos` whose offset is ≥ `fromOffset`, in order.
  * Returning false from `onRecord` stops early. Returns the number of records delivered. Throws
- * CorruptRecordError (never returns garbage) when the records section does not parse.
+ * CorruptRecordError (never returns garbage) when the records section does not parse: every
+ * length is checked against the record's own length, and each record must carry offsetDelta = its
+ * index (batches with gaps, as Kafka's compaction leaves them, are refused by batchProblem anyway).
+ * key, value and header values are views into the batch (or into its decompressed section).
  */
 export function forEachRecord(
   batch: Uint8Array,
@@ -387,70 +443,83 @@ export function forEachRecord(
   pos = 0,
 ): number {
   const buf = asBuffer(batch);
+  // Header and length checks only (the CRC is the reader's or the validator's job): they bound
+  // the loop below and keep a short buffer from reading as zeros.
+  const problem = batchProblem(buf, pos, buf.length, false);
+  if (problem !== null) throw new CorruptRecordError(`record batch does not decode: ${problem}`);
   const baseOffset = batchBaseOffset(buf, pos);
   const baseTimestamp = batchBaseTimestamp(buf, pos);
   const count = batchRecordCount(buf, pos);
-  const section = recordsSection(buf, pos);
-  const r = reader;
-  r.reset(section, 0, section.length);
+  // baseOffset lies outside the CRC: an offset no log can hold means the header is damaged.
+  if (baseOffset < 0 || !Number.isSafeInteger(baseOffset + count)) {
+    throw new CorruptRecordError(`record batch does not decode: base offset ${baseOffset} is out of range`);
+  }
+  const s = recordsSection(buf, pos);
+  const sectionEnd = s.length;
+  let p = 0;
   let delivered = 0;
   for (let i = 0; i < count; i++) {
-    const length = r.varint();
-    const start = r.pos;
-    const end = start + length;
-    if (r.error !== null || length < 0 || end > section.length) {
-      throw new CorruptRecordError(`record ${i} of batch at offset ${baseOffset}: bad length (${r.error ?? length})`);
+    const length = readVarintAt(s, p, sectionEnd);
+    p = cursor.next;
+    if (p < 0 || length < 1 || length > sectionEnd - p) {
+      throw recordError(i, baseOffset, p < 0 ? 'length varint runs past the end' : `length ${length} does not fit`);
     }
-    const recEnd = r.end;
-    r.end = end;
-    r.pos++; // attributes
-    const tsDelta = r.varlong();
-    const offsetDelta = r.varint();
-    const keyLen = r.varint();
-    let key: Buffer | null = null;
-    if (keyLen >= 0) {
-      key = section.subarray(r.pos, r.pos + keyLen);
-      r.pos += keyLen;
-    }
-    const valueLen = r.varint();
-    let value: Buffer | null = null;
-    if (valueLen >= 0) {
-      value = section.subarray(r.pos, r.pos + valueLen);
-      r.pos += valueLen;
-    }
-    const headerCount = r.varint();
+    const end = p + length;
+    p++; // record attributes: unused
+    const tsDelta = readVarlongAt(s, p, end);
+    p = cursor.next;
+    const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end);
+    p = p < 0 ? p : cursor.next;
+    const keyLen = p < 0 ? 0 : readVarintAt(s, p, end);
+    p = p < 0 ? p : cursor.next;
+    if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
+    const keyStart = p;
+    if (keyLen > 0) p += keyLen;
+    const valueLen = readVarintAt(s, p, end);
+    p = cursor.next;
+    if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
+    const valueStart = p;
+    if (valueLen > 0) p += valueLen;
+    const headerCount = readVarintAt(s, p, end);
+    p = cursor.next;
+    // Each header takes at least 2 bytes, which bounds the allocation below.
+    if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
     let headers: RecordHeader[] = NO_HEADERS;
-    if (headerCount > 0 && r.error === null && r.pos <= end) {
-      if (headerCount > end - r.pos) {
-        throw new CorruptRecordError(`record ${i} of batch at offset ${baseOffset}: header count ${headerCount} too large`);
-      }
+    if (headerCount > 0) {
       headers = new Array(headerCount);
       for (let h = 0; h < headerCount; h++) {
-        const kl = r.varint();
-        if (kl < 0 || r.pos + kl > end) break;
-        const hk = section.toString('utf8', r.pos, r.pos + kl);
-        r.pos += kl;
-        const vl = r.varint();
+        const kl = readVarintAt(s, p, end);
+        p = cursor.next;
+        if (p < 0 || kl < 0 || kl > end - p) throw recordError(i, baseOffset, `bad key length in header ${h}`);
+        const hk = s.toString('utf8', p, p + kl);
+        p += kl;
+        const vl = readVarintAt(s, p, end);
+        p = cursor.next;
+        if (p < 0 || vl < -1 || vl > end - p) throw recordError(i, baseOffset, `bad value length in header ${h}`);
         let hv: Buffer | null = null;
         if (vl >= 0) {
-          hv = section.subarray(r.pos, r.pos + vl);
-          r.pos += vl;
+          hv = view(s, p, vl);
+          p += vl;
         }
         headers[h] = { key: hk, value: hv };
       }
     }
-    if (r.error !== null || r.pos !== end || keyLen < -1 || valueLen < -1 || headerCount < 0) {
-      throw new CorruptRecordError(
-        `record ${i} of batch at offset ${baseOffset} does not parse (${r.error ?? 'field lengths do not add up'})`,
-      );
-    }
-    r.end = recEnd;
-    const offset = baseOffset + offsetDelta;
+    if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
+    if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
+    const offset = baseOffset + i;
     if (offset >= fromOffset) {
       delivered++;
-      if (onRecord({ offset, timestamp: baseTimestamp + tsDelta, key, value, headers }) === false) break;
+      const record: DecodedRecord = {
+        offset,
+        timestamp: baseTimestamp + tsDelta,
+        key: keyLen < 0 ? null : view(s, keyStart, keyLen),
+        value: valueLen < 0 ? null : view(s, valueStart, valueLen),
+        headers,
+      };
+      if (onRecord(record) === false) return delivered;
     }
   }
+  if (p !== sectionEnd) throw recordError(count, baseOffset, `${sectionEnd - p} bytes follow the last record`);
   return delivered;
 }
 
