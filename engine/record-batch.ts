@@ -396,6 +396,14 @@ function readVarintAt(buf: Uint8Array, pos: number, end: number): number {
 }
 
 function readVarlongAt(buf: Uint8Array, pos: number, end: number): number {
+  // Most timestamp deltas fit one byte (records of a batch share a millisecond): integer path.
+  if (pos < end) {
+    const b = buf[pos]!;
+    if (b < 0x80) {
+      cursor.next = pos + 1;
+      return (b >>> 1) ^ -(b & 1);
+    }
+  }
   let result = 0;
   let mul = 1;
   // 8 groups of 7 bits = 56 bits: a zigzag value beyond that is beyond a safe integer.
@@ -420,8 +428,9 @@ type ViewConstructor = new (buffer: ArrayBufferLike, byteOffset: number, length:
 const FastBuffer = (Buffer as unknown as { [Symbol.species]: unknown })[Symbol.species] as ViewConstructor;
 const fastViews = typeof FastBuffer === 'function' && (FastBuffer as unknown) !== Buffer && FastBuffer.prototype === Buffer.prototype;
 
-function view(s: Buffer, start: number, length: number): Buffer {
-  return fastViews ? new FastBuffer(s.buffer, s.byteOffset + start, length) : s.subarray(start, start + length);
+/** A view of `length` bytes at `byteOffset` of `s`'s memory (`ab` = s.buffer, hoisted by the caller). */
+function view(s: Buffer, ab: ArrayBufferLike, byteOffset: number, length: number): Buffer {
+  return fastViews ? new FastBuffer(ab, byteOffset, length) : s.subarray(byteOffset - s.byteOffset, byteOffset - s.byteOffset + length);
 }
 
 function recordError(i: number, baseOffset: number, why: string): CorruptRecordError {
@@ -456,6 +465,9 @@ export function forEachRecord(
   }
   const s = recordsSection(buf, pos);
   const sectionEnd = s.length;
+  // Hoisted out of the loop: both are accessor calls on a typed array.
+  const ab = s.buffer;
+  const base = s.byteOffset;
   let p = 0;
   let delivered = 0;
   for (let i = 0; i < count; i++) {
@@ -498,7 +510,7 @@ export function forEachRecord(
         if (p < 0 || vl < -1 || vl > end - p) throw recordError(i, baseOffset, `bad value length in header ${h}`);
         let hv: Buffer | null = null;
         if (vl >= 0) {
-          hv = view(s, p, vl);
+          hv = view(s, ab, base + p, vl);
           p += vl;
         }
         headers[h] = { key: hk, value: hv };
@@ -512,8 +524,8 @@ export function forEachRecord(
       const record: DecodedRecord = {
         offset,
         timestamp: baseTimestamp + tsDelta,
-        key: keyLen < 0 ? null : view(s, keyStart, keyLen),
-        value: valueLen < 0 ? null : view(s, valueStart, valueLen),
+        key: keyLen < 0 ? null : view(s, ab, base + keyStart, keyLen),
+        value: valueLen < 0 ? null : view(s, ab, base + valueStart, valueLen),
         headers,
       };
       if (onRecord(record) === false) return delivered;
