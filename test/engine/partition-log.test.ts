@@ -191,7 +191,7 @@ test('restart continues offsets; close is idempotent and later calls throw Close
   await again.close();
 });
 
-test('flush: group commit, durable checkpoint advances', async (t) => {
+test.serial('flush: group commit, durable checkpoint advances', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const log = PartitionLog.open({ dir, segmentBytes: 1024 * 1024, flushIntervalMs: 0 });
