@@ -40,6 +40,11 @@ export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> 
   now?: () => number;
   /** Sparse offset index interval. Default 4096 bytes. */
   indexIntervalBytes?: number;
+  /**
+   * Partition logs kept open at once (each holds its active segment's fds and maps: 3 + 3).
+   * Least recently used ones are closed beyond this and reopened on demand. Default 1000.
+   */
+  maxOpenPartitions?: number;
 }
 
 export interface PartitionDescription {
@@ -107,6 +112,10 @@ export interface SubscribeOptions {
   from?: StartPosition;
   /** Per-partition start offsets, overriding `from` where given (for resume). */
   offsets?: Record<number, number>;
+  /** Records read from one partition per fetch (the subscription's buffer bound). Default 500. */
+  maxRecordsPerFetch?: number;
+  /** Bytes read from one partition per fetch (at least one batch). Default 1 MiB. */
+  maxBytesPerFetch?: number;
 }
 
 /** Yielded by subscribe() when retention removed records the subscriber had not read yet. */
