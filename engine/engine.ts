@@ -318,17 +318,16 @@ export class Engine {
   describeTopic(name: string): TopicDescription {
     this.checkOpen();
     const ts = this.topicState(name);
-    const partitions: PartitionDescription[] = ts.partitions.map((ps) => {
-      const log = this.logSync(ps);
-      return {
+    const partitions: PartitionDescription[] = ts.partitions.map((ps) =>
+      this.withLog(ps, (log) => ({
         partition: ps.partition,
         startOffset: log.startOffset,
         endOffset: log.endOffset,
         sizeBytes: log.sizeBytes,
         segments: log.segments().length,
         newestTimestamp: log.newestTimestamp,
-      };
-    });
+      })),
+    );
     return { name, config: { ...ts.config }, partitions };
   }
 
@@ -452,12 +451,12 @@ export class Engine {
     return log;
   }
 
-  /** The partition's log, opened if needed (sync; for reads). */
+  /** The partition's log, opened if needed (sync). While an evicted log closes, that log. */
   private logSync(ps: PartitionState): PartitionLog {
     const log = ps.log;
     if (log !== null) {
       if (ps.closing === null) {
-        // move to the most recently used end
+        // move to the most recently used end (this also cancels a pending eviction)
         this.openLogs.delete(ps);
         this.openLogs.set(ps, true);
       }
@@ -466,42 +465,64 @@ export class Engine {
     return this.openLog(ps);
   }
 
+  /**
+   * Runs a sync read on the partition's log. If the log turned out closed because it was being
+   * evicted, reopens it (its lock is free once its close has run) and retries once.
+   */
+  private withLog<T>(ps: PartitionState, fn: (log: PartitionLog) => T): T {
+    const log = this.logSync(ps);
+    try {
+      return fn(log);
+    } catch (e) {
+      if (ps.closing === null || !(e instanceof ClosedError)) throw e;
+      ps.log = null;
+      return fn(this.openLog(ps));
+    }
+  }
+
   /** The partition's log for an append: waits for an evicted log to finish closing first. */
   private logForWrite(ps: PartitionState): PartitionLog | Promise<PartitionLog> {
     if (ps.closing === null) return this.logSync(ps);
-    return ps.closing.catch(() => undefined).then(() => {
+    return ps.closing.then(() => {
       this.checkOpen();
       if (ps.topic.deleted) throw new TopicNotFoundError(ps.topic.name);
       return this.logSync(ps);
     });
   }
 
-  /** Closes least recently used logs beyond maxOpenPartitions (never `keep`). */
+  /**
+   * Evicts least recently used logs beyond maxOpenPartitions (never `keep`). An evicted log is
+   * first flushed while it stays fully usable; if it was used meanwhile, it stays open. Only then
+   * is it closed: appends wait for that, reads keep using it (or reopen it, see withLog).
+   */
   private evictColdLogs(keep: PartitionState): void {
-    // Bounded: each pass removes one entry from openLogs.
-    while (this.openLogs.size > this.maxOpenPartitions) {
-      let victim: PartitionState | null = null;
-      for (const ps of this.openLogs.keys()) {
-        if (ps !== keep) {
-          victim = ps;
-          break;
+    let candidates = this.openLogs.size - this.maxOpenPartitions;
+    if (candidates <= 0) return;
+    for (const ps of [...this.openLogs.keys()]) {
+      if (candidates <= 0) break;
+      if (ps === keep) continue;
+      candidates--;
+      this.openLogs.delete(ps);
+      const log = ps.log!;
+      const evict = (async (): Promise<void> => {
+        try {
+          await log.flush();
+        } catch (e) {
+          warn(`flushing partition log ${ps.dir} before closing it failed`, e);
         }
-      }
-      if (victim === null) return;
-      this.openLogs.delete(victim);
-      const log = victim.log!;
-      const ps = victim;
-      // Reads keep using the log while it closes (ps.log stays set); appends wait for `closing`.
-      const closing = log.close().then(
-        () => undefined,
-        (e) => warn(`closing partition log ${ps.dir} failed`, e),
-      ).finally(() => {
+        // Used again meanwhile (logSync re-inserted it), deleted, or the engine is closing: keep it.
+        if (this.openLogs.has(ps) || ps.log !== log || ps.closing !== null || this.closed) return;
+        const closing = log.close().then(
+          () => undefined,
+          (e) => warn(`closing partition log ${ps.dir} failed`, e),
+        );
+        ps.closing = closing;
+        await closing;
         if (ps.log === log) ps.log = null;
         ps.closing = null;
-        this.closingLogs.delete(closing);
-      });
-      ps.closing = closing;
-      this.closingLogs.add(closing);
+      })();
+      this.closingLogs.add(evict);
+      void evict.finally(() => this.closingLogs.delete(evict));
     }
   }
 
@@ -558,8 +579,9 @@ export class Engine {
       const subset = indexes.length === records.length ? records : indexes.map((i) => records[i]!);
       plan.push({ ps: ts.partitions[p]!, indexes, batches: this.encodeBounded(subset, ts.config, nowMs) });
     }
-    if (plan.some((x) => x.ps.closing !== null)) {
-      await Promise.all(plan.map((x) => x.ps.closing?.catch(() => undefined)));
+    // Appends wait while a target log is closing (evicted); bounded: a log just waited for was used.
+    for (let round = 0; round < 8 && plan.some((x) => x.ps.closing !== null); round++) {
+      await Promise.all(plan.map((x) => x.ps.closing));
       this.checkOpen();
       if (ts.deleted) throw new TopicNotFoundError(ts.name);
     }
@@ -658,7 +680,10 @@ export class Engine {
   }
 
   private readRecords(ps: PartitionState, offset: number, maxRecords: number, maxBytes: number): { records: ConsumedRecord[]; nextOffset: number } {
-    const log = this.logSync(ps);
+    return this.withLog(ps, (log) => this.readRecordsFrom(ps, log, offset, maxRecords, maxBytes));
+  }
+
+  private readRecordsFrom(ps: PartitionState, log: PartitionLog, offset: number, maxRecords: number, maxBytes: number): { records: ConsumedRecord[]; nextOffset: number } {
     this.checkRange(ps, log, offset);
     const topic = ps.topic.name;
     const partition = ps.partition;
@@ -694,19 +719,19 @@ export class Engine {
     const ps = this.partitionState(topic, partition);
     checkOffset(offset);
     const maxBytes = limitOption('maxBytes', options?.maxBytes, ENGINE_DEFAULTS.readMaxBytes, ENGINE_DEFAULTS.readMaxBytesLimit);
-    const log = this.logSync(ps);
-    this.checkRange(ps, log, offset);
-    const batches = offset < log.endOffset ? log.read(offset, maxBytes) : [];
-    const last = batches[batches.length - 1];
-    const nextOffset = last === undefined ? offset : Math.max(offset, batchLastOffset(last) + 1);
-    return { batches, nextOffset, startOffset: log.startOffset, endOffset: log.endOffset };
+    return this.withLog(ps, (log) => {
+      this.checkRange(ps, log, offset);
+      const batches = offset < log.endOffset ? log.read(offset, maxBytes) : [];
+      const last = batches[batches.length - 1];
+      const nextOffset = last === undefined ? offset : Math.max(offset, batchLastOffset(last) + 1);
+      return { batches, nextOffset, startOffset: log.startOffset, endOffset: log.endOffset };
+    });
   }
 
   /** The partition's log start offset and end offset (the next offset to be assigned). */
   offsets(topic: string, partition: number): OffsetRange {
     this.checkOpen();
-    const log = this.logSync(this.partitionState(topic, partition));
-    return { startOffset: log.startOffset, endOffset: log.endOffset };
+    return this.withLog(this.partitionState(topic, partition), (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
   }
 
   /** The first offset whose record timestamp is ≥ `timestamp`, or null when there is none. */
@@ -716,7 +741,7 @@ export class Engine {
     if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) {
       throw new InvalidArgumentError(`timestamp must be an integer (ms since the epoch), got ${String(timestamp)}`);
     }
-    return this.logSync(ps).offsetForTimestamp(timestamp);
+    return this.withLog(ps, (log) => log.offsetForTimestamp(timestamp));
   }
 
   // --- watch and subscribe -----------------------------------------------------------------------
@@ -788,7 +813,7 @@ export class Engine {
     }
     const starts: SubscriptionStart[] = partitions.map((p) => {
       const ps = ts.partitions[p]!;
-      const log = this.logSync(ps);
+      const log = this.withLog(ps, (l) => (l.startOffset, l));
       const explicit = opts.offsets?.[p];
       if (explicit !== undefined) return { partition: p, offset: this.explicitStart(ps, log, explicit) };
       if (from === 'earliest') return { partition: p, offset: log.startOffset };
@@ -808,8 +833,7 @@ export class Engine {
       range: (p) => {
         this.checkOpen();
         if (ts.deleted) throw new TopicNotFoundError(ts.name);
-        const log = this.logSync(ts.partitions[p]!);
-        return { startOffset: log.startOffset, endOffset: log.endOffset };
+        return this.withLog(ts.partitions[p]!, (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
       },
       fetch: (p, offset, maxRecords, maxBytes) => this.readRecords(ts.partitions[p]!, offset, maxRecords, maxBytes),
       watch: (p, wake) => this.addWatcher(ts.partitions[p]!, wake),
@@ -934,7 +958,9 @@ export class Engine {
     await this.adminChain.catch(() => undefined);
     if (this.retentionRunning !== null) await this.retentionRunning.catch(() => undefined);
     await Promise.all([...this.closingLogs]);
-    const logs = [...this.openLogs.keys()];
+    // Every log still open (evictions that saw the engine closing left theirs open).
+    const logs: PartitionState[] = [];
+    for (const ts of this.topics.values()) for (const ps of ts.partitions) if (ps.log !== null) logs.push(ps);
     this.openLogs.clear();
     await Promise.all(
       logs.map(async (ps) => {
