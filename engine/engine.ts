@@ -28,7 +28,7 @@ import {
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import { PartitionLog } from './partition-log.js';
 import { partitionForKey } from './partitioner.js';
-import { batchLastOffset, batchRecordCount, encodeBatch, forEachRecord, validateProducerBatch, type RecordInput } from './record-batch.js';
+import { batchLastOffset, batchRecordCount, encodeBatch, forEachRecord, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
 import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
@@ -139,6 +139,7 @@ export class Engine {
   private readonly flushIntervalMs: number;
   private readonly indexIntervalBytes: number;
   private readonly maxOpenPartitions: number;
+  private readonly fileDeleteDelayMs: number | undefined;
   private readonly now: () => number;
   private readonly lock: DirLock;
   private readonly registry: TopicRegistry;
@@ -171,6 +172,7 @@ export class Engine {
     this.flushIntervalMs = options.flushIntervalMs ?? ENGINE_DEFAULTS.flushIntervalMs;
     this.indexIntervalBytes = options.indexIntervalBytes ?? ENGINE_DEFAULTS.indexIntervalBytes;
     this.maxOpenPartitions = options.maxOpenPartitions ?? ENGINE_DEFAULTS.maxOpenPartitions;
+    this.fileDeleteDelayMs = options.fileDeleteDelayMs;
     this.now = options.now ?? Date.now;
     this.lock = lock;
     this.registry = registry;
@@ -190,12 +192,13 @@ export class Engine {
       throw new InvalidArgumentError('Engine.open needs { dir } (a data directory) or { memory: true }');
     }
     if (options.now !== undefined && typeof options.now !== 'function') throw new InvalidArgumentError('now must be a function');
-    limitOption('flushIntervalMs', options.flushIntervalMs, 1, 24 * 3600 * 1000);
+    if (options.flushIntervalMs !== 0) limitOption('flushIntervalMs', options.flushIntervalMs, 1, 24 * 3600 * 1000);
+    if (options.fileDeleteDelayMs !== 0) limitOption('fileDeleteDelayMs', options.fileDeleteDelayMs, 1, 2 ** 31 - 1);
     limitOption('retentionCheckIntervalMs', options.retentionCheckIntervalMs, 1, 24 * 3600 * 1000);
     limitOption('indexIntervalBytes', options.indexIntervalBytes, 1, 1 << 30);
     limitOption('maxOpenPartitions', options.maxOpenPartitions, 1, 1_000_000);
     const { dir: _dir, memory: _memory, autoCreateTopics: _a, flushIntervalMs: _f, retentionCheckIntervalMs: _r, now: _n,
-      indexIntervalBytes: _i, maxOpenPartitions: _m, ...topicDefaults } = options;
+      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, ...topicDefaults } = options;
     const defaults = resolveTopicConfig(
       { ...topicDefaults, ...(memory && options.segmentBytes === undefined ? { segmentBytes: ENGINE_DEFAULTS.memorySegmentBytes } : {}) },
       DEFAULT_TOPIC_CONFIG,
@@ -442,6 +445,7 @@ export class Engine {
       maxBatchBytes: cfg.maxBatchBytes,
       indexIntervalBytes: this.indexIntervalBytes,
       flushIntervalMs: this.flushIntervalMs,
+      fileDeleteDelayMs: this.fileDeleteDelayMs,
       now: this.now,
       name: `${ps.topic.name}-${ps.partition}`,
     });
@@ -506,6 +510,10 @@ export class Engine {
       const log = ps.log!;
       const evict = (async (): Promise<void> => {
         try {
+          // Twice: the second waits out a flush cycle (and its checkpoint write) already running, so
+          // the close below has no I/O left and completes within the microtask queue: no request or
+          // timer can reach this partition in between (see withLog for the remaining microtasks).
+          await log.flush();
           await log.flush();
         } catch (e) {
           warn(`flushing partition log ${ps.dir} before closing it failed`, e);
@@ -640,7 +648,7 @@ export class Engine {
     let ts = this.topics.get(topic);
     if (ts === undefined) ts = await this.topicForWrite(topic);
     if (batch.length > ts.config.maxBatchBytes) throw new BatchTooLargeError(batch.length, ts.config.maxBatchBytes);
-    validateProducerBatch(batch);
+    // PartitionLog.append validates the batch (lengths, magic, CRC, codec) before writing anything.
     const ps = options.partition !== undefined ? this.partitionOf(ts, options.partition) : ts.partitions[this.nextRoundRobin(ts)]!;
     const maybeLog = this.logForWrite(ps);
     const log = maybeLog instanceof PartitionLog ? maybeLog : await maybeLog;

@@ -32,8 +32,13 @@ export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> 
   partitions?: number;
   /** Create a topic on first produce instead of failing with TOPIC_NOT_FOUND. Default false. */
   autoCreateTopics?: boolean;
-  /** Background flush of written data (msync) every this many ms. Default 1000. */
+  /** Background flush of written data (msync) every this many ms. Default 1000; 0 = off. */
   flushIntervalMs?: number;
+  /**
+   * Delay between a segment's removal by retention and the freeing of its blocks (views handed out
+   * by reads may still be in use; as Kafka's file.delete.delay.ms). Default 60_000.
+   */
+  fileDeleteDelayMs?: number;
   /** How often retention runs. Default 60_000 ms. */
   retentionCheckIntervalMs?: number;
   /** Injectable clock (ms since epoch) for tests. */
