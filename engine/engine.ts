@@ -28,7 +28,7 @@ import {
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import { PartitionLog } from './partition-log.js';
 import { partitionForKey } from './partitioner.js';
-import { batchLastOffset, batchRecordCount, encodeBatch, forEachRecord, type RecordInput } from './record-batch.js';
+import { CODEC_NONE, batchCodec, batchLastOffset, batchRecordCount, encodeBatch, forEachRecord, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
 import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
@@ -676,7 +676,7 @@ export class Engine {
    * Records of a partition from `offset` (earlier records of the first batch skipped), at most
    * maxRecords (default 10,000) and about maxBytes of batches (default 1 MiB; the first batch is
    * returned whole even when larger). [] at the end offset. Keys, values and header values are
-   * views into the log's memory map: treat them as read-only, copy what you keep for long.
+   * Buffers of their own (copied out of the log's map, one copy per batch): safe to keep.
    */
   read(topic: string, partition: number, offset: number, options: ReadOptions = {}): ConsumedRecord[] {
     this.checkOpen();
@@ -709,7 +709,10 @@ export class Engine {
       if (batches.length === 0) break;
       for (const batch of batches) {
         bytes += batch.length;
-        forEachRecord(batch, push, next);
+        // Records handed out must not be views into the map: retention truncates deleted segment
+        // files after fileDeleteDelayMs, and touching a view then would fault (SIGBUS). One copy per
+        // batch (not per record); an LZ4 batch is decompressed into a fresh buffer anyway.
+        forEachRecord(batchCodec(batch) === CODEC_NONE ? Buffer.from(batch) : batch, push, next);
         if (records.length >= maxRecords) break;
         const after = batchLastOffset(batch) + 1;
         if (after > next) next = after;
@@ -720,7 +723,9 @@ export class Engine {
 
   /**
    * Whole batches from the one containing `offset`, as they lie in the segment (views, no copy),
-   * about maxBytes (default 1 MiB; at least one batch when offset < end). For the gateway.
+   * about maxBytes (default 1 MiB; at least one batch when offset < end). For the gateway. The
+   * views are valid while the data is retained and for fileDeleteDelayMs (default 60 s) after
+   * retention removed it: send them and let them go, do not keep them.
    */
   readBatches(topic: string, partition: number, offset: number, options: { maxBytes?: number } = {}): RawBatchRead {
     this.checkOpen();
