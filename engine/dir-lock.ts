@@ -6,8 +6,10 @@
 //
 // A second acquire in the same process is refused through an in-process registry (the lock file
 // alone could not tell two opens of one process apart); another live process is refused through the
-// file. A lock left by a dead process is taken over: the stale file is removed and re-created with
-// O_EXCL, then read back, so of two processes taking over at once only one wins.
+// file. A lock left by a dead process is taken over: the stale file is removed (only if it still holds
+// what we read) and re-created with O_EXCL, so of two processes taking over at once one wins the create.
+// Node has no flock(); a small window remains (one taker removes a lock the other just created between
+// its read and its remove), acceptable for "two servers started on one directory by mistake".
 import fs from 'node:fs';
 import path from 'node:path';
 import { DirectoryLockedError } from './errors.js';

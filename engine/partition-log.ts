@@ -201,8 +201,8 @@ export class PartitionLog {
       if (bases.length === 0) {
         const base = checkpointedStart ?? 0;
         opened.push(Segment.create(dir, base, config));
+        // No recovery-point file yet: its absence means "from the first segment", which is this one.
         recoveryPoint = base;
-        writeCheckpointSync(path.join(dir, RECOVERY_POINT_FILE), base);
       } else if (clean) {
         for (let i = 0; i < bases.length - 1; i++) opened.push(Segment.openSealed(dir, bases[i]!, bases[i + 1]!, config));
         opened.push(Segment.openActive(dir, bases[bases.length - 1]!, config));

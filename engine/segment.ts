@@ -21,6 +21,7 @@ import {
   OFF_MAGIC,
   batchBaseOffset,
   batchLastOffset,
+  batchLastOffsetDelta,
   batchMaxTimestamp,
   batchProblem,
   batchSize,
@@ -307,7 +308,7 @@ export class Segment {
     log.ensureReserved(pos + size);
     log.buffer.set(batch, pos);
     setBatchBaseOffset(log.buffer, pos, offset);
-    this.noteBatch(pos, size, offset, offset + batchLastOffset(batch, 0) - batchBaseOffset(batch, 0), batchMaxTimestamp(batch, 0));
+    this.noteBatch(pos, size, offset, offset + batchLastOffsetDelta(batch, 0), batchMaxTimestamp(batch, 0));
     if (this.firstBatchTimeMs === null) this.firstBatchTimeMs = nowMs;
     this.dirty = true;
   }

@@ -191,15 +191,26 @@ test('restart continues offsets; close is idempotent and later calls throw Close
   await again.close();
 });
 
-test('flush: group commit, durable checkpoint advances', async (t) => {
+test.serial('flush: group commit, durable checkpoint advances', async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const log = PartitionLog.open({ dir, segmentBytes: 1024 * 1024, flushIntervalMs: 0 });
+  // Count the syncs: MappedFile calls fs.fdatasync on the shared fs module object.
+  const original = fs.fdatasync;
+  let syncs = 0;
+  (fs as { fdatasync: unknown }).fdatasync = (fd: number, cb: (err: NodeJS.ErrnoException | null) => void) => {
+    syncs++;
+    original(fd, cb);
+  };
+  t.teardown(() => void ((fs as { fdatasync: unknown }).fdatasync = original));
   log.append(makeBatch(5));
   const first = log.flush();
   log.append(makeBatch(5));
   const waiters = [log.flush(), log.flush(), log.flush()];
   await Promise.all([first, ...waiters]);
+  t.is(syncs, 6, 'two cycles (log, index, time index each): the three later callers shared one');
+  await log.flush();
+  t.is(syncs, 6, 'nothing appended since: no sync');
   await log.close();
   t.is(fs.readFileSync(path.join(dir, 'recovery-point.checkpoint'), 'utf8'), 'v1 10\n');
 });
