@@ -826,17 +826,19 @@ export class Engine {
     }
     const starts: SubscriptionStart[] = partitions.map((p) => {
       const ps = ts.partitions[p]!;
-      const log = this.withLog(ps, (l) => (l.startOffset, l));
-      const explicit = opts.offsets?.[p];
-      if (explicit !== undefined) return { partition: p, offset: this.explicitStart(ps, log, explicit) };
-      if (from === 'earliest') return { partition: p, offset: log.startOffset };
-      if (from === 'latest') return { partition: p, offset: log.endOffset };
-      if (typeof from === 'object' && from !== null && 'offset' in from) return { partition: p, offset: this.explicitStart(ps, log, from.offset) };
-      if (typeof from === 'object' && from !== null && 'timestamp' in from) {
-        if (!Number.isSafeInteger(from.timestamp)) throw new InvalidArgumentError(`from.timestamp must be an integer, got ${String(from.timestamp)}`);
-        return { partition: p, offset: log.offsetForTimestamp(from.timestamp) ?? log.endOffset };
-      }
-      throw new InvalidArgumentError(`from must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(from)}`);
+      const offset = this.withLog(ps, (log): number => {
+        const explicit = opts.offsets?.[p];
+        if (explicit !== undefined) return this.explicitStart(ps, log, explicit);
+        if (from === 'earliest') return log.startOffset;
+        if (from === 'latest') return log.endOffset;
+        if (typeof from === 'object' && from !== null && 'offset' in from) return this.explicitStart(ps, log, from.offset);
+        if (typeof from === 'object' && from !== null && 'timestamp' in from) {
+          if (!Number.isSafeInteger(from.timestamp)) throw new InvalidArgumentError(`from.timestamp must be an integer, got ${String(from.timestamp)}`);
+          return log.offsetForTimestamp(from.timestamp) ?? log.endOffset;
+        }
+        throw new InvalidArgumentError(`from must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(from)}`);
+      });
+      return { partition: p, offset };
     });
     const limits = {
       maxRecordsPerFetch: limitOption('maxRecordsPerFetch', opts.maxRecordsPerFetch, ENGINE_DEFAULTS.subscribeMaxRecordsPerFetch, ENGINE_DEFAULTS.readMaxRecordsLimit),
