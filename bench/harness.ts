@@ -1,5 +1,6 @@
 // Shared timing for the bench suites: bounded, repeatable, no dependencies. Every case runs a
-// fixed number of rounds of at most `roundMs` each and reports the median round, as peers.md does.
+// short warm-up round, then a fixed number of rounds of at most `roundMs` each, and reports the
+// median round, as peers.md reports medians.
 import { randomBytes } from 'node:crypto';
 
 export interface BenchResult {
@@ -51,11 +52,13 @@ export function measure(
   maxSteps = 1_000_000,
 ): number {
   const rates: number[] = [];
-  for (let round = 0; round < options.rounds; round++) {
+  // Round -1 is a short warm-up (JIT, page cache), not counted.
+  for (let round = -1; round < options.rounds; round++) {
     setup();
     let records = 0;
     const start = process.hrtime.bigint();
-    const deadline = start + BigInt(options.roundMs) * 1_000_000n;
+    const roundMs = round < 0 ? Math.ceil(options.roundMs / 4) : options.roundMs;
+    const deadline = start + BigInt(roundMs) * 1_000_000n;
     let now = start;
     for (let steps = 0; steps < maxSteps; steps++) {
       const n = step();
@@ -64,34 +67,7 @@ export function measure(
       if (n === 0 || now >= deadline) break;
     }
     const seconds = Number(now - start) / 1e9;
-    rates.push(seconds > 0 ? records / seconds : 0);
-  }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
-}
-
-/** The async twin of `measure`, for suites whose steps return promises. */
-export async function measureAsync(
-  options: BenchOptions,
-  step: () => Promise<number>,
-  setup: () => Promise<void> = async () => undefined,
-  maxSteps = 1_000_000,
-): Promise<number> {
-  const rates: number[] = [];
-  for (let round = 0; round < options.rounds; round++) {
-    await setup();
-    let records = 0;
-    const start = process.hrtime.bigint();
-    const deadline = start + BigInt(options.roundMs) * 1_000_000n;
-    let now = start;
-    for (let steps = 0; steps < maxSteps; steps++) {
-      const n = await step();
-      records += n;
-      now = process.hrtime.bigint();
-      if (n === 0 || now >= deadline) break;
-    }
-    const seconds = Number(now - start) / 1e9;
-    rates.push(seconds > 0 ? records / seconds : 0);
+    if (round >= 0) rates.push(seconds > 0 ? records / seconds : 0);
   }
   rates.sort((a, b) => a - b);
   return rates[Math.floor(rates.length / 2)]!;

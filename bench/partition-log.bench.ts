@@ -12,7 +12,7 @@ import { RECORDS_PER_BATCH, RECORD_SIZES, measure, payloads, result, type BenchO
 
 const SUITE = 'engine';
 const SEGMENT_BYTES = 128 * 1024 * 1024;
-/** Upper bound on what one append round writes (disk use of the bench: rounds × this). */
+/** Upper bound on what one append round writes (disk use of the bench: (rounds + 1) × this). */
 const APPEND_BYTES_MAX = 512 * 1024 * 1024;
 const READ_MAX_BYTES = 1024 * 1024;
 const DISTINCT_BATCHES = 16;
