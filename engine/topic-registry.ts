@@ -76,8 +76,14 @@ export function resolveTopicConfig(partial: unknown, defaults: TopicConfig): Top
     retentionMs: limitOrUnlimited('retentionMs', pick('retentionMs')),
     retentionBytes: limitOrUnlimited('retentionBytes', pick('retentionBytes')),
     compression,
-    // A batch must fit in one segment.
-    maxBatchBytes: intIn('maxBatchBytes', pick('maxBatchBytes'), LIMITS.maxBatchBytesMin, Math.min(LIMITS.maxBatchBytesMax, segmentBytes)),
+    // A batch must fit in one segment: a default larger than the segment shrinks to it; an
+    // explicit value that does not fit is refused.
+    maxBatchBytes: intIn(
+      'maxBatchBytes',
+      given.maxBatchBytes === undefined ? Math.min(defaults.maxBatchBytes, segmentBytes) : given.maxBatchBytes,
+      LIMITS.maxBatchBytesMin,
+      Math.min(LIMITS.maxBatchBytesMax, segmentBytes),
+    ),
   };
   return config;
 }

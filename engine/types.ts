@@ -32,14 +32,24 @@ export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> 
   partitions?: number;
   /** Create a topic on first produce instead of failing with TOPIC_NOT_FOUND. Default false. */
   autoCreateTopics?: boolean;
-  /** Background flush of written data (msync) every this many ms. Default 1000. */
+  /** Background flush of written data (msync) every this many ms. Default 1000; 0 = off. */
   flushIntervalMs?: number;
+  /**
+   * Delay between a segment's removal by retention and the freeing of its blocks (views handed out
+   * by reads may still be in use; as Kafka's file.delete.delay.ms). Default 60_000.
+   */
+  fileDeleteDelayMs?: number;
   /** How often retention runs. Default 60_000 ms. */
   retentionCheckIntervalMs?: number;
   /** Injectable clock (ms since epoch) for tests. */
   now?: () => number;
   /** Sparse offset index interval. Default 4096 bytes. */
   indexIntervalBytes?: number;
+  /**
+   * Partition logs kept open at once (each holds its active segment's fds and maps: 3 + 3).
+   * Least recently used ones are closed beyond this and reopened on demand. Default 1000.
+   */
+  maxOpenPartitions?: number;
 }
 
 export interface PartitionDescription {
@@ -107,6 +117,10 @@ export interface SubscribeOptions {
   from?: StartPosition;
   /** Per-partition start offsets, overriding `from` where given (for resume). */
   offsets?: Record<number, number>;
+  /** Records read from one partition per fetch (the subscription's buffer bound). Default 500. */
+  maxRecordsPerFetch?: number;
+  /** Bytes read from one partition per fetch (at least one batch). Default 1 MiB. */
+  maxBytesPerFetch?: number;
 }
 
 /** Yielded by subscribe() when retention removed records the subscriber had not read yet. */

@@ -1,0 +1,996 @@
+// The embeddable engine: topics of partitions, each partition a PartitionLog in
+// `<dir>/<topic>-<partition>/` (Kafka's layout). The engine routes records to partitions, encodes
+// one batch per partition per produce call, keeps at most `maxOpenPartitions` logs open (opened on
+// first use, least recently used closed), wakes watchers and subscriptions after appends, runs
+// retention, and stores consumer group offsets.
+//
+// Data directory:
+//   .lock                          one engine per directory (acquireDirLock)
+//   topics.json                    topic names and configs (topic-registry.ts)
+//   consumer-offsets.journal       committed offsets (offset-store.ts)
+//   <topic>-<partition>/           partition logs
+//   <topic>-<partition>.<id>-delete/  a deleted partition whose files are being removed
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { acquireDirLock, type DirLock } from './dir-lock.js';
+import {
+  BatchTooLargeError,
+  ClosedError,
+  InvalidArgumentError,
+  IoError,
+  OffsetOutOfRangeError,
+  PartitionNotFoundError,
+  SeglogError,
+  TopicExistsError,
+  TopicNotFoundError,
+} from './errors.js';
+import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
+import { PartitionLog } from './partition-log.js';
+import { partitionForKey } from './partitioner.js';
+import { batchLastOffset, batchRecordCount, encodeBatch, forEachRecord, type RecordInput } from './record-batch.js';
+import { planRetention, type RetentionPlan } from './retention.js';
+import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
+import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
+import { parsePartitionDirName, partitionDirName, validateTopicName } from './topic-name.js';
+import type {
+  Acks,
+  BatchAppendResult,
+  ConsumedRecord,
+  EngineOptions,
+  OffsetRange,
+  PartitionDescription,
+  ProduceOptions,
+  ProduceResult,
+  RawBatchRead,
+  ReadOptions,
+  SubscribeOptions,
+  TopicConfig,
+  TopicDescription,
+} from './types.js';
+
+/** Defaults and bounds of engine-level options (documented in the README). */
+export const ENGINE_DEFAULTS = {
+  flushIntervalMs: 1000,
+  retentionCheckIntervalMs: 60_000,
+  indexIntervalBytes: 4096,
+  maxOpenPartitions: 1000,
+  /** Segment size in memory mode: tmpfs reserves RAM. */
+  memorySegmentBytes: 8 * MiB,
+  readMaxBytes: 1 * MiB,
+  readMaxRecords: 10_000,
+  readMaxBytesLimit: 64 * MiB,
+  readMaxRecordsLimit: 1_000_000,
+  subscribeMaxRecordsPerFetch: 500,
+  subscribeMaxBytesPerFetch: 1 * MiB,
+  watchersPerPartitionMax: 65_536,
+  produceRecordsMax: 1 << 20,
+} as const;
+
+export interface RetentionReport {
+  topic: string;
+  partition: number;
+  segmentsDeleted: number;
+  bytesDeleted: number;
+  reason: RetentionPlan['reason'];
+  startOffset: number;
+}
+
+interface TopicState {
+  name: string;
+  config: TopicConfig;
+  partitions: PartitionState[];
+  /** Round robin position for records without key and batches without partition. */
+  roundRobin: number;
+  deleted: boolean;
+  /** Subscriptions to the whole topic, told about added partitions. */
+  wholeTopicSubscriptions: Set<Subscription>;
+}
+
+interface PartitionState {
+  topic: TopicState;
+  partition: number;
+  dir: string;
+  log: PartitionLog | null;
+  /** Set while an evicted log is closing; its lock is released when this settles. */
+  closing: Promise<void> | null;
+  watchers: Set<() => void>;
+  notifyScheduled: boolean;
+}
+
+function isNonNegativeInt(v: unknown): v is number {
+  return typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+}
+
+function checkOffset(offset: unknown): asserts offset is number {
+  if (!isNonNegativeInt(offset)) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${String(offset)}`);
+}
+
+function limitOption(name: string, v: unknown, fallback: number, max: number): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) {
+    throw new InvalidArgumentError(`${name} must be an integer from 1 to ${max}, got ${String(v)}`);
+  }
+  return v;
+}
+
+function tmpfsRoot(): string {
+  try {
+    if (fs.statSync('/dev/shm').isDirectory()) {
+      fs.accessSync('/dev/shm', fs.constants.W_OK);
+      return '/dev/shm';
+    }
+  } catch {
+    // no tmpfs: fall back to the temp dir
+  }
+  return os.tmpdir();
+}
+
+function warn(message: string, error?: unknown): void {
+  process.emitWarning(`seglog: ${message}${error !== undefined ? `: ${(error as Error)?.message ?? String(error)}` : ''}`);
+}
+
+export class Engine {
+  /** The data directory (a temp dir under /dev/shm in memory mode). */
+  readonly dir: string;
+  readonly memory: boolean;
+  private readonly defaults: TopicConfig;
+  private readonly autoCreateTopics: boolean;
+  private readonly flushIntervalMs: number;
+  private readonly indexIntervalBytes: number;
+  private readonly maxOpenPartitions: number;
+  private readonly fileDeleteDelayMs: number | undefined;
+  private readonly now: () => number;
+  private readonly lock: DirLock;
+  private readonly registry: TopicRegistry;
+  private readonly offsetStore: OffsetStore;
+  private readonly topics = new Map<string, TopicState>();
+  /** Open logs, least recently used first (Map keeps insertion order; a use re-inserts). */
+  private readonly openLogs = new Map<PartitionState, true>();
+  private readonly closingLogs = new Set<Promise<void>>();
+  private readonly subscriptions = new Set<Subscription>();
+  /** Topic admin operations (create, delete, add partitions) run one at a time. */
+  private adminChain: Promise<unknown> = Promise.resolve();
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private retentionRunning: Promise<RetentionReport[]> | null = null;
+  private closed = false;
+  private closePromise: Promise<void> | null = null;
+
+  private constructor(
+    dir: string,
+    memory: boolean,
+    options: EngineOptions,
+    defaults: TopicConfig,
+    lock: DirLock,
+    registry: TopicRegistry,
+    offsetStore: OffsetStore,
+  ) {
+    this.dir = dir;
+    this.memory = memory;
+    this.defaults = defaults;
+    this.autoCreateTopics = options.autoCreateTopics === true;
+    this.flushIntervalMs = options.flushIntervalMs ?? ENGINE_DEFAULTS.flushIntervalMs;
+    this.indexIntervalBytes = options.indexIntervalBytes ?? ENGINE_DEFAULTS.indexIntervalBytes;
+    this.maxOpenPartitions = options.maxOpenPartitions ?? ENGINE_DEFAULTS.maxOpenPartitions;
+    this.fileDeleteDelayMs = options.fileDeleteDelayMs;
+    this.now = options.now ?? Date.now;
+    this.lock = lock;
+    this.registry = registry;
+    this.offsetStore = offsetStore;
+    for (const [name, rec] of registry.entries()) this.addTopicState(name, rec.config);
+  }
+
+  /**
+   * Opens (creating if needed) the data directory `dir`, or with `memory: true` a fresh volatile
+   * one on tmpfs that is removed on close. Takes the directory's lock (DIRECTORY_LOCKED if another
+   * engine has it), loads topics and committed offsets, and starts the retention task.
+   */
+  static async open(options: EngineOptions): Promise<Engine> {
+    if (options === null || typeof options !== 'object') throw new InvalidArgumentError('Engine.open needs an options object');
+    const memory = options.memory === true;
+    if (!memory && (typeof options.dir !== 'string' || options.dir.length === 0)) {
+      throw new InvalidArgumentError('Engine.open needs { dir } (a data directory) or { memory: true }');
+    }
+    if (options.now !== undefined && typeof options.now !== 'function') throw new InvalidArgumentError('now must be a function');
+    if (options.flushIntervalMs !== 0) limitOption('flushIntervalMs', options.flushIntervalMs, 1, 24 * 3600 * 1000);
+    if (options.fileDeleteDelayMs !== 0) limitOption('fileDeleteDelayMs', options.fileDeleteDelayMs, 1, 2 ** 31 - 1);
+    limitOption('retentionCheckIntervalMs', options.retentionCheckIntervalMs, 1, 24 * 3600 * 1000);
+    limitOption('indexIntervalBytes', options.indexIntervalBytes, 1, 1 << 30);
+    limitOption('maxOpenPartitions', options.maxOpenPartitions, 1, 1_000_000);
+    const { dir: _dir, memory: _memory, autoCreateTopics: _a, flushIntervalMs: _f, retentionCheckIntervalMs: _r, now: _n,
+      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, ...topicDefaults } = options;
+    const defaults = resolveTopicConfig(
+      { ...topicDefaults, ...(memory && options.segmentBytes === undefined ? { segmentBytes: ENGINE_DEFAULTS.memorySegmentBytes } : {}) },
+      DEFAULT_TOPIC_CONFIG,
+    );
+
+    const dir = memory ? fs.mkdtempSync(path.join(tmpfsRoot(), 'seglog-mem-')) : path.resolve(options.dir!);
+    let lock: DirLock | null = null;
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      lock = acquireDirLock(dir);
+      const hadRegistry = TopicRegistry.exists(dir);
+      const registry = TopicRegistry.load(dir);
+      await Engine.tidyDirectory(dir, registry, hadRegistry, defaults);
+      const offsetStore = await OffsetStore.open(dir);
+      const engine = new Engine(dir, memory, options, defaults, lock, registry, offsetStore);
+      const interval = options.retentionCheckIntervalMs ?? ENGINE_DEFAULTS.retentionCheckIntervalMs;
+      engine.retentionTimer = setInterval(() => engine.retentionTick(), interval);
+      engine.retentionTimer.unref();
+      return engine;
+    } catch (e) {
+      lock?.release();
+      if (memory) fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /**
+   * Removes what an interrupted delete left (`*-delete` dirs, partition dirs of topics or
+   * partitions the registry does not have). Without a registry file, partition dirs found are
+   * adopted as topics with the default config, rather than deleted.
+   */
+  private static async tidyDirectory(dir: string, registry: TopicRegistry, hadRegistry: boolean, defaults: TopicConfig): Promise<void> {
+    const orphans: string[] = [];
+    const adopt = new Map<string, number>();
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (!entry.isDirectory()) continue;
+      if (entry.name.endsWith('-delete')) {
+        orphans.push(entry.name);
+        continue;
+      }
+      const parsed = parsePartitionDirName(entry.name);
+      if (parsed === null) continue;
+      const rec = registry.get(parsed.topic);
+      if (rec !== undefined && parsed.partition < rec.config.partitions) continue;
+      if (!hadRegistry) adopt.set(parsed.topic, Math.max(adopt.get(parsed.topic) ?? 0, parsed.partition + 1));
+      else orphans.push(entry.name);
+    }
+    for (const name of orphans) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
+    if (adopt.size > 0) {
+      warn(`${dir} has partition directories but no topics.json; adopting topics ${[...adopt.keys()].join(', ')} with default configs`);
+      await registry.update((m) => {
+        for (const [name, partitions] of adopt) m.set(name, { config: { ...defaults, partitions }, createdAtMs: Date.now() });
+      });
+    }
+  }
+
+  // --- topics ------------------------------------------------------------------------------------
+
+  private addTopicState(name: string, config: TopicConfig): TopicState {
+    const ts: TopicState = { name, config, partitions: [], roundRobin: 0, deleted: false, wholeTopicSubscriptions: new Set() };
+    for (let p = 0; p < config.partitions; p++) ts.partitions.push(this.newPartitionState(ts, p));
+    this.topics.set(name, ts);
+    return ts;
+  }
+
+  private newPartitionState(ts: TopicState, partition: number): PartitionState {
+    return {
+      topic: ts,
+      partition,
+      dir: path.join(this.dir, partitionDirName(ts.name, partition)),
+      log: null,
+      closing: null,
+      watchers: new Set(),
+      notifyScheduled: false,
+    };
+  }
+
+  private admin<T>(op: () => Promise<T>): Promise<T> {
+    const result = this.adminChain.then(() => {
+      this.checkOpen();
+      return op();
+    });
+    this.adminChain = result.catch(() => undefined);
+    return result;
+  }
+
+  /** Creates a topic (TOPIC_EXISTS if it exists). Config fields not given come from the engine's defaults. */
+  async createTopic(name: string, config?: Partial<TopicConfig>): Promise<TopicDescription> {
+    this.checkOpen();
+    validateTopicName(name);
+    const resolved = resolveTopicConfig(config, this.defaults);
+    await this.admin(() => this.createTopicNow(name, resolved));
+    return this.describeTopic(name);
+  }
+
+  private async createTopicNow(name: string, config: TopicConfig): Promise<TopicState> {
+    if (this.topics.has(name)) throw new TopicExistsError(name);
+    this.removeStalePartitionDirs(name, 0);
+    await this.registry.update((m) => m.set(name, { config, createdAtMs: this.now() }));
+    return this.addTopicState(name, config);
+  }
+
+  /** Partition dirs of `topic` with partition ≥ from that no registered topic owns (left by a crash). */
+  private removeStalePartitionDirs(topic: string, fromPartition: number): void {
+    const prefix = `${topic}-`;
+    for (const entry of fs.readdirSync(this.dir)) {
+      if (!entry.startsWith(prefix)) continue;
+      const parsed = parsePartitionDirName(entry);
+      if (parsed === null || parsed.topic !== topic || parsed.partition < fromPartition) continue;
+      fs.rmSync(path.join(this.dir, entry), { recursive: true, force: true });
+    }
+  }
+
+  /** Topic names, sorted. */
+  listTopics(): string[] {
+    this.checkOpen();
+    return [...this.topics.keys()].sort();
+  }
+
+  describeTopic(name: string): TopicDescription {
+    this.checkOpen();
+    const ts = this.topicState(name);
+    const partitions: PartitionDescription[] = ts.partitions.map((ps) =>
+      this.withLog(ps, (log) => ({
+        partition: ps.partition,
+        startOffset: log.startOffset,
+        endOffset: log.endOffset,
+        sizeBytes: log.sizeBytes,
+        segments: log.segments().length,
+        newestTimestamp: log.newestTimestamp,
+      })),
+    );
+    return { name, config: { ...ts.config }, partitions };
+  }
+
+  /**
+   * Deletes a topic and its data and committed offsets. Subscriptions to it end with
+   * TOPIC_NOT_FOUND; watchers are called once more (their next read fails with TOPIC_NOT_FOUND).
+   */
+  async deleteTopic(name: string): Promise<void> {
+    this.checkOpen();
+    validateTopicName(name);
+    await this.admin(async () => {
+      const ts = this.topics.get(name);
+      if (ts === undefined) throw new TopicNotFoundError(name);
+      // Gone for every caller from now on; then persisted; then the files go.
+      this.topics.delete(name);
+      ts.deleted = true;
+      try {
+        await this.registry.update((m) => m.delete(name));
+      } catch (e) {
+        ts.deleted = false;
+        this.topics.set(name, ts);
+        throw e;
+      }
+      const gone = new TopicNotFoundError(name);
+      for (const ps of ts.partitions) this.notifyNow(ps);
+      for (const sub of [...this.subscriptions]) if (sub.topic === name) sub.end(gone);
+      for (const ps of ts.partitions) await this.removePartitionData(ps);
+      await this.offsetStore.deleteTopic(name);
+    });
+  }
+
+  private async removePartitionData(ps: PartitionState): Promise<void> {
+    if (ps.closing !== null) await ps.closing.catch(() => undefined);
+    const log = ps.log;
+    if (log !== null) {
+      ps.log = null;
+      this.openLogs.delete(ps);
+      await log.destroy();
+    } else if (fs.existsSync(ps.dir)) {
+      // Renamed first, so a crash mid-removal leaves a `-delete` dir that the next open removes.
+      const doomed = `${ps.dir}.${Date.now().toString(36)}-delete`;
+      fs.renameSync(ps.dir, doomed);
+      await fs.promises.rm(doomed, { recursive: true, force: true });
+    }
+  }
+
+  /** Grows a topic to `totalPartitions` (it can only grow, as in Kafka). */
+  async addPartitions(name: string, totalPartitions: number): Promise<TopicDescription> {
+    this.checkOpen();
+    validateTopicName(name);
+    await this.admin(async () => {
+      const ts = this.topicState(name);
+      const current = ts.partitions.length;
+      if (!Number.isSafeInteger(totalPartitions) || totalPartitions <= current) {
+        throw new InvalidArgumentError(`topic ${name} has ${current} partitions; addPartitions needs a larger total, got ${String(totalPartitions)}`);
+      }
+      const config = resolveTopicConfig({ ...ts.config, partitions: totalPartitions }, DEFAULT_TOPIC_CONFIG);
+      this.removeStalePartitionDirs(name, current);
+      await this.registry.update((m) => m.set(name, { config, createdAtMs: m.get(name)?.createdAtMs ?? this.now() }));
+      ts.config = config;
+      const added: SubscriptionStart[] = [];
+      for (let p = current; p < totalPartitions; p++) {
+        ts.partitions.push(this.newPartitionState(ts, p));
+        added.push({ partition: p, offset: 0 });
+      }
+      // Whole-topic subscriptions follow new partitions from their beginning (nothing is missed).
+      for (const sub of ts.wholeTopicSubscriptions) sub.addPartitions(added);
+    });
+    return this.describeTopic(name);
+  }
+
+  private topicState(name: string): TopicState {
+    const ts = this.topics.get(name);
+    if (ts === undefined) {
+      validateTopicName(name);
+      throw new TopicNotFoundError(name);
+    }
+    return ts;
+  }
+
+  private partitionState(topic: string, partition: number): PartitionState {
+    const ts = this.topicState(topic);
+    return this.partitionOf(ts, partition);
+  }
+
+  private partitionOf(ts: TopicState, partition: unknown): PartitionState {
+    if (typeof partition !== 'number' || !Number.isInteger(partition)) {
+      throw new InvalidArgumentError(`partition must be an integer, got ${String(partition)}`);
+    }
+    const ps = ts.partitions[partition];
+    if (ps === undefined) throw new PartitionNotFoundError(ts.name, partition, ts.partitions.length);
+    return ps;
+  }
+
+  /** The topic, created with the default config when autoCreateTopics is on. */
+  private async topicForWrite(name: string): Promise<TopicState> {
+    const ts = this.topics.get(name);
+    if (ts !== undefined) return ts;
+    validateTopicName(name);
+    if (!this.autoCreateTopics) throw new TopicNotFoundError(name);
+    return this.admin(async () => this.topics.get(name) ?? this.createTopicNow(name, this.defaults));
+  }
+
+  // --- partition logs: lazy open, LRU close ------------------------------------------------------
+
+  private openLog(ps: PartitionState): PartitionLog {
+    const cfg = ps.topic.config;
+    const log = PartitionLog.open({
+      dir: ps.dir,
+      segmentBytes: cfg.segmentBytes,
+      segmentMs: cfg.segmentMs,
+      maxBatchBytes: cfg.maxBatchBytes,
+      indexIntervalBytes: this.indexIntervalBytes,
+      flushIntervalMs: this.flushIntervalMs,
+      fileDeleteDelayMs: this.fileDeleteDelayMs,
+      now: this.now,
+      name: `${ps.topic.name}-${ps.partition}`,
+    });
+    ps.log = log;
+    this.openLogs.set(ps, true);
+    this.evictColdLogs(ps);
+    return log;
+  }
+
+  /** The partition's log, opened if needed (sync). While an evicted log closes, that log. */
+  private logSync(ps: PartitionState): PartitionLog {
+    const log = ps.log;
+    if (log !== null) {
+      if (ps.closing === null) {
+        // move to the most recently used end (this also cancels a pending eviction)
+        this.openLogs.delete(ps);
+        this.openLogs.set(ps, true);
+      }
+      return log;
+    }
+    return this.openLog(ps);
+  }
+
+  /**
+   * Runs a sync read on the partition's log. If the log turned out closed because it was being
+   * evicted, reopens it (its lock is free once its close has run) and retries once.
+   */
+  private withLog<T>(ps: PartitionState, fn: (log: PartitionLog) => T): T {
+    const log = this.logSync(ps);
+    try {
+      return fn(log);
+    } catch (e) {
+      if (ps.closing === null || !(e instanceof ClosedError)) throw e;
+      ps.log = null;
+      return fn(this.openLog(ps));
+    }
+  }
+
+  /** The partition's log for an append: waits for an evicted log to finish closing first. */
+  private logForWrite(ps: PartitionState): PartitionLog | Promise<PartitionLog> {
+    if (ps.closing === null) return this.logSync(ps);
+    return ps.closing.then(() => {
+      this.checkOpen();
+      if (ps.topic.deleted) throw new TopicNotFoundError(ps.topic.name);
+      return this.logSync(ps);
+    });
+  }
+
+  /**
+   * Evicts least recently used logs beyond maxOpenPartitions (never `keep`). An evicted log is
+   * first flushed while it stays fully usable; if it was used meanwhile, it stays open. Only then
+   * is it closed: appends wait for that, reads keep using it (or reopen it, see withLog).
+   */
+  private evictColdLogs(keep: PartitionState): void {
+    let candidates = this.openLogs.size - this.maxOpenPartitions;
+    if (candidates <= 0) return;
+    for (const ps of [...this.openLogs.keys()]) {
+      if (candidates <= 0) break;
+      if (ps === keep) continue;
+      candidates--;
+      this.openLogs.delete(ps);
+      const log = ps.log!;
+      const evict = (async (): Promise<void> => {
+        try {
+          // Twice: the second waits out a flush cycle (and its checkpoint write) already running, so
+          // the close below has no I/O left and completes within the microtask queue: no request or
+          // timer can reach this partition in between (see withLog for the remaining microtasks).
+          await log.flush();
+          await log.flush();
+        } catch (e) {
+          warn(`flushing partition log ${ps.dir} before closing it failed`, e);
+        }
+        // Used again meanwhile (logSync re-inserted it), deleted, or the engine is closing: keep it.
+        if (this.openLogs.has(ps) || ps.log !== log || ps.closing !== null || this.closed) return;
+        const closing = log.close().then(
+          () => undefined,
+          (e) => warn(`closing partition log ${ps.dir} failed`, e),
+        );
+        ps.closing = closing;
+        await closing;
+        if (ps.log === log) ps.log = null;
+        ps.closing = null;
+      })();
+      this.closingLogs.add(evict);
+      void evict.finally(() => this.closingLogs.delete(evict));
+    }
+  }
+
+  // --- produce -----------------------------------------------------------------------------------
+
+  /**
+   * Appends records to a topic. Each record goes to `options.partition` if given, else to the
+   * partition of its key (Kafka's murmur2), else — records without key — all to one partition
+   * chosen round robin per call. One batch per partition per call (split only if it would exceed
+   * maxBatchBytes). Resolves to one { partition, offset } per record, in input order, once the
+   * data is written (acks 'written', default: in the page cache) or flushed (acks 'flushed').
+   * Records are validated and encoded before anything is appended; a call spanning partitions is
+   * not atomic across them if the disk fails mid-way.
+   */
+  async produce(topic: string, records: RecordInput[], options: ProduceOptions = {}): Promise<ProduceResult[]> {
+    this.checkOpen();
+    if (!Array.isArray(records)) throw new InvalidArgumentError('records must be an array');
+    if (records.length > ENGINE_DEFAULTS.produceRecordsMax) {
+      throw new InvalidArgumentError(`at most ${ENGINE_DEFAULTS.produceRecordsMax} records per produce call, got ${records.length}`);
+    }
+    const acks = this.checkAcks(options?.acks);
+    const ts = await this.topicForWrite(topic);
+    if (records.length === 0) return [];
+    const n = ts.partitions.length;
+    // Route: partition → indexes of its records (input order kept within a partition).
+    const routes = new Map<number, number[]>();
+    if (options.partition !== undefined) {
+      this.partitionOf(ts, options.partition);
+      routes.set(options.partition, records.map((_, i) => i));
+    } else {
+      let sticky = -1;
+      for (let i = 0; i < records.length; i++) {
+        const r = records[i];
+        const key = r?.key;
+        let p: number;
+        if (key !== undefined && key !== null) {
+          if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+            throw new InvalidArgumentError(`record ${i} key must be a string, a Uint8Array or null`);
+          }
+          p = partitionForKey(key, n);
+        } else {
+          if (sticky < 0) sticky = this.nextRoundRobin(ts);
+          p = sticky;
+        }
+        let list = routes.get(p);
+        if (list === undefined) routes.set(p, (list = []));
+        list.push(i);
+      }
+    }
+    // Encode everything before appending anything: bad records fail the call with nothing written.
+    const nowMs = this.now();
+    const plan: Array<{ ps: PartitionState; indexes: number[]; batches: Buffer[] }> = [];
+    for (const [p, indexes] of routes) {
+      const subset = indexes.length === records.length ? records : indexes.map((i) => records[i]!);
+      plan.push({ ps: ts.partitions[p]!, indexes, batches: this.encodeBounded(subset, ts.config, nowMs) });
+    }
+    // Appends wait while a target log is closing (evicted); bounded: a log just waited for was used.
+    for (let round = 0; round < 8 && plan.some((x) => x.ps.closing !== null); round++) {
+      await Promise.all(plan.map((x) => x.ps.closing));
+      this.checkOpen();
+      if (ts.deleted) throw new TopicNotFoundError(ts.name);
+    }
+    const results: ProduceResult[] = new Array(records.length);
+    const flushes: Promise<void>[] = [];
+    for (const { ps, indexes, batches } of plan) {
+      const log = this.logSync(ps);
+      let k = 0;
+      for (const batch of batches) {
+        const { baseOffset } = log.append(batch);
+        const count = batchRecordCount(batch);
+        for (let j = 0; j < count; j++) results[indexes[k + j]!] = { partition: ps.partition, offset: baseOffset + j };
+        k += count;
+      }
+      this.notify(ps);
+      if (acks === 'flushed') flushes.push(log.flush());
+    }
+    if (flushes.length > 0) await Promise.all(flushes);
+    return results;
+  }
+
+  private checkAcks(acks: unknown): Acks {
+    if (acks === undefined) return 'written';
+    if (acks !== 'written' && acks !== 'flushed') throw new InvalidArgumentError(`acks must be "written" or "flushed", got ${JSON.stringify(acks)}`);
+    return acks;
+  }
+
+  private nextRoundRobin(ts: TopicState): number {
+    const p = ts.roundRobin % ts.partitions.length;
+    ts.roundRobin = (ts.roundRobin + 1) % 0x7fffffff;
+    return p;
+  }
+
+  /** Encodes records as one batch, or several when one would exceed maxBatchBytes. */
+  private encodeBounded(records: readonly RecordInput[], config: TopicConfig, nowMs: number): Buffer[] {
+    const batch = encodeBatch(records, { compression: config.compression, now: nowMs });
+    if (batch.length <= config.maxBatchBytes) return [batch];
+    if (records.length === 1) throw new BatchTooLargeError(batch.length, config.maxBatchBytes);
+    // Split into pieces that should fit, each checked again (depth is logarithmic).
+    const pieces = Math.min(records.length, Math.ceil((batch.length / config.maxBatchBytes) * 1.25));
+    const per = Math.ceil(records.length / pieces);
+    const out: Buffer[] = [];
+    for (let i = 0; i < records.length; i += per) out.push(...this.encodeBounded(records.slice(i, i + per), config, nowMs));
+    return out;
+  }
+
+  /**
+   * Appends an already-encoded record batch (Kafka record batch v2, e.g. from the gateway) as bytes,
+   * after validation (length, CRC, codec); the engine only stamps its base offset. Without a
+   * partition, batches go round robin. Nothing is written when validation fails.
+   */
+  async appendBatch(topic: string, batch: Uint8Array, options: { partition?: number; acks?: Acks } = {}): Promise<BatchAppendResult> {
+    this.checkOpen();
+    if (!(batch instanceof Uint8Array)) throw new InvalidArgumentError('batch must be a Uint8Array');
+    const acks = this.checkAcks(options?.acks);
+    let ts = this.topics.get(topic);
+    if (ts === undefined) ts = await this.topicForWrite(topic);
+    if (batch.length > ts.config.maxBatchBytes) throw new BatchTooLargeError(batch.length, ts.config.maxBatchBytes);
+    // PartitionLog.append validates the batch (lengths, magic, CRC, codec) before writing anything.
+    const ps = options.partition !== undefined ? this.partitionOf(ts, options.partition) : ts.partitions[this.nextRoundRobin(ts)]!;
+    const maybeLog = this.logForWrite(ps);
+    const log = maybeLog instanceof PartitionLog ? maybeLog : await maybeLog;
+    const { baseOffset, lastOffset } = log.append(batch);
+    this.notify(ps);
+    if (acks === 'flushed') await log.flush();
+    return { partition: ps.partition, baseOffset, lastOffset };
+  }
+
+  /** Flushes every open partition log (as acks 'flushed' would). */
+  async flush(): Promise<void> {
+    this.checkOpen();
+    await Promise.all([...this.openLogs.keys()].map((ps) => ps.log?.flush()));
+  }
+
+  // --- read --------------------------------------------------------------------------------------
+
+  private checkRange(ps: PartitionState, log: PartitionLog, offset: number): void {
+    const start = log.startOffset;
+    const end = log.endOffset;
+    if (offset < start || offset > end) throw new OffsetOutOfRangeError(offset, start, end, `${ps.topic.name}-${ps.partition}`);
+  }
+
+  /**
+   * Records of a partition from `offset` (earlier records of the first batch skipped), at most
+   * maxRecords (default 10,000) and about maxBytes of batches (default 1 MiB; the first batch is
+   * returned whole even when larger). [] at the end offset. Keys, values and header values are
+   * views into the log's memory map: treat them as read-only, copy what you keep for long.
+   */
+  read(topic: string, partition: number, offset: number, options: ReadOptions = {}): ConsumedRecord[] {
+    this.checkOpen();
+    const ps = this.partitionState(topic, partition);
+    checkOffset(offset);
+    const maxRecords = limitOption('maxRecords', options?.maxRecords, ENGINE_DEFAULTS.readMaxRecords, ENGINE_DEFAULTS.readMaxRecordsLimit);
+    const maxBytes = limitOption('maxBytes', options?.maxBytes, ENGINE_DEFAULTS.readMaxBytes, ENGINE_DEFAULTS.readMaxBytesLimit);
+    return this.readRecords(ps, offset, maxRecords, maxBytes).records;
+  }
+
+  private readRecords(ps: PartitionState, offset: number, maxRecords: number, maxBytes: number): { records: ConsumedRecord[]; nextOffset: number } {
+    return this.withLog(ps, (log) => this.readRecordsFrom(ps, log, offset, maxRecords, maxBytes));
+  }
+
+  private readRecordsFrom(ps: PartitionState, log: PartitionLog, offset: number, maxRecords: number, maxBytes: number): { records: ConsumedRecord[]; nextOffset: number } {
+    this.checkRange(ps, log, offset);
+    const topic = ps.topic.name;
+    const partition = ps.partition;
+    const records: ConsumedRecord[] = [];
+    let next = offset;
+    let bytes = 0;
+    const push = (r: { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null; headers: ConsumedRecord['headers'] }): boolean => {
+      records.push({ topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
+      next = r.offset + 1;
+      return records.length < maxRecords;
+    };
+    // A read may stop at a segment boundary: continue into the next segment, a bounded number of times.
+    for (let round = 0; round < 1024 && bytes < maxBytes && records.length < maxRecords && next < log.endOffset; round++) {
+      const batches = log.read(next, maxBytes - bytes);
+      if (batches.length === 0) break;
+      for (const batch of batches) {
+        bytes += batch.length;
+        forEachRecord(batch, push, next);
+        if (records.length >= maxRecords) break;
+        const after = batchLastOffset(batch) + 1;
+        if (after > next) next = after;
+      }
+    }
+    return { records, nextOffset: next };
+  }
+
+  /**
+   * Whole batches from the one containing `offset`, as they lie in the segment (views, no copy),
+   * about maxBytes (default 1 MiB; at least one batch when offset < end). For the gateway.
+   */
+  readBatches(topic: string, partition: number, offset: number, options: { maxBytes?: number } = {}): RawBatchRead {
+    this.checkOpen();
+    const ps = this.partitionState(topic, partition);
+    checkOffset(offset);
+    const maxBytes = limitOption('maxBytes', options?.maxBytes, ENGINE_DEFAULTS.readMaxBytes, ENGINE_DEFAULTS.readMaxBytesLimit);
+    return this.withLog(ps, (log) => {
+      this.checkRange(ps, log, offset);
+      const batches = offset < log.endOffset ? log.read(offset, maxBytes) : [];
+      const last = batches[batches.length - 1];
+      const nextOffset = last === undefined ? offset : Math.max(offset, batchLastOffset(last) + 1);
+      return { batches, nextOffset, startOffset: log.startOffset, endOffset: log.endOffset };
+    });
+  }
+
+  /** The partition's log start offset and end offset (the next offset to be assigned). */
+  offsets(topic: string, partition: number): OffsetRange {
+    this.checkOpen();
+    return this.withLog(this.partitionState(topic, partition), (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
+  }
+
+  /** The first offset whose record timestamp is ≥ `timestamp`, or null when there is none. */
+  offsetForTimestamp(topic: string, partition: number, timestamp: number): number | null {
+    this.checkOpen();
+    const ps = this.partitionState(topic, partition);
+    if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) {
+      throw new InvalidArgumentError(`timestamp must be an integer (ms since the epoch), got ${String(timestamp)}`);
+    }
+    return this.withLog(ps, (log) => log.offsetForTimestamp(timestamp));
+  }
+
+  // --- watch and subscribe -----------------------------------------------------------------------
+
+  /**
+   * Calls `listener` (on a microtask) after appends to the partition — several appends in one tick
+   * give one call — and once when the topic is deleted or the engine closes. Returns the
+   * unsubscribe function.
+   */
+  watch(topic: string, partition: number, listener: () => void): () => void {
+    this.checkOpen();
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
+    return this.addWatcher(this.partitionState(topic, partition), listener);
+  }
+
+  private addWatcher(ps: PartitionState, listener: () => void): () => void {
+    if (ps.watchers.size >= ENGINE_DEFAULTS.watchersPerPartitionMax) {
+      throw new InvalidArgumentError(`partition ${ps.topic.name}-${ps.partition} already has ${ps.watchers.size} watchers (the limit)`);
+    }
+    // A wrapper per call, so the same function can watch twice and unwatch once.
+    const entry = (): void => listener();
+    ps.watchers.add(entry);
+    return () => {
+      ps.watchers.delete(entry);
+    };
+  }
+
+  private notify(ps: PartitionState): void {
+    if (ps.watchers.size === 0 || ps.notifyScheduled) return;
+    ps.notifyScheduled = true;
+    queueMicrotask(() => {
+      ps.notifyScheduled = false;
+      this.notifyNow(ps);
+    });
+  }
+
+  private notifyNow(ps: PartitionState): void {
+    for (const w of ps.watchers) {
+      try {
+        w();
+      } catch (e) {
+        warn(`a watcher of ${ps.topic.name}-${ps.partition} threw`, e);
+      }
+    }
+  }
+
+  /**
+   * An async iterator over records of one partition, a list, or all partitions (default; it then
+   * follows partitions added later, from their start) of a topic, from 'latest' (default), 'earliest',
+   * { offset } or { timestamp }; `offsets` overrides the start per partition (resume). Records are
+   * read only as the consumer pulls; see Subscription.
+   */
+  subscribe(topic: string, options: SubscribeOptions = {}): Subscription {
+    this.checkOpen();
+    const ts = this.topicState(topic);
+    const opts = options ?? {};
+    let partitions: number[];
+    if (opts.partitions === undefined) partitions = ts.partitions.map((ps) => ps.partition);
+    else if (typeof opts.partitions === 'number') partitions = [opts.partitions];
+    else if (Array.isArray(opts.partitions) && opts.partitions.length > 0) partitions = [...new Set(opts.partitions)];
+    else throw new InvalidArgumentError('partitions must be a partition number or a non-empty array of them');
+    for (const p of partitions) this.partitionOf(ts, p);
+    const from = opts.from ?? 'latest';
+    if (opts.offsets !== undefined && (opts.offsets === null || typeof opts.offsets !== 'object')) {
+      throw new InvalidArgumentError('offsets must be an object { [partition]: offset }');
+    }
+    for (const key of Object.keys(opts.offsets ?? {})) {
+      if (!partitions.includes(Number(key))) throw new InvalidArgumentError(`offsets names partition ${key}, which is not subscribed`);
+    }
+    const starts: SubscriptionStart[] = partitions.map((p) => {
+      const ps = ts.partitions[p]!;
+      const log = this.withLog(ps, (l) => (l.startOffset, l));
+      const explicit = opts.offsets?.[p];
+      if (explicit !== undefined) return { partition: p, offset: this.explicitStart(ps, log, explicit) };
+      if (from === 'earliest') return { partition: p, offset: log.startOffset };
+      if (from === 'latest') return { partition: p, offset: log.endOffset };
+      if (typeof from === 'object' && from !== null && 'offset' in from) return { partition: p, offset: this.explicitStart(ps, log, from.offset) };
+      if (typeof from === 'object' && from !== null && 'timestamp' in from) {
+        if (!Number.isSafeInteger(from.timestamp)) throw new InvalidArgumentError(`from.timestamp must be an integer, got ${String(from.timestamp)}`);
+        return { partition: p, offset: log.offsetForTimestamp(from.timestamp) ?? log.endOffset };
+      }
+      throw new InvalidArgumentError(`from must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(from)}`);
+    });
+    const limits = {
+      maxRecordsPerFetch: limitOption('maxRecordsPerFetch', opts.maxRecordsPerFetch, ENGINE_DEFAULTS.subscribeMaxRecordsPerFetch, ENGINE_DEFAULTS.readMaxRecordsLimit),
+      maxBytesPerFetch: limitOption('maxBytesPerFetch', opts.maxBytesPerFetch, ENGINE_DEFAULTS.subscribeMaxBytesPerFetch, ENGINE_DEFAULTS.readMaxBytesLimit),
+    };
+    const source: SubscriptionSource = {
+      range: (p) => {
+        this.checkOpen();
+        if (ts.deleted) throw new TopicNotFoundError(ts.name);
+        return this.withLog(ts.partitions[p]!, (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
+      },
+      fetch: (p, offset, maxRecords, maxBytes) => this.readRecords(ts.partitions[p]!, offset, maxRecords, maxBytes),
+      watch: (p, wake) => this.addWatcher(ts.partitions[p]!, wake),
+    };
+    const sub = new Subscription(source, ts.name, starts, limits);
+    this.subscriptions.add(sub);
+    if (opts.partitions === undefined) ts.wholeTopicSubscriptions.add(sub);
+    sub.once('end', () => {
+      this.subscriptions.delete(sub);
+      ts.wholeTopicSubscriptions.delete(sub);
+    });
+    return sub;
+  }
+
+  /** An explicit start offset: above the end is an error; below the start gives a gap event. */
+  private explicitStart(ps: PartitionState, log: PartitionLog, offset: unknown): number {
+    checkOffset(offset);
+    if (offset > log.endOffset) throw new OffsetOutOfRangeError(offset, log.startOffset, log.endOffset, `${ps.topic.name}-${ps.partition}`);
+    return offset;
+  }
+
+  // --- consumer offsets --------------------------------------------------------------------------
+
+  /** Durably stores `offset` (the next offset to consume) for the group; resolves once on disk. */
+  async commit(group: string, topic: string, partition: number, offset: number): Promise<void> {
+    this.checkOpen();
+    validateGroupName(group);
+    this.partitionState(topic, partition);
+    checkOffset(offset);
+    await this.offsetStore.commit(group, topic, partition, offset);
+  }
+
+  /** The group's committed offset for the partition, or null. */
+  async committed(group: string, topic: string, partition: number): Promise<number | null> {
+    this.checkOpen();
+    validateGroupName(group);
+    this.partitionState(topic, partition);
+    return this.offsetStore.get(group, topic, partition);
+  }
+
+  async listCommitted(group: string): Promise<CommittedOffset[]> {
+    this.checkOpen();
+    validateGroupName(group);
+    return this.offsetStore.list(group);
+  }
+
+  // --- retention ---------------------------------------------------------------------------------
+
+  private retentionTick(): void {
+    if (this.closed || this.retentionRunning !== null) return;
+    this.runRetention().catch((e) => warn('retention failed', e));
+  }
+
+  /**
+   * Applies retention to every partition now (the background task does this every
+   * retentionCheckIntervalMs). Returns what was deleted.
+   */
+  async runRetention(): Promise<RetentionReport[]> {
+    this.checkOpen();
+    if (this.retentionRunning !== null) return this.retentionRunning;
+    const run = (async () => {
+      const report: RetentionReport[] = [];
+      for (const ts of [...this.topics.values()]) {
+        const { retentionMs, retentionBytes } = ts.config;
+        if (retentionMs < 0 && retentionBytes < 0) continue;
+        for (const ps of ts.partitions) {
+          if (this.closed || ts.deleted) break;
+          let log = this.logForWrite(ps);
+          if (!(log instanceof PartitionLog)) log = await log;
+          if (this.closed || ts.deleted) break;
+          const plan = planRetention(log.segments(), ts.config, this.now());
+          if (plan.deleteBeforeOffset === null) continue;
+          if (plan.rollActive) log.roll();
+          const deleted = log.deleteSegmentsBefore(plan.deleteBeforeOffset);
+          report.push({
+            topic: ts.name,
+            partition: ps.partition,
+            segmentsDeleted: deleted,
+            bytesDeleted: plan.bytes,
+            reason: plan.reason,
+            startOffset: log.startOffset,
+          });
+        }
+      }
+      return report;
+    })();
+    this.retentionRunning = run;
+    try {
+      return await run;
+    } finally {
+      this.retentionRunning = null;
+    }
+  }
+
+  // --- lifecycle ---------------------------------------------------------------------------------
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError('engine');
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Stops the retention task, ends subscriptions, calls watchers a last time, flushes and closes
+   * every partition log (clean-shutdown marker), closes the offset journal and releases the
+   * directory lock; in memory mode removes the directory. Idempotent.
+   */
+  close(): Promise<void> {
+    if (this.closePromise !== null) return this.closePromise;
+    this.closed = true;
+    this.closePromise = this.closeNow();
+    return this.closePromise;
+  }
+
+  private async closeNow(): Promise<void> {
+    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    for (const sub of [...this.subscriptions]) sub.end(null);
+    for (const ts of this.topics.values()) for (const ps of ts.partitions) this.notifyNow(ps);
+    const errors: unknown[] = [];
+    await this.adminChain.catch(() => undefined);
+    if (this.retentionRunning !== null) await this.retentionRunning.catch(() => undefined);
+    await Promise.all([...this.closingLogs]);
+    // Every log still open (evictions that saw the engine closing left theirs open).
+    const logs: PartitionState[] = [];
+    for (const ts of this.topics.values()) for (const ps of ts.partitions) if (ps.log !== null) logs.push(ps);
+    this.openLogs.clear();
+    await Promise.all(
+      logs.map(async (ps) => {
+        const log = ps.log;
+        ps.log = null;
+        try {
+          await log?.close();
+        } catch (e) {
+          errors.push(e);
+        }
+      }),
+    );
+    try {
+      await this.offsetStore.close();
+    } catch (e) {
+      errors.push(e);
+    }
+    this.lock.release();
+    if (this.memory) fs.rmSync(this.dir, { recursive: true, force: true });
+    if (errors.length > 0) {
+      const first = errors[0];
+      throw first instanceof SeglogError ? first : new IoError(`closing the engine failed: ${(first as Error)?.message}`, first);
+    }
+  }
+}

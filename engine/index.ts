@@ -1,0 +1,13 @@
+// seglog's main export: the embeddable engine, its public types and error classes.
+export { Engine, ENGINE_DEFAULTS } from './engine.js';
+export type { RetentionReport } from './engine.js';
+export { Subscription } from './subscription.js';
+export { LIMITS as TOPIC_LIMITS, DEFAULT_TOPIC_CONFIG } from './topic-registry.js';
+export { TOPIC_NAME_MAX_CHARS, topicNameProblem, validateTopicName } from './topic-name.js';
+export { murmur2, partitionForKey, toPositive } from './partitioner.js';
+export { GROUP_NAME_MAX_BYTES } from './offset-store.js';
+export type { CommittedOffset } from './offset-store.js';
+export { encodeBatch, decodeRecords, forEachRecord, validateProducerBatch } from './record-batch.js';
+export type { DecodedRecord, RecordHeaderInput } from './record-batch.js';
+export * from './errors.js';
+export type * from './types.js';

@@ -1,0 +1,629 @@
+// The log of one partition on disk: a directory of segments (segment.ts), the newest one active.
+//
+// Files in the directory:
+//   <20-digit base>.log/.index/.timeindex   segments (see segment.ts, offset-index.ts, time-index.ts)
+//   log-start-offset.checkpoint             first readable offset (rises with retention; checkpoint-file.ts)
+//   recovery-point.checkpoint               end offset known flushed (recovery.ts)
+//   .clean-shutdown                         written by close(), removed right after open
+//   .lock                                   one writer per directory (dir-lock.ts)
+//   *.deleted                               segments waiting for their delayed deletion
+//
+// Durability (design.md §7): append() returns when the batch is in the mapping, i.e. the page cache
+// ("written": survives a process crash). flush() resolves when it is on disk ("flushed"), with group
+// commit: one sync cycle serves every caller that arrived before it started.
+import fs from 'node:fs';
+import path from 'node:path';
+import { writeCheckpoint, readCheckpoint, writeCheckpointSync } from './checkpoint-file.js';
+import { acquireDirLock, type DirLock } from './dir-lock.js';
+import {
+  BatchTooLargeError,
+  ClosedError,
+  CorruptRecordError,
+  InvalidArgumentError,
+  IoError,
+  OffsetOutOfRangeError,
+} from './errors.js';
+import type { ReserveHook } from './mapped-file.js';
+import {
+  batchBaseOffset,
+  batchLastOffsetDelta,
+  batchProblem,
+  forEachRecord,
+  validateProducerBatch,
+} from './record-batch.js';
+import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE, recoverSegments, type RecoveryReport } from './recovery.js';
+import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX, type SegmentConfig } from './segment.js';
+
+export type { RecoveryReport } from './recovery.js';
+
+export const LOG_START_OFFSET_FILE = 'log-start-offset.checkpoint';
+
+export const SEGMENT_BYTES_MIN = 64 * 1024;
+export const SEGMENT_BYTES_MAX = 1024 * 1024 * 1024;
+const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
+const DEFAULT_SEGMENT_MS = 7 * 24 * 3600 * 1000;
+/** Sealed segments kept mapped per partition log (3 mappings each); colder ones are let go. */
+export const MAPPED_SEALED_SEGMENTS_MAX = 32;
+/** Blocks reserved ahead of the write position; refilled in a setImmediate below the low-water mark. */
+const RESERVE_AHEAD_BYTES = 2 * 1024 * 1024;
+const RESERVE_LOW_WATER_BYTES = 1024 * 1024;
+
+export interface PartitionLogOptions {
+  /** The partition directory, created if missing. */
+  dir: string;
+  /** Fixed logical size of each segment file; default 128 MiB; 64 KiB..1 GiB. */
+  segmentBytes?: number;
+  /** Roll after this long since the segment's first batch; default 7 days. */
+  segmentMs?: number;
+  /** Default 4096. */
+  indexIntervalBytes?: number;
+  /** Default 1 MiB (a batch must also fit in one segment). */
+  maxBatchBytes?: number;
+  /** Background flush of written data; default 1000; 0 = off. */
+  flushIntervalMs?: number;
+  /** Delay between a segment's removal from the log and the freeing of its blocks; default 60_000. */
+  fileDeleteDelayMs?: number;
+  /** Injectable clock (segmentMs). */
+  now?: () => number;
+  /** E.g. "orders-0", used in error messages. */
+  name?: string;
+  /** Test hook: runs before every block reservation write; throw an ENOSPC error to simulate a full disk. */
+  reserveHook?: ReserveHook;
+}
+
+export interface AppendResult {
+  baseOffset: number;
+  lastOffset: number;
+}
+
+export interface SegmentInfo {
+  baseOffset: number;
+  /** Next offset after its last record. */
+  endOffset: number;
+  /** Bytes of data. */
+  sizeBytes: number;
+  maxTimestamp: number | null;
+  active: boolean;
+}
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (e: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+function intOption(value: number | undefined, fallback: number, min: number, max: number, what: string): number {
+  const v = value ?? fallback;
+  if (!Number.isSafeInteger(v) || v < min || v > max) {
+    throw new InvalidArgumentError(`${what} must be an integer in ${min}..${max}, got ${String(value)}`);
+  }
+  return v;
+}
+
+interface PendingDelete {
+  paths: string[];
+  timer: NodeJS.Timeout;
+}
+
+export class PartitionLog {
+  readonly dir: string;
+  readonly name: string;
+  readonly recovery: RecoveryReport;
+  private readonly segmentConfig: SegmentConfig;
+  private readonly segmentMs: number;
+  private readonly maxBatchBytes: number;
+  private readonly fileDeleteDelayMs: number;
+  private readonly now: () => number;
+  private readonly lock: DirLock;
+
+  /** Oldest first; the last one is active. */
+  private segs: Segment[];
+  private logStartOffset: number;
+  private sealedMaxTimestamp = -Infinity;
+  private readonly mappedSealed = new Map<Segment, true>();
+  private readonly pendingDeletes = new Set<PendingDelete>();
+
+  private closed = false;
+  private closePromise: Promise<void> | null = null;
+  private flushCycle: Promise<void> | null = null;
+  private nextFlush: Deferred | null = null;
+  private recoveryPoint: number;
+  private flushTimer: NodeJS.Timeout | null = null;
+  private reserveScheduled = false;
+
+  private constructor(
+    options: PartitionLogOptions,
+    lock: DirLock,
+    segs: Segment[],
+    logStartOffset: number,
+    recoveryPoint: number,
+    report: RecoveryReport,
+    segmentConfig: SegmentConfig,
+  ) {
+    this.dir = options.dir;
+    this.name = options.name ?? path.basename(options.dir);
+    this.segmentConfig = segmentConfig;
+    this.segmentMs = intOption(options.segmentMs, DEFAULT_SEGMENT_MS, 1, Number.MAX_SAFE_INTEGER, 'segmentMs');
+    this.maxBatchBytes = Math.min(
+      intOption(options.maxBatchBytes, 1024 * 1024, 61, SEGMENT_BYTES_MAX, 'maxBatchBytes'),
+      segmentConfig.segmentBytes,
+    );
+    this.fileDeleteDelayMs = intOption(options.fileDeleteDelayMs, 60_000, 0, 2 ** 31 - 1, 'fileDeleteDelayMs');
+    this.now = options.now ?? Date.now;
+    this.lock = lock;
+    this.segs = segs;
+    this.logStartOffset = logStartOffset;
+    this.recoveryPoint = recoveryPoint;
+    this.recovery = report;
+    for (let i = 0; i < segs.length - 1; i++) this.sealedMaxTimestamp = Math.max(this.sealedMaxTimestamp, segs[i]!.maxTimestamp);
+    const flushIntervalMs = intOption(options.flushIntervalMs, 1000, 0, 2 ** 31 - 1, 'flushIntervalMs');
+    if (flushIntervalMs > 0) {
+      this.flushTimer = setInterval(() => this.backgroundFlush(), flushIntervalMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Opens (creating if needed) the partition directory: takes its lock, then recovers if needed. */
+  static open(options: PartitionLogOptions): PartitionLog {
+    if (typeof options?.dir !== 'string' || options.dir === '') throw new InvalidArgumentError('PartitionLog needs a dir');
+    const segmentBytes = intOption(options.segmentBytes, DEFAULT_SEGMENT_BYTES, SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, 'segmentBytes');
+    const indexIntervalBytes = intOption(options.indexIntervalBytes, 4096, 1, SEGMENT_BYTES_MAX, 'indexIntervalBytes');
+    const config: SegmentConfig = {
+      segmentBytes,
+      indexIntervalBytes,
+      reserveAheadBytes: RESERVE_AHEAD_BYTES,
+      reserveHook: options.reserveHook,
+    };
+    const dir = options.dir;
+    fs.mkdirSync(dir, { recursive: true });
+    const lock = acquireDirLock(dir);
+    const opened: Segment[] = [];
+    try {
+      removeLeftovers(dir);
+      const bases = listSegmentBases(dir);
+      const checkpointedStart = readCheckpoint(path.join(dir, LOG_START_OFFSET_FILE));
+      const markerPath = path.join(dir, CLEAN_SHUTDOWN_MARKER);
+      const clean = fs.existsSync(markerPath);
+      // Gone right away, so a crash from now on is detected at the next open.
+      fs.rmSync(markerPath, { force: true });
+      let report: RecoveryReport = { clean: true, scannedBytes: 0, truncated: null };
+      let recoveryPoint: number;
+      if (bases.length === 0) {
+        const base = checkpointedStart ?? 0;
+        opened.push(Segment.create(dir, base, config));
+        recoveryPoint = base;
+        writeCheckpointSync(path.join(dir, RECOVERY_POINT_FILE), base);
+      } else if (clean) {
+        for (let i = 0; i < bases.length - 1; i++) opened.push(Segment.openSealed(dir, bases[i]!, bases[i + 1]!, config));
+        opened.push(Segment.openActive(dir, bases[bases.length - 1]!, config));
+        recoveryPoint = opened[opened.length - 1]!.endOffset;
+      } else {
+        const point = readCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? bases[0]!;
+        let k = 0;
+        while (k + 1 < bases.length && bases[k + 1]! <= point) k++;
+        for (let i = 0; i < k; i++) opened.push(Segment.openSealed(dir, bases[i]!, bases[i + 1]!, config));
+        const tail: Segment[] = [];
+        for (let i = k; i < bases.length; i++) {
+          const seg = Segment.openActive(dir, bases[i]!, config);
+          opened.push(seg);
+          tail.push(seg);
+        }
+        const first = tail[0]!;
+        const entry = point > first.baseOffset ? first.offsetIndex.lookup(point - first.baseOffset - 1) : null;
+        const outcome = recoverSegments(
+          tail,
+          entry === null ? 0 : entry.position,
+          entry === null ? first.baseOffset : first.baseOffset + entry.relativeOffset,
+        );
+        report = outcome.report;
+        for (const seg of outcome.removed) {
+          // A fresh process has no views into these: delete at once.
+          seg.dropAll();
+          for (const p of seg.filePaths()) fs.rmSync(p, { force: true });
+          opened.splice(opened.indexOf(seg), 1);
+        }
+        for (let i = k; i < opened.length; i++) {
+          const seg = opened[i]!;
+          seg.dirty = true; // repaired bytes and indexes get synced by the next flush
+          if (i < opened.length - 1) seg.seal();
+        }
+        recoveryPoint = Math.min(point, opened[opened.length - 1]!.endOffset);
+      }
+      const first = opened[0]!;
+      const last = opened[opened.length - 1]!;
+      const logStartOffset = Math.min(Math.max(checkpointedStart ?? first.baseOffset, first.baseOffset), last.endOffset);
+      return new PartitionLog(options, lock, opened, logStartOffset, recoveryPoint, report, config);
+    } catch (e) {
+      for (const seg of opened) seg.dropAll();
+      lock.release();
+      throw e;
+    }
+  }
+
+  // --- state ------------------------------------------------------------------------------------
+
+  private get active(): Segment {
+    return this.segs[this.segs.length - 1]!;
+  }
+
+  get startOffset(): number {
+    return this.logStartOffset;
+  }
+
+  get endOffset(): number {
+    return this.active.endOffset;
+  }
+
+  get sizeBytes(): number {
+    let total = 0;
+    for (const seg of this.segs) total += seg.dataBytes;
+    return total;
+  }
+
+  get newestTimestamp(): number | null {
+    const max = Math.max(this.sealedMaxTimestamp, this.active.maxTimestamp);
+    return max === -Infinity ? null : max;
+  }
+
+  segments(): SegmentInfo[] {
+    return this.segs.map((seg) => ({
+      baseOffset: seg.baseOffset,
+      endOffset: seg.endOffset,
+      sizeBytes: seg.dataBytes,
+      maxTimestamp: seg.maxTimestamp === -Infinity ? null : seg.maxTimestamp,
+      active: seg.active,
+    }));
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new ClosedError(`partition log ${this.name}`);
+  }
+
+  // --- appending --------------------------------------------------------------------------------
+
+  /**
+   * Validates the batch, then copies it into the active segment and stamps its base offset there (the
+   * caller's buffer is not touched). On any error nothing was written.
+   */
+  append(batch: Uint8Array): AppendResult {
+    this.checkOpen();
+    if (!(batch instanceof Uint8Array)) throw new InvalidArgumentError('append needs the batch as a Uint8Array');
+    const size = batch.length;
+    if (size > this.maxBatchBytes) throw new BatchTooLargeError(size, this.maxBatchBytes);
+    validateProducerBatch(batch);
+    const lastOffsetDelta = batchLastOffsetDelta(batch, 0);
+    const nowMs = this.now();
+    let seg = this.active;
+    if (
+      !seg.isEmpty &&
+      (!seg.canFit(size, lastOffsetDelta) || (seg.firstBatchTimeMs !== null && nowMs - seg.firstBatchTimeMs >= this.segmentMs))
+    ) {
+      this.rollActive();
+      seg = this.active;
+    }
+    const baseOffset = seg.endOffset;
+    seg.append(batch, baseOffset, nowMs);
+    if (!this.reserveScheduled && seg.log.reservedBytes - seg.dataBytes < RESERVE_LOW_WATER_BYTES && seg.log.reservedBytes < seg.capacityBytes) {
+      this.reserveScheduled = true;
+      setImmediate(() => this.reserveAhead());
+    }
+    return { baseOffset, lastOffset: baseOffset + lastOffsetDelta };
+  }
+
+  /**
+   * Tops up the active segment's reserved blocks off the produce path. Synchronous writes, run from
+   * setImmediate, so they never race writes into the mapping. A failure (full disk) is left for the
+   * next append to report through its own reservation.
+   */
+  private reserveAhead(): void {
+    this.reserveScheduled = false;
+    if (this.closed) return;
+    const seg = this.active;
+    try {
+      seg.log.ensureReserved(Math.min(seg.capacityBytes, seg.dataBytes + RESERVE_AHEAD_BYTES), 0);
+    } catch {
+      // reported by the next append that needs the blocks
+    }
+  }
+
+  /** Seals the active segment now and starts a new one (no-op if the active segment is empty). */
+  roll(): void {
+    this.checkOpen();
+    if (this.active.isEmpty) return;
+    this.rollActive();
+  }
+
+  private rollActive(): void {
+    const old = this.active;
+    const next = Segment.create(this.dir, old.endOffset, this.segmentConfig);
+    try {
+      old.seal();
+    } catch (e) {
+      next.dropAll();
+      for (const p of next.filePaths()) fs.rmSync(p, { force: true });
+      throw e;
+    }
+    this.segs.push(next);
+    this.sealedMaxTimestamp = Math.max(this.sealedMaxTimestamp, old.maxTimestamp);
+    this.touch(old);
+    // The sealed segment is synced (and its fds closed) off the produce path.
+    void this.requestFlush().catch(() => {});
+  }
+
+  // --- reading ----------------------------------------------------------------------------------
+
+  /**
+   * Whole batches from the one containing `offset` on, as views into the mapping: at least one when
+   * offset < endOffset, then as many as fit in maxBytes; may stop at a segment boundary.
+   */
+  read(offset: number, maxBytes: number): Buffer[] {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset)) throw new InvalidArgumentError(`offset must be an integer, got ${String(offset)}`);
+    const end = this.endOffset;
+    if (offset < this.logStartOffset || offset > end) throw new OffsetOutOfRangeError(offset, this.logStartOffset, end, this.name);
+    const out: Buffer[] = [];
+    if (offset === end) return out;
+    const seg = this.segmentFor(offset);
+    this.touch(seg);
+    seg.readFrom(seg.positionOf(offset), Math.max(0, maxBytes), out);
+    return out;
+  }
+
+  /** First offset (>= startOffset) whose record timestamp is >= `timestamp`, or null. */
+  offsetForTimestamp(timestamp: number): number | null {
+    this.checkOpen();
+    if (typeof timestamp !== 'number' || Number.isNaN(timestamp)) throw new InvalidArgumentError('timestamp must be a number');
+    const start = this.logStartOffset;
+    for (let i = this.segmentIndexFor(Math.min(start, this.endOffset)); i < this.segs.length; i++) {
+      const seg = this.segs[i]!;
+      if (seg.isEmpty || seg.endOffset <= start || seg.maxTimestamp < timestamp) continue;
+      this.touch(seg);
+      const pos = seg.positionForTimestamp(timestamp, start);
+      if (pos < 0) continue;
+      const buf = seg.log.buffer;
+      const problem = batchProblem(buf, pos, seg.dataBytes);
+      if (problem !== null) throw new CorruptRecordError(`stored record batch is corrupt: ${problem}`, seg.logPath, pos);
+      let found: number | null = null;
+      forEachRecord(
+        buf,
+        (record) => {
+          if (record.timestamp < timestamp) return true;
+          found = record.offset;
+          return false;
+        },
+        start,
+        pos,
+      );
+      return found ?? Math.max(batchBaseOffset(buf, pos), start);
+    }
+    return null;
+  }
+
+  private segmentIndexFor(offset: number): number {
+    let lo = 0;
+    let hi = this.segs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (this.segs[mid]!.baseOffset <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private segmentFor(offset: number): Segment {
+    return this.segs[this.segmentIndexFor(offset)]!;
+  }
+
+  /** LRU of mapped sealed segments: the coldest beyond the cap lose their mappings. */
+  private touch(seg: Segment): void {
+    if (seg.active) return;
+    this.mappedSealed.delete(seg);
+    this.mappedSealed.set(seg, true);
+    if (this.mappedSealed.size <= MAPPED_SEALED_SEGMENTS_MAX) return;
+    for (const cold of this.mappedSealed.keys()) {
+      if (this.mappedSealed.size <= MAPPED_SEALED_SEGMENTS_MAX) break;
+      if (cold === seg) continue;
+      this.mappedSealed.delete(cold);
+      if (!cold.dirty) cold.releaseMapping(); // a segment waiting for its sync keeps its fds until then
+    }
+  }
+
+  // --- durability -------------------------------------------------------------------------------
+
+  /** Resolves when everything appended before the call is on disk (group commit). */
+  flush(): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(`partition log ${this.name}`));
+    return this.requestFlush();
+  }
+
+  private requestFlush(): Promise<void> {
+    if (this.flushCycle === null) return this.startFlushCycle();
+    // A sync is in flight and may have started before the caller's appends: wait for the next one.
+    this.nextFlush ??= deferred();
+    return this.nextFlush.promise;
+  }
+
+  /**
+   * One sync cycle: fdatasync every segment appended to (or sealed) since its last sync, resolve the
+   * callers, then advance the recovery point; the next cycle starts only after that.
+   */
+  private startFlushCycle(): Promise<void> {
+    const target = this.endOffset;
+    const dirty = this.segs.filter((s) => s.dirty);
+    for (const seg of dirty) seg.dirty = false;
+    const synced = Promise.all(dirty.map((seg) => seg.sync())).then(
+      () => {
+        for (const seg of dirty) if (!seg.active && !this.mappedSealed.has(seg)) seg.releaseMapping();
+        for (const seg of dirty) if (!seg.active) seg.closeFds();
+      },
+      (e: unknown) => {
+        for (const seg of dirty) seg.dirty = true;
+        throw new IoError(`flush of partition log ${this.name} failed: ${(e as Error).message}`, e);
+      },
+    );
+    this.flushCycle = synced
+      .then(() => (target > this.recoveryPoint ? writeCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), target) : undefined))
+      .then(() => {
+        if (target > this.recoveryPoint) this.recoveryPoint = target;
+      })
+      .catch(() => {})
+      .then(() => {
+        this.flushCycle = null;
+        const next = this.nextFlush;
+        this.nextFlush = null;
+        if (next !== null) this.startFlushCycle().then(next.resolve, next.reject);
+      });
+    return synced;
+  }
+
+  private backgroundFlush(): void {
+    if (this.closed || this.flushCycle !== null) return;
+    if (!this.segs.some((s) => s.dirty) && this.endOffset <= this.recoveryPoint) return;
+    this.requestFlush().catch(() => {
+      // the next explicit flush reports it; dirty flags stay set so it is retried
+    });
+  }
+
+  // --- retention and deletion -------------------------------------------------------------------
+
+  /**
+   * Raises the log start offset to max(startOffset, offset) (capped at endOffset; persisted first),
+   * then removes every sealed segment that lies wholly below it. Returns how many went.
+   */
+  deleteSegmentsBefore(offset: number): number {
+    this.checkOpen();
+    if (!Number.isSafeInteger(offset)) throw new InvalidArgumentError(`offset must be an integer, got ${String(offset)}`);
+    const newStart = Math.min(Math.max(this.logStartOffset, offset), this.endOffset);
+    if (newStart > this.logStartOffset) {
+      writeCheckpointSync(path.join(this.dir, LOG_START_OFFSET_FILE), newStart);
+      this.logStartOffset = newStart;
+    }
+    let removed = 0;
+    while (this.segs.length > 1 && this.segs[0]!.endOffset <= newStart) {
+      this.retire(this.segs.shift()!);
+      removed++;
+    }
+    if (removed > 0) {
+      this.sealedMaxTimestamp = -Infinity;
+      for (let i = 0; i < this.segs.length - 1; i++) this.sealedMaxTimestamp = Math.max(this.sealedMaxTimestamp, this.segs[i]!.maxTimestamp);
+    }
+    return removed;
+  }
+
+  /**
+   * Removes a segment the way Kafka does (file.delete.delay.ms): views handed out by read() may still
+   * sit in socket queues, and mmap-io cannot unmap. So the files are renamed to *.deleted now and our
+   * references dropped; after fileDeleteDelayMs they are truncated to 0 (which frees the blocks even
+   * while a stale mapping lingers; touching such a mapping afterwards would fault, hence the delay) and
+   * unlinked.
+   */
+  private retire(seg: Segment): void {
+    this.mappedSealed.delete(seg);
+    seg.dirty = false;
+    seg.dropAll();
+    const paths: string[] = [];
+    for (const p of seg.filePaths()) {
+      try {
+        fs.renameSync(p, p + DELETED_SUFFIX);
+        paths.push(p + DELETED_SUFFIX);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    }
+    const pending: PendingDelete = {
+      paths,
+      timer: setTimeout(() => {
+        this.pendingDeletes.delete(pending);
+        for (const p of paths) {
+          try {
+            fs.truncateSync(p, 0);
+            fs.rmSync(p, { force: true });
+          } catch {
+            // already gone (e.g. directory destroyed)
+          }
+        }
+      }, this.fileDeleteDelayMs),
+    };
+    pending.timer.unref();
+    this.pendingDeletes.add(pending);
+  }
+
+  // --- closing ----------------------------------------------------------------------------------
+
+  /**
+   * Flushes, writes the clean-shutdown marker and releases the lock. Idempotent. Segments waiting for
+   * their delayed deletion are unlinked now WITHOUT truncation: unlinking cannot fault a view that is
+   * still alive (the inode lives until the last mapping goes), while truncating early could; their
+   * blocks are freed when the last view is collected or the process exits.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.doClose();
+    return this.closePromise;
+  }
+
+  private async doClose(): Promise<void> {
+    this.closed = true;
+    if (this.flushTimer !== null) clearInterval(this.flushTimer);
+    let flushError: unknown = null;
+    try {
+      // Twice at most: one cycle may be in flight and have started before the last appends.
+      await this.requestFlush();
+      if (this.flushCycle !== null) await this.flushCycle;
+    } catch (e) {
+      flushError = e;
+    }
+    for (const pending of this.pendingDeletes) {
+      clearTimeout(pending.timer);
+      for (const p of pending.paths) fs.rmSync(p, { force: true });
+    }
+    this.pendingDeletes.clear();
+    for (const seg of this.segs) seg.closeFds();
+    this.mappedSealed.clear();
+    try {
+      if (flushError === null) fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), `${this.endOffset}\n`);
+    } finally {
+      this.lock.release();
+    }
+    if (flushError !== null) throw flushError;
+  }
+
+  /**
+   * Topic deletion: closes, then removes the directory. Files are unlinked, not truncated, for the
+   * reason given at close(): space held by views still alive is freed when they are collected.
+   */
+  async destroy(): Promise<void> {
+    await this.close().catch(() => {});
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+function listSegmentBases(dir: string): number[] {
+  const bases: number[] = [];
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.endsWith(LOG_SUFFIX) || name.length !== 20 + LOG_SUFFIX.length) continue;
+    const base = Number(name.slice(0, 20));
+    if (Number.isSafeInteger(base) && /^\d{20}$/.test(name.slice(0, 20))) bases.push(base);
+  }
+  return bases.sort((a, b) => a - b);
+}
+
+/** Leftovers of an earlier process: *.deleted (no mappings exist in a new process) and *.tmp files. */
+function removeLeftovers(dir: string): void {
+  for (const name of fs.readdirSync(dir)) {
+    if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
+    // An index without its .log (crash while creating a segment) is recreated with the segment.
+    else if ((name.endsWith(INDEX_SUFFIX) || name.endsWith(TIME_INDEX_SUFFIX)) && !fs.existsSync(path.join(dir, name.replace(/\.(index|timeindex)$/, LOG_SUFFIX)))) {
+      fs.rmSync(path.join(dir, name), { force: true });
+    }
+  }
+}
