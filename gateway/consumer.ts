@@ -110,12 +110,16 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     const creditBytes = Math.max(0, Math.min(MAX_CREDIT_WINDOW, this.windowBytes - this.bufferedBytes));
     this.grantBytes = 0;
     this.state = 'subscribing';
-    let starts: PartitionStart[];
     try {
-      starts = await this.client.request(
+      // Applied while the SUBSCRIBED frame is handled, before any DELIVER behind it in the same read.
+      await this.client.request(
         (id) => encodeSubscribe(id, { topic: this.topic, partitions, start: this.start(), group: this.options.group ?? '', resume, creditBytes }),
         FrameType.SUBSCRIBED,
-        decodeSubscribed,
+        (r) => {
+          const starts = decodeSubscribed(r);
+          this.applyStarts(starts, initial);
+          return starts;
+        },
         { id: this.id },
       );
     } catch (e) {
@@ -123,9 +127,11 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       // Lost the connection meanwhile: onReconnected() tries again.
       if (err.code === ClientErrorCode.DISCONNECTED && this.client.isConnected === false) return;
       this.fail(err);
-      return;
     }
-    if ((this.state as string) === 'ended') {
+  }
+
+  private applyStarts(starts: PartitionStart[], initial: boolean): void {
+    if (this.state === 'ended') {
       this.client.sendRaw(encodeUnsubscribe(this.id));
       return;
     }
