@@ -4,7 +4,7 @@ import { encodeBatch } from '../../engine/record-batch.js';
 import { decodeError } from '../../gateway/protocol/error.js';
 import { FrameType } from '../../gateway/protocol/frame.js';
 import { encodeProduce } from '../../gateway/protocol/produce.js';
-import { RawPeer, startGateway, take } from './helpers.js';
+import { RawPeer, startGateway, take, until } from './helpers.js';
 
 test('topic admin: create, list, describe, add partitions, delete, with typed errors', async (t) => {
   const h = await startGateway();
@@ -94,6 +94,23 @@ test('graceful close: every request in flight is answered, new ones refused, soc
     const stored = h.engine.offsets('bye', 0).endOffset + h.engine.offsets('bye', 1).endOffset;
     t.is(stored, acked * 50, 'exactly the acknowledged batches are stored');
     t.true(acked > 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('heartbeat: a peer that stops answering pings is dropped; a live one stays', async (t) => {
+  const h = await startGateway({}, { heartbeatIntervalMs: 40 });
+  try {
+    const live = await h.connect();
+    const dead = await RawPeer.open(h.server.url);
+    t.is(h.server.sessions().length, 2);
+    // Stop reading: the peer can no longer see pings, so it never answers them.
+    (dead.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    await until(() => h.server.sessions().length === 1, 'dead peer dropped');
+    t.true(h.logs.some((l) => /did not answer a ping/.test(l)));
+    t.true((await live.ping()).rttMs >= 0);
+    dead.close();
   } finally {
     await h.stop();
   }
