@@ -79,7 +79,9 @@ function worstBytesOf(v: unknown): number {
   return bytesOf(v) + 5;
 }
 
-function recordSizes(r: RecordInput): { estimate: number; worst: number } {
+/** Sets sizeScratch to the record's estimated and worst-case encoded sizes (no allocation per record). */
+const sizeScratch = { estimate: 0, worst: 0 };
+function measureRecord(r: RecordInput): void {
   let estimate = 12 + bytesOf(r.key) + bytesOf(r.value);
   let worst = 26 + worstBytesOf(r.key) + worstBytesOf(r.value);
   const h = r.headers;
@@ -90,7 +92,8 @@ function recordSizes(r: RecordInput): { estimate: number; worst: number } {
       worst += worstBytesOf(x.key) + worstBytesOf(x.value);
     }
   }
-  return { estimate, worst };
+  sizeScratch.estimate = estimate;
+  sizeScratch.worst = worst;
 }
 
 /** Socket bytes not yet written above which batches wait before going out. */
@@ -163,16 +166,22 @@ export class Producer {
     const results = await new Promise<RecordMetadata[]>((resolve, reject) => {
       const state: SendState = { results: new Array(records.length), remaining: records.length, settled: false, resolve, reject };
       const limit = this.hardLimitBytes();
+      const fixedPartition = options.partition ?? ANY_PARTITION;
+      const fixedKey = `${acks}\u0000${fixedPartition}\u0000${topic}`;
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!;
         if (r === null || typeof r !== 'object') {
           this.failSend(state, new SeglogClientError('INVALID_RECORD', `record ${i} is not an object`));
           return;
         }
-        let partition = options.partition ?? ANY_PARTITION;
-        if (options.partition === undefined && r.key !== undefined && r.key !== null) partition = partitionForKey(r.key, partitionCount);
-        const key = `${acks}\u0000${partition}\u0000${topic}`;
-        const sizes = recordSizes(r);
+        let partition = fixedPartition;
+        let key = fixedKey;
+        if (partitionCount > 0 && r.key !== undefined && r.key !== null) {
+          partition = partitionForKey(r.key, partitionCount);
+          key = `${acks}\u0000${partition}\u0000${topic}`;
+        }
+        measureRecord(r);
+        const sizes = sizeScratch;
         let batch = this.openBatches.get(key);
         if (batch !== undefined && batch.records.length > 0 && batch.worstCaseBytes + sizes.worst > limit) {
           this.closeBatch(batch, key);
