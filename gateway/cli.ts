@@ -1,0 +1,321 @@
+#!/usr/bin/env node
+// The `seglog` command: run a gateway, administer topics, produce from stdin, consume to stdout.
+// Errors print one line on stderr and exit non-zero.
+import { createInterface } from 'node:readline';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { SeglogClient, SeglogClientError, type ClientRecord } from './client.js';
+
+const DEFAULT_URL = 'ws://127.0.0.1:7070';
+
+const USAGE = `seglog — a Kafka-style message log
+
+Usage:
+  seglog serve [--dir ./data] [--host 127.0.0.1] [--port 7070] [--memory] [--auto-create]
+  seglog topics create NAME [--partitions N] [--retention 7d] [--compression lz4|none]
+  seglog topics list
+  seglog topics describe NAME
+  seglog topics delete NAME
+  seglog produce TOPIC [--key K] [--partition P] [--acks written|flushed]
+  seglog consume TOPIC [--from earliest|latest|OFFSET|ISO-8601] [--partition P] [--group G]
+                       [--max N] [--no-follow] [--format value|json]
+
+Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}).
+produce: each line of stdin is one record; exits 0 once stdin ends and every record is acked.
+consume: one record per line; --from defaults to latest (earliest with --no-follow); with
+--group, starts from the group's committed offsets and commits what it printed.
+`;
+
+class UsageError extends Error {}
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`seglog: ${message}\n`);
+  process.exit(code);
+}
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if ((parsed.values as Record<string, unknown>)['help'] === true) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (parsed.positionals.length !== positionals) {
+    throw new UsageError(positionals === 0 ? `unexpected argument ${JSON.stringify(parsed.positionals[0])}` : `expected ${positionals} argument(s), got ${parsed.positionals.length}`);
+  }
+  return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+}
+
+function integer(value: string | boolean | undefined, name: string, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^-?\d+$/.test(value)) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(value)}`);
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer ≥ ${min}, got ${value}`);
+  return n;
+}
+
+const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `7d`, `12h`, `30m`, `45s`, `500ms`, a plain number of ms, or `-1`/`forever` for no limit. */
+export function parseDurationMs(text: string): number {
+  if (text === '-1' || text === 'forever' || text === 'infinite') return -1;
+  const m = /^(\d+)(ms|s|m|h|d|w)?$/.exec(text.trim());
+  if (m === null) throw new UsageError(`invalid duration ${JSON.stringify(text)} (examples: 7d, 12h, 30m, 500ms, forever)`);
+  return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
+}
+
+/** `earliest`, `latest`, an offset, or an ISO-8601 time. */
+export function parseFrom(text: string): 'earliest' | 'latest' | { offset: number } | { timestamp: number } {
+  if (text === 'earliest' || text === 'latest') return text;
+  if (/^\d+$/.test(text)) return { offset: Number(text) };
+  const t = Date.parse(text);
+  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
+    throw new UsageError(`--from must be earliest, latest, an offset or an ISO-8601 time, got ${JSON.stringify(text)}`);
+  }
+  return { timestamp: t };
+}
+
+function url(values: Record<string, unknown>): string {
+  return (values['url'] as string | undefined) ?? process.env['SEGLOG_URL'] ?? DEFAULT_URL;
+}
+
+const urlOption = { url: { type: 'string' } } as const;
+
+async function withClient<T>(values: Record<string, unknown>, fn: (c: SeglogClient) => Promise<T>, reconnect = false): Promise<T> {
+  const client = await SeglogClient.connect(url(values), { clientId: 'seglog-cli', reconnect: reconnect ? { maxAttempts: 10 } : false });
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
+// --- serve -----------------------------------------------------------------------------------
+
+async function serve(args: string[]): Promise<void> {
+  const { values } = parse(args, {
+    dir: { type: 'string' },
+    host: { type: 'string' },
+    port: { type: 'string' },
+    memory: { type: 'boolean' },
+    'auto-create': { type: 'boolean' },
+  }, 0);
+  const port = integer(values['port'], 'port') ?? 7070;
+  if (port > 65535) throw new UsageError('--port must be at most 65535');
+  const memory = values['memory'] === true;
+  if (memory && values['dir'] !== undefined) throw new UsageError('--memory and --dir exclude each other');
+  // @riaskov/mmap-io loads its addon through node-pre-gyp, which parses process.argv at load time
+  // and takes our `--dir X` for its own `--directory`. Load the engine with a clean argv.
+  const argv = process.argv;
+  process.argv = argv.slice(0, 2);
+  let engineModule;
+  try {
+    engineModule = await import('../engine/index.js');
+  } finally {
+    process.argv = argv;
+  }
+  const { Engine } = engineModule;
+  const { GatewayServer } = await import('./server.js');
+  const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
+  let server;
+  try {
+    server = await GatewayServer.start({ engine, host: (values['host'] as string | undefined) ?? '127.0.0.1', port });
+  } catch (e) {
+    await engine.close();
+    throw e;
+  }
+  process.stdout.write(`seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; http://${server.url.slice(5)}/metrics)\n`);
+  let stopping = false;
+  const stop = (signal: string): void => {
+    if (stopping) {
+      process.stderr.write(`seglog: ${signal} again, exiting now\n`);
+      process.exit(1);
+    }
+    stopping = true;
+    process.stderr.write(`seglog: ${signal}: finishing in-flight requests, flushing, closing\n`);
+    void (async () => {
+      try {
+        await server.close(10_000);
+        await engine.close();
+        process.exit(0);
+      } catch (e) {
+        fail(`shutdown failed: ${(e as Error).message}`);
+      }
+    })();
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+// --- topics ----------------------------------------------------------------------------------
+
+async function topics(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'create': {
+      const { values, positionals } = parse(rest, { ...urlOption, partitions: { type: 'string' }, retention: { type: 'string' }, compression: { type: 'string' } }, 1);
+      const config: Record<string, unknown> = {};
+      const partitions = integer(values['partitions'], 'partitions', 1);
+      if (partitions !== undefined) config['partitions'] = partitions;
+      if (values['retention'] !== undefined) config['retentionMs'] = parseDurationMs(values['retention'] as string);
+      if (values['compression'] !== undefined) {
+        if (values['compression'] !== 'lz4' && values['compression'] !== 'none') throw new UsageError('--compression must be lz4 or none');
+        config['compression'] = values['compression'];
+      }
+      const d = await withClient(values, (c) => c.createTopic(positionals[0]!, config));
+      process.stdout.write(`created topic ${d.name} with ${d.partitions.length} partition(s)\n`);
+      return;
+    }
+    case 'list': {
+      const { values } = parse(rest, urlOption, 0);
+      for (const name of await withClient(values, (c) => c.listTopics())) process.stdout.write(`${name}\n`);
+      return;
+    }
+    case 'describe': {
+      const { values, positionals } = parse(rest, urlOption, 1);
+      const d = await withClient(values, (c) => c.describeTopic(positionals[0]!));
+      process.stdout.write(`${JSON.stringify(d, null, 2)}\n`);
+      return;
+    }
+    case 'delete': {
+      const { values, positionals } = parse(rest, urlOption, 1);
+      await withClient(values, (c) => c.deleteTopic(positionals[0]!));
+      process.stdout.write(`deleted topic ${positionals[0]}\n`);
+      return;
+    }
+    default:
+      throw new UsageError(sub === undefined ? 'topics needs a subcommand: create, list, describe, delete' : `unknown topics subcommand ${JSON.stringify(sub)}`);
+  }
+}
+
+// --- produce ---------------------------------------------------------------------------------
+
+async function produce(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, { ...urlOption, key: { type: 'string' }, partition: { type: 'string' }, acks: { type: 'string' } }, 1);
+  const topic = positionals[0]!;
+  const partition = integer(values['partition'], 'partition');
+  const acks = (values['acks'] as string | undefined) ?? 'written';
+  if (acks !== 'written' && acks !== 'flushed') throw new UsageError('--acks must be written or flushed');
+  const key = values['key'] as string | undefined;
+  const started = Date.now();
+  await withClient(values, async (client) => {
+    const producer = client.producer({ lingerMs: 5, acks });
+    let count = 0;
+    let pending: Promise<unknown>[] = [];
+    let firstError: Error | null = null;
+    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    for await (const line of lines) {
+      pending.push(producer.send(topic, { key: key ?? null, value: line }, { partition }).then(() => void count++, (e: Error) => void (firstError ??= e)));
+      // Bound what is outstanding: wait for acks every so often.
+      if (pending.length >= 10_000) {
+        await Promise.all(pending);
+        pending = [];
+      }
+      if (firstError !== null) break;
+    }
+    await producer.flush();
+    await Promise.all(pending);
+    if (firstError !== null) throw firstError;
+    const ms = Date.now() - started;
+    process.stderr.write(`seglog: produced ${count} record(s) to ${topic} in ${ms} ms\n`);
+  }, true);
+}
+
+// --- consume ---------------------------------------------------------------------------------
+
+const utf8 = new TextDecoder();
+const asText = (b: Uint8Array | null): string | null => (b === null ? null : utf8.decode(b));
+
+function formatRecord(r: ClientRecord, format: string): string {
+  if (format === 'value') return asText(r.value) ?? '';
+  return JSON.stringify({
+    topic: r.topic,
+    partition: r.partition,
+    offset: r.offset,
+    timestamp: r.timestamp,
+    key: asText(r.key),
+    value: asText(r.value),
+    headers: Object.fromEntries(r.headers.map((h) => [h.key, asText(h.value)])),
+  });
+}
+
+async function writeOut(text: string): Promise<void> {
+  if (!process.stdout.write(text)) await new Promise<void>((resolve) => process.stdout.once('drain', resolve));
+}
+
+async function consume(args: string[]): Promise<void> {
+  const { values, positionals } = parse(args, {
+    ...urlOption,
+    from: { type: 'string' },
+    partition: { type: 'string' },
+    group: { type: 'string' },
+    max: { type: 'string' },
+    'no-follow': { type: 'boolean' },
+    format: { type: 'string' },
+  }, 1);
+  const topic = positionals[0]!;
+  const noFollow = values['no-follow'] === true;
+  const from = parseFrom((values['from'] as string | undefined) ?? (noFollow ? 'earliest' : 'latest'));
+  const partition = integer(values['partition'], 'partition');
+  const max = integer(values['max'], 'max', 1);
+  const format = (values['format'] as string | undefined) ?? 'value';
+  if (format !== 'value' && format !== 'json') throw new UsageError('--format must be value or json');
+  const group = values['group'] as string | undefined;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0); // the reader went away (| head)
+  });
+  await withClient(values, async (client) => {
+    const consumer = client.subscribe(topic, { from, partitions: partition, group, stopAtEnd: noFollow });
+    let interrupted = false;
+    const onSignal = (): void => {
+      interrupted = true;
+      void consumer.close();
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let n = 0;
+    for await (const r of consumer) {
+      await writeOut(`${formatRecord(r, format)}\n`);
+      n++;
+      if (max !== undefined && n >= max) break;
+      if (interrupted) break;
+    }
+    await consumer.close();
+  }, true);
+}
+
+// --- main ------------------------------------------------------------------------------------
+
+export async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(USAGE);
+    if (command === undefined) process.exitCode = 1;
+    return;
+  }
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'topics':
+      return topics(rest);
+    case 'produce':
+      return produce(rest);
+    case 'consume':
+      return consume(rest);
+    default:
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (serve, topics, produce, consume; --help for usage)`);
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => {
+  if (process.env['SEGLOG_DEBUG']) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
+  if (e instanceof UsageError) fail(/--help/.test(e.message) ? e.message : `${e.message} (seglog --help for usage)`, 2);
+  if (e instanceof SeglogClientError || (e as { code?: unknown })?.code !== undefined) {
+    const err = e as { code: string; message: string };
+    fail(`${err.code}: ${err.message}`);
+  }
+  fail((e as Error)?.message ?? String(e));
+});

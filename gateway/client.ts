@@ -1,0 +1,506 @@
+// seglog/client: the gateway client for Node and browsers. One WebSocket carries every request,
+// produce and subscription of a client. Browser-safe: no Buffer, no node: imports (Node's `ws` is
+// loaded lazily only where there is no global WebSocket).
+//
+//   const client = await SeglogClient.connect('ws://127.0.0.1:7070');
+//   await client.send('events', { key: 'user-1', value: 'hello' });   // → { partition, offset }
+//   for await (const record of client.subscribe('events', { from: 'earliest' })) { ... }
+//
+// Reconnects with backoff. Subscriptions resume from the last offset they received, so no record
+// is lost or repeated. Produce requests in flight when the connection drops are rejected with
+// code DISCONNECTED (the batch may or may not have been written: we never retry silently, which
+// could duplicate it); batches not yet sent wait for the new connection.
+import type { TopicConfig, TopicDescription } from '../engine/types.js';
+import { decodeBatches, type ClientRecord } from './batch-codec.js';
+import { ClientErrorCode, SeglogClientError } from './client-errors.js';
+import { Consumer, type ConsumerOptions } from './consumer.js';
+import { isLz4Loaded, loadLz4 } from './lz4.js';
+import { Producer, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
+import type { FrameReader } from './protocol/codec.js';
+import { decodeError } from './protocol/error.js';
+import { decodeFetchResult, encodeFetch } from './protocol/fetch.js';
+import { FrameType, PROTOCOL_VERSION, frameTypeName, readHeader } from './protocol/frame.js';
+import { CAN_DECODE_LZ4, decodeHelloOk, encodeHello, type HelloOk } from './protocol/hello.js';
+import {
+  decodeCommittedResult,
+  decodeOffsetsResult,
+  encodeCommit,
+  encodeCommitted,
+  encodeOffsets,
+} from './protocol/offsets.js';
+import { decodePong, encodePing } from './protocol/ping.js';
+import {
+  decodeTopicDescription,
+  decodeTopicList,
+  encodeAddPartitions,
+  encodeCreateTopic,
+  encodeListTopics,
+  encodeTopicName,
+} from './protocol/topics.js';
+import { OPEN, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import type { RecordInput } from '../engine/types.js';
+
+export { SeglogClientError, ClientErrorCode } from './client-errors.js';
+export { Producer, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
+export { Consumer, type ConsumerOptions, type GapInfo } from './consumer.js';
+export type { ClientRecord, ClientRecordHeader } from './batch-codec.js';
+export type { RecordInput, TopicConfig, TopicDescription };
+
+export interface ReconnectOptions {
+  initialDelayMs?: number;
+  maxDelayMs?: number;
+  /** Give up after this many failed attempts in a row (default: never). */
+  maxAttempts?: number;
+}
+
+export interface ClientOptions {
+  clientId?: string;
+  /** Announce that we decode LZ4 (loads lz4js). Otherwise the server sends LZ4 batches decompressed. Default true. */
+  lz4?: boolean;
+  /** Default 30 s. */
+  requestTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** Reconnect after a lost connection. Default true. `false` fails everything on the first loss. */
+  reconnect?: boolean | ReconnectOptions;
+  /** A WebSocket implementation to use instead of the global one (or `ws`). */
+  WebSocket?: WebSocketConstructor;
+  /** Called on connection events, for logging. */
+  onConnectionEvent?: (event: { type: 'disconnected' | 'reconnected' | 'reconnect-failed'; error?: Error }) => void;
+}
+
+interface Pending {
+  expect: number;
+  decode: (r: FrameReader, type: number) => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: Error) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+}
+
+/** Something the client routes pushes (DELIVER, GAP, ERROR) to by subscription id. */
+export interface PushTarget {
+  onPush(type: number, reader: FrameReader): void;
+  onSubscriptionError(error: SeglogClientError): void;
+  /** The connection is back: subscribe again from where we were. */
+  onReconnected(): void;
+  /** Connection lost for good (or the client closed). */
+  onClientClosed(error: SeglogClientError): void;
+}
+
+export interface FetchResult {
+  records: ClientRecord[];
+  nextOffset: number;
+  startOffset: number;
+  endOffset: number;
+}
+
+const MAX_ID = 0xffffffff;
+
+export class SeglogClient {
+  private ws: WebSocketLike | null = null;
+  private nextRequestId = 1;
+  private readonly pending = new Map<number, Pending>();
+  private readonly pushTargets = new Map<number, PushTarget>();
+  private state: 'open' | 'reconnecting' | 'closed' = 'reconnecting';
+  private openWaiters: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private closeError: SeglogClientError | null = null;
+  private defaultProducer: Producer | null = null;
+  private readonly producers = new Set<Producer>();
+  server: HelloOk | null = null;
+  private readonly requestTimeoutMs: number;
+  private readonly reconnect: Required<ReconnectOptions> | null;
+
+  private constructor(
+    readonly url: string,
+    private readonly options: ClientOptions,
+  ) {
+    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    const r = options.reconnect ?? true;
+    this.reconnect =
+      r === false
+        ? null
+        : {
+            initialDelayMs: (r === true ? undefined : r.initialDelayMs) ?? 100,
+            maxDelayMs: (r === true ? undefined : r.maxDelayMs) ?? 5000,
+            maxAttempts: (r === true ? undefined : r.maxAttempts) ?? Infinity,
+          };
+  }
+
+  /** Connects (the first attempt is not retried: a wrong URL fails fast). */
+  static async connect(url: string, options: ClientOptions = {}): Promise<SeglogClient> {
+    const client = new SeglogClient(url, options);
+    if (options.lz4 !== false) await loadLz4();
+    await client.open();
+    return client;
+  }
+
+  /** True when the client decodes LZ4 itself. */
+  get canDecodeLz4(): boolean {
+    return this.options.lz4 !== false && isLz4Loaded();
+  }
+
+  get isConnected(): boolean {
+    return this.state === 'open';
+  }
+
+  private async open(): Promise<void> {
+    let ws: WebSocketLike;
+    try {
+      ws = await openWebSocket(this.url, this.options.connectTimeoutMs ?? 10_000, this.options.WebSocket);
+    } catch (e) {
+      throw new SeglogClientError(ClientErrorCode.CONNECT_FAILED, (e as Error).message, { cause: e });
+    }
+    this.ws = ws;
+    ws.onmessage = (ev) => this.onMessage(ws, ev.data);
+    ws.onclose = (ev) => this.onSocketClosed(ws, `closed by the server (${ev.code}${ev.reason ? `: ${ev.reason}` : ''})`);
+    ws.onerror = () => {
+      // followed by onclose
+    };
+    // The handshake goes out before any queued request (they wait for state 'open').
+    const hello = this.sendRequest<HelloOk>(
+      ws,
+      (id) => encodeHello(id, { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: this.canDecodeLz4 ? CAN_DECODE_LZ4 : 0, clientId: this.options.clientId ?? 'seglog-client' }),
+      FrameType.HELLO_OK,
+      decodeHelloOk,
+    );
+    try {
+      this.server = await hello;
+    } catch (e) {
+      ws.onclose = null;
+      ws.close();
+      throw e;
+    }
+    if ((this.state as string) === 'closed') {
+      // close() was called during the handshake.
+      ws.onclose = ws.onmessage = null;
+      ws.close(1000, 'client closed');
+      throw this.closedError();
+    }
+    this.state = 'open';
+    const waiters = this.openWaiters;
+    this.openWaiters = [];
+    for (const w of waiters) w.resolve();
+  }
+
+  // --- plumbing --------------------------------------------------------------------------------
+
+  /** @internal A fresh request or subscription id. */
+  allocateId(): number {
+    for (let i = 0; i < 1000; i++) {
+      const id = this.nextRequestId;
+      this.nextRequestId = id >= MAX_ID ? 1 : id + 1;
+      if (!this.pending.has(id) && !this.pushTargets.has(id)) return id;
+    }
+    throw new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, 'no free request id');
+  }
+
+  /** @internal Resolves when connected; rejects when the client closed (or after the timeout). */
+  whenOpen(timeoutMs = this.requestTimeoutMs): Promise<void> {
+    if (this.state === 'open') return Promise.resolve();
+    if (this.state === 'closed') return Promise.reject(this.closedError());
+    return new Promise((resolve, reject) => {
+      const waiter = {
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+        reject: (e: Error) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      };
+      const timer = setTimeout(() => {
+        this.openWaiters = this.openWaiters.filter((w) => w !== waiter);
+        reject(new SeglogClientError(ClientErrorCode.TIMEOUT, `not connected to ${this.url} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.openWaiters.push(waiter);
+    });
+  }
+
+  private closedError(): SeglogClientError {
+    return this.closeError ?? new SeglogClientError(ClientErrorCode.CLOSED, 'the client is closed');
+  }
+
+  private sendRequest<T>(
+    ws: WebSocketLike,
+    build: (id: number) => Uint8Array,
+    expect: number,
+    decode: (r: FrameReader, type: number) => T,
+    id = this.allocateId(),
+    timeoutMs: number | null = this.requestTimeoutMs,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const frame = build(id);
+      const entry: Pending = { expect, decode, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
+      if (timeoutMs !== null) {
+        entry.timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new SeglogClientError(ClientErrorCode.TIMEOUT, `no answer to request ${id} within ${timeoutMs} ms`));
+        }, timeoutMs);
+      }
+      this.pending.set(id, entry);
+      try {
+        ws.send(frame);
+      } catch (e) {
+        this.pending.delete(id);
+        clearTimeout(entry.timer);
+        reject(new SeglogClientError(ClientErrorCode.DISCONNECTED, `send failed: ${(e as Error).message}`));
+      }
+    });
+  }
+
+  /**
+   * @internal Sends a request once connected and resolves with its decoded answer. Requests made
+   * while reconnecting wait (up to requestTimeoutMs) and go out on the new connection.
+   */
+  async request<T>(
+    build: (id: number) => Uint8Array,
+    expect: number,
+    decode: (r: FrameReader, type: number) => T,
+    options: { id?: number; timeoutMs?: number | null } = {},
+  ): Promise<T> {
+    await this.whenOpen();
+    return this.sendRequest(this.ws!, build, expect, decode, options.id ?? this.allocateId(), options.timeoutMs === undefined ? this.requestTimeoutMs : options.timeoutMs);
+  }
+
+  /** @internal Fire-and-forget frame (CREDIT, UNSUBSCRIBE); dropped when not connected. */
+  sendRaw(frame: Uint8Array): boolean {
+    if (this.state !== 'open' || this.ws === null || this.ws.readyState !== OPEN) return false;
+    this.ws.send(frame);
+    return true;
+  }
+
+  /** @internal Bytes the socket has not written yet (for producer backpressure). */
+  get bufferedAmount(): number {
+    return this.ws?.bufferedAmount ?? 0;
+  }
+
+  /** @internal */
+  registerPushTarget(id: number, target: PushTarget): void {
+    this.pushTargets.set(id, target);
+  }
+
+  /** @internal */
+  unregisterPushTarget(id: number): void {
+    this.pushTargets.delete(id);
+  }
+
+  private onMessage(ws: WebSocketLike, data: unknown): void {
+    if (ws !== this.ws) return;
+    const bytes = messageBytes(data);
+    if (bytes === null) return this.protocolFailure(ws, 'the server sent a text message');
+    let header;
+    let reader: FrameReader;
+    try {
+      ({ header, reader } = readHeader(bytes));
+    } catch (e) {
+      return this.protocolFailure(ws, (e as Error).message);
+    }
+    const { type, id } = header;
+    try {
+      if (type === FrameType.DELIVER || type === FrameType.GAP) {
+        // A push for a subscription we already ended is dropped.
+        this.pushTargets.get(id)?.onPush(type, reader);
+        return;
+      }
+      const pending = this.pending.get(id);
+      if (type === FrameType.ERROR) {
+        const body = decodeError(reader);
+        const error = new SeglogClientError(body.code, body.message);
+        if (pending !== undefined) {
+          this.settle(id, pending);
+          pending.reject(error);
+        } else if (this.pushTargets.has(id)) {
+          const target = this.pushTargets.get(id)!;
+          this.pushTargets.delete(id);
+          target.onSubscriptionError(error);
+        }
+        // Otherwise: about a request that timed out or a subscription already ended. Dropped.
+        return;
+      }
+      if (pending === undefined) return; // answer to a request that timed out
+      this.settle(id, pending);
+      if (type !== pending.expect) {
+        pending.reject(new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, `expected ${frameTypeName(pending.expect)}, got ${frameTypeName(type)}`));
+        return;
+      }
+      pending.resolve(pending.decode(reader, type));
+    } catch (e) {
+      this.protocolFailure(ws, `bad ${frameTypeName(type)} frame: ${(e as Error).message}`);
+    }
+  }
+
+  private settle(id: number, p: Pending): void {
+    this.pending.delete(id);
+    clearTimeout(p.timer);
+  }
+
+  private protocolFailure(ws: WebSocketLike, reason: string): void {
+    try {
+      ws.close(1002, reason.slice(0, 120));
+    } catch {
+      // already closing
+    }
+    this.onSocketClosed(ws, `protocol error: ${reason}`);
+  }
+
+  private onSocketClosed(ws: WebSocketLike, reason: string): void {
+    if (ws !== this.ws) return;
+    ws.onmessage = ws.onclose = ws.onerror = null;
+    this.ws = null;
+    const error = new SeglogClientError(ClientErrorCode.DISCONNECTED, `connection to ${this.url} lost (${reason}) before the answer came`);
+    for (const [id, p] of this.pending) {
+      this.settle(id, p);
+      p.reject(error);
+    }
+    // A failure during a handshake is reported by open() to whoever called it.
+    if (this.state !== 'open') return;
+    if (this.reconnect === null) {
+      this.shutdown(new SeglogClientError(ClientErrorCode.DISCONNECTED, `connection to ${this.url} lost (${reason})`));
+      return;
+    }
+    this.state = 'reconnecting';
+    this.options.onConnectionEvent?.({ type: 'disconnected', error });
+    void this.reconnectLoop();
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    const r = this.reconnect!;
+    let delay = r.initialDelayMs;
+    for (let attempt = 1; attempt <= r.maxAttempts; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, delay * (0.5 + Math.random() / 2)));
+      if (this.state === 'closed') return;
+      try {
+        await this.open();
+        this.options.onConnectionEvent?.({ type: 'reconnected' });
+        for (const t of [...this.pushTargets.values()]) t.onReconnected();
+        return;
+      } catch (e) {
+        if ((this.state as string) === 'closed') return;
+        delay = Math.min(delay * 2, r.maxDelayMs);
+        if (attempt === r.maxAttempts) {
+          const error = new SeglogClientError(ClientErrorCode.CONNECT_FAILED, `gave up reconnecting to ${this.url} after ${attempt} attempts: ${(e as Error).message}`);
+          this.options.onConnectionEvent?.({ type: 'reconnect-failed', error });
+          this.shutdown(error);
+        }
+      }
+    }
+  }
+
+  private shutdown(error: SeglogClientError): void {
+    this.state = 'closed';
+    this.closeError = error;
+    const waiters = this.openWaiters;
+    this.openWaiters = [];
+    for (const w of waiters) w.reject(error);
+    for (const t of [...this.pushTargets.values()]) t.onClientClosed(error);
+    this.pushTargets.clear();
+    for (const p of this.producers) p.failAll(error);
+  }
+
+  // --- produce ---------------------------------------------------------------------------------
+
+  /** A producer with its own batching settings. */
+  producer(options: ProducerOptions = {}): Producer {
+    const p = new Producer(this, options);
+    this.producers.add(p);
+    return p;
+  }
+
+  /** @internal */
+  forgetProducer(p: Producer): void {
+    this.producers.delete(p);
+  }
+
+  /** Sends through the client's default producer (linger 0: batches what is sent in one tick). */
+  send(topic: string, record: RecordInput, options?: SendOptions): Promise<RecordMetadata>;
+  send(topic: string, records: RecordInput[], options?: SendOptions): Promise<RecordMetadata[]>;
+  send(topic: string, records: RecordInput | RecordInput[], options?: SendOptions): Promise<RecordMetadata | RecordMetadata[]> {
+    this.defaultProducer ??= this.producer({ lingerMs: 0 });
+    return this.defaultProducer.send(topic, records as RecordInput[], options);
+  }
+
+  // --- consume ---------------------------------------------------------------------------------
+
+  /** A consumer: an async iterator of records, granting credit as it is consumed. */
+  subscribe(topic: string, options: ConsumerOptions = {}): Consumer {
+    return new Consumer(this, topic, options);
+  }
+
+  /** Pulls whole batches of one partition from `offset` (records before `offset` are skipped). */
+  async fetch(topic: string, partition: number, offset: number, options: { maxBytes?: number } = {}): Promise<FetchResult> {
+    const res = await this.request((id) => encodeFetch(id, { topic, partition, offset, maxBytes: options.maxBytes ?? 1024 * 1024 }), FrameType.FETCH_RESULT, decodeFetchResult);
+    // The answer's bytes are a view of the message; decoding copies nothing either.
+    return { records: decodeBatches(res.batches, topic, partition, offset), nextOffset: res.nextOffset, startOffset: res.startOffset, endOffset: res.endOffset };
+  }
+
+  // --- offsets and admin -----------------------------------------------------------------------
+
+  /** Stores `offset` (the next offset the group will read) for a consumer group. */
+  async commit(group: string, topic: string, partition: number, offset: number): Promise<void> {
+    await this.request((id) => encodeCommit(id, { group, topic, partition, offset }), FrameType.COMMIT_OK, (r) => r.end());
+  }
+
+  committed(group: string, topic: string, partition: number): Promise<number | null> {
+    return this.request((id) => encodeCommitted(id, { group, topic, partition }), FrameType.COMMITTED_RESULT, decodeCommittedResult);
+  }
+
+  offsets(topic: string, partition: number): Promise<{ startOffset: number; endOffset: number }> {
+    return this.request((id) => encodeOffsets(id, { topic, partition }), FrameType.OFFSETS_RESULT, decodeOffsetsResult);
+  }
+
+  createTopic(name: string, config: Partial<TopicConfig> = {}): Promise<TopicDescription> {
+    return this.request((id) => encodeCreateTopic(id, name, config), FrameType.TOPIC_DESCRIPTION, (r) => decodeTopicDescription<TopicDescription>(r));
+  }
+
+  listTopics(): Promise<string[]> {
+    return this.request(encodeListTopics, FrameType.TOPIC_LIST, decodeTopicList);
+  }
+
+  describeTopic(name: string): Promise<TopicDescription> {
+    return this.request((id) => encodeTopicName(FrameType.DESCRIBE_TOPIC, id, name), FrameType.TOPIC_DESCRIPTION, (r) => decodeTopicDescription<TopicDescription>(r));
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    await this.request((id) => encodeTopicName(FrameType.DELETE_TOPIC, id, name), FrameType.TOPIC_DELETED, (r) => r.end());
+  }
+
+  addPartitions(name: string, totalPartitions: number): Promise<TopicDescription> {
+    return this.request((id) => encodeAddPartitions(id, name, totalPartitions), FrameType.TOPIC_DESCRIPTION, (r) => decodeTopicDescription<TopicDescription>(r));
+  }
+
+  /** Round trip to the server. */
+  async ping(): Promise<{ rttMs: number; serverTimeMs: number }> {
+    const started = Date.now();
+    const serverTimeMs = await this.request(encodePing, FrameType.PONG, decodePong);
+    return { rttMs: Date.now() - started, serverTimeMs };
+  }
+
+  /** Flushes producers, ends subscriptions, closes the socket. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    await Promise.allSettled([...this.producers].map((p) => p.flush()));
+    this.shutdown(new SeglogClientError(ClientErrorCode.CLOSED, 'the client is closed'));
+    const ws = this.ws;
+    this.ws = null;
+    if (ws !== null) {
+      ws.onmessage = ws.onerror = null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, 1000);
+        ws.onclose = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+        try {
+          ws.close(1000, 'client closed');
+        } catch {
+          clearTimeout(timer);
+          resolve();
+        }
+      });
+    }
+    for (const [id, p] of this.pending) {
+      this.settle(id, p);
+      p.reject(this.closedError());
+    }
+  }
+}

@@ -1,0 +1,334 @@
+// Client-side consumer: one subscription as an async iterator of records. It grants the server
+// credit for `maxBufferedBytes` and gives bytes back as their records are consumed, so a consumer
+// that stops pulling stops the flow. Tracks, per partition, the next offset it expects from the
+// server; after a reconnect it subscribes again from exactly there (records before it in a
+// re-sent batch are skipped), so nothing is lost or repeated.
+import { batchLastOffset, forEachBatch, forEachBatchRecord, type ClientRecord } from './batch-codec.js';
+import type { PushTarget, SeglogClient } from './client.js';
+import { ClientErrorCode, SeglogClientError } from './client-errors.js';
+import type { FrameReader } from './protocol/codec.js';
+import { decodeDeliver, decodeGap } from './protocol/deliver.js';
+import { FrameType } from './protocol/frame.js';
+import { decodeSubscribed, encodeCredit, encodeSubscribe, encodeUnsubscribe, type PartitionStart, type StartSpec } from './protocol/subscribe.js';
+
+export interface ConsumerOptions {
+  /** One partition, a list, or all (default). */
+  partitions?: number | number[];
+  /** Where to start when the group has no committed offset. Default 'latest'. */
+  from?: StartSpec | Date;
+  /** Consumer group: start from its committed offsets; commit() stores positions for it. */
+  group?: string;
+  /** Credit window: at most this many bytes delivered and not yet consumed (plus one batch). Default 1 MiB. */
+  maxBufferedBytes?: number;
+  /** End the iteration at the end offsets the partitions had when the subscription started. */
+  stopAtEnd?: boolean;
+  /** With a group: commit positions every autoCommitIntervalMs and on close. Default true. */
+  autoCommit?: boolean;
+  autoCommitIntervalMs?: number;
+  /** Check each received batch's CRC-32C. Default false (TCP and the server's own checks cover transport). */
+  checkCrcs?: boolean;
+  /** Called when retention removed offsets this consumer had not read yet. */
+  onGap?: (gap: GapInfo) => void;
+}
+
+export interface GapInfo {
+  topic: string;
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+}
+
+type Entry =
+  | { kind: 'batches'; partition: number; bytes: Uint8Array; skipBelow: number }
+  | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number };
+
+const MAX_CREDIT_WINDOW = 0xffffffff;
+
+export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget {
+  readonly topic: string;
+  private readonly id: number;
+  private readonly windowBytes: number;
+  private state: 'subscribing' | 'active' | 'ended' = 'subscribing';
+  private subscribedOnce = false;
+  private readonly queue: Entry[] = [];
+  private current: ClientRecord[] = [];
+  private currentIndex = 0;
+  private currentBytes = 0;
+  private bufferedBytes = 0;
+  private grantBytes = 0;
+  /** Next offset expected from the server, per partition (the resume point). */
+  private readonly received = new Map<number, number>();
+  /** Next offset to yield, per partition (what commit() stores). */
+  private readonly consumed = new Map<number, number>();
+  private readonly lastCommitted = new Map<number, number>();
+  private endTargets: Map<number, number> | null = null;
+  private wake: (() => void) | null = null;
+  private error: Error | null = null;
+  private autoCommitTimer: ReturnType<typeof setInterval> | null = null;
+  /** Resolves with where each partition started once the server confirmed the subscription. */
+  readonly ready: Promise<PartitionStart[]>;
+  private resolveReady!: (s: PartitionStart[]) => void;
+  private rejectReady!: (e: Error) => void;
+
+  constructor(
+    private readonly client: SeglogClient,
+    topic: string,
+    private readonly options: ConsumerOptions,
+  ) {
+    this.topic = topic;
+    this.id = client.allocateId();
+    const window = options.maxBufferedBytes ?? 1024 * 1024;
+    if (!(Number.isInteger(window) && window > 0 && window <= MAX_CREDIT_WINDOW)) {
+      throw new SeglogClientError('INVALID_ARGUMENT', `maxBufferedBytes must be an integer in 1..${MAX_CREDIT_WINDOW}`);
+    }
+    this.windowBytes = window;
+    this.ready = new Promise((resolve, reject) => {
+      this.resolveReady = resolve;
+      this.rejectReady = reject;
+    });
+    this.ready.catch(() => {}); // also surfaced by next()
+    client.registerPushTarget(this.id, this);
+    void this.subscribe();
+    if (options.group !== undefined && options.autoCommit !== false) {
+      const t = setInterval(() => void this.commit().catch(() => {}), options.autoCommitIntervalMs ?? 5000);
+      (t as { unref?: () => void }).unref?.();
+      this.autoCommitTimer = t;
+    }
+  }
+
+  private start(): StartSpec {
+    const f = this.options.from ?? 'latest';
+    return f instanceof Date ? { timestamp: f.getTime() } : f;
+  }
+
+  private async subscribe(): Promise<void> {
+    const initial = !this.subscribedOnce;
+    const p = this.options.partitions;
+    const partitions = initial ? (p === undefined ? null : Array.isArray(p) ? p : [p]) : [...this.received.keys()];
+    const resume = initial ? [] : [...this.received].map(([partition, offset]) => ({ partition, offset }));
+    // The new subscription's credit: the window less what we still hold.
+    const creditBytes = Math.max(0, Math.min(MAX_CREDIT_WINDOW, this.windowBytes - this.bufferedBytes));
+    this.grantBytes = 0;
+    this.state = 'subscribing';
+    try {
+      // Applied while the SUBSCRIBED frame is handled, before any DELIVER behind it in the same read.
+      await this.client.request(
+        (id) => encodeSubscribe(id, { topic: this.topic, partitions, start: this.start(), group: this.options.group ?? '', resume, creditBytes }),
+        FrameType.SUBSCRIBED,
+        (r) => {
+          const starts = decodeSubscribed(r);
+          this.applyStarts(starts, initial);
+          return starts;
+        },
+        { id: this.id },
+      );
+    } catch (e) {
+      const err = e as SeglogClientError;
+      // Lost the connection meanwhile: onReconnected() tries again.
+      if (err.code === ClientErrorCode.DISCONNECTED && this.client.isConnected === false) return;
+      this.fail(err);
+    }
+  }
+
+  private applyStarts(starts: PartitionStart[], initial: boolean): void {
+    if (this.state === 'ended') {
+      this.client.sendRaw(encodeUnsubscribe(this.id));
+      return;
+    }
+    this.state = 'active';
+    if (initial) {
+      this.subscribedOnce = true;
+      for (const s of starts) {
+        this.received.set(s.partition, s.startOffset);
+        this.consumed.set(s.partition, s.startOffset);
+        this.lastCommitted.set(s.partition, -1);
+      }
+      if (this.options.stopAtEnd) this.endTargets = new Map(starts.map((s) => [s.partition, s.endOffset]));
+      this.resolveReady(starts);
+    } else {
+      for (const s of starts) if (s.startOffset > (this.received.get(s.partition) ?? 0)) this.received.set(s.partition, s.startOffset);
+    }
+    this.notify();
+  }
+
+  // --- PushTarget ------------------------------------------------------------------------------
+
+  onPush(type: number, reader: FrameReader): void {
+    if (this.state === 'ended') return;
+    if (type === FrameType.GAP) {
+      const g = decodeGap(reader);
+      this.queue.push({ kind: 'gap', partition: g.partition, fromOffset: g.fromOffset, toOffset: g.toOffset });
+      if (g.toOffset > (this.received.get(g.partition) ?? 0)) this.received.set(g.partition, g.toOffset);
+      this.notify();
+      return;
+    }
+    const d = decodeDeliver(reader);
+    const skipBelow = this.received.get(d.partition);
+    if (skipBelow === undefined) return this.fail(new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, `delivery for partition ${d.partition}, not subscribed`));
+    let last = -1;
+    try {
+      forEachBatch(d.batches, (pos) => {
+        last = batchLastOffset(d.batches, pos);
+      }, this.options.checkCrcs === true);
+    } catch (e) {
+      return this.fail(e as Error);
+    }
+    const size = d.batches.byteLength;
+    this.bufferedBytes += size;
+    if (last < skipBelow) {
+      // All of it was delivered before (a re-sent batch after resuming): give the credit back.
+      this.release(size);
+      return;
+    }
+    this.received.set(d.partition, last + 1);
+    this.queue.push({ kind: 'batches', partition: d.partition, bytes: d.batches, skipBelow });
+    this.notify();
+  }
+
+  onSubscriptionError(error: SeglogClientError): void {
+    this.fail(error);
+  }
+
+  onReconnected(): void {
+    if (this.state === 'ended') return;
+    void this.subscribe();
+  }
+
+  onClientClosed(error: SeglogClientError): void {
+    if (this.state === 'ended') return;
+    if (error.code === ClientErrorCode.CLOSED) this.end();
+    else this.fail(error);
+  }
+
+  // --- iteration -------------------------------------------------------------------------------
+
+  private notify(): void {
+    const w = this.wake;
+    this.wake = null;
+    w?.();
+  }
+
+  private fail(e: Error): void {
+    if (this.state === 'ended') return;
+    this.error = e;
+    this.rejectReady(e);
+    this.end();
+  }
+
+  private end(): void {
+    this.state = 'ended';
+    this.client.unregisterPushTarget(this.id);
+    if (this.autoCommitTimer !== null) clearInterval(this.autoCommitTimer);
+    this.autoCommitTimer = null;
+    this.notify();
+  }
+
+  private release(bytes: number): void {
+    this.bufferedBytes -= bytes;
+    this.grantBytes += bytes;
+    if (this.state !== 'active') return;
+    if (this.grantBytes >= this.windowBytes / 4 || this.bufferedBytes === 0) {
+      if (this.client.sendRaw(encodeCredit(this.id, this.grantBytes))) this.grantBytes = 0;
+    }
+  }
+
+  private reachedEnd(): boolean {
+    if (this.endTargets === null) return false;
+    for (const [p, end] of this.endTargets) if ((this.consumed.get(p) ?? 0) < end) return false;
+    return true;
+  }
+
+  async next(): Promise<IteratorResult<ClientRecord>> {
+    for (;;) {
+      while (this.currentIndex < this.current.length) {
+        const r = this.current[this.currentIndex++]!;
+        const end = this.endTargets?.get(r.partition);
+        if (end !== undefined && r.offset >= end) continue; // past what stopAtEnd asked for
+        this.consumed.set(r.partition, r.offset + 1);
+        return { value: r, done: false };
+      }
+      if (this.currentBytes > 0) {
+        const n = this.currentBytes;
+        this.currentBytes = 0;
+        this.current = [];
+        this.currentIndex = 0;
+        this.release(n);
+      }
+      if (this.subscribedOnce && this.reachedEnd()) {
+        await this.close();
+        return { value: undefined, done: true };
+      }
+      const entry = this.queue.shift();
+      if (entry !== undefined) {
+        if (entry.kind === 'gap') {
+          if (entry.toOffset > (this.consumed.get(entry.partition) ?? 0)) this.consumed.set(entry.partition, entry.toOffset);
+          this.options.onGap?.({ topic: this.topic, partition: entry.partition, fromOffset: entry.fromOffset, toOffset: entry.toOffset });
+          continue;
+        }
+        const records: ClientRecord[] = [];
+        try {
+          forEachBatch(entry.bytes, (pos) => {
+            forEachBatchRecord(entry.bytes, this.topic, entry.partition, (r) => void records.push(r), entry.skipBelow, pos);
+          });
+        } catch (e) {
+          this.fail(e as Error);
+        }
+        this.current = records;
+        this.currentIndex = 0;
+        this.currentBytes = entry.bytes.byteLength;
+        continue;
+      }
+      if (this.error !== null) {
+        const e = this.error;
+        this.error = null;
+        throw e;
+      }
+      if (this.state === 'ended') return { value: undefined, done: true };
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async return(): Promise<IteratorResult<ClientRecord>> {
+    await this.close();
+    return { value: undefined, done: true };
+  }
+
+  /** Next offset to consume, per partition. */
+  positions(): Map<number, number> {
+    return new Map(this.consumed);
+  }
+
+  /** Stores the positions (next offsets to consume) for the group. */
+  async commit(): Promise<void> {
+    const group = this.options.group;
+    if (group === undefined) throw new SeglogClientError('INVALID_ARGUMENT', 'commit() needs a consumer group (options.group)');
+    const work: Promise<void>[] = [];
+    for (const [p, offset] of this.consumed) {
+      if (this.lastCommitted.get(p) === offset) continue;
+      work.push(this.client.commit(group, this.topic, p, offset).then(() => void this.lastCommitted.set(p, offset)));
+    }
+    await Promise.all(work);
+  }
+
+  /** Ends the subscription (committing first with a group and autoCommit). */
+  async close(): Promise<void> {
+    if (this.state === 'ended' && this.autoCommitTimer === null && this.closedOnce) return;
+    this.closedOnce = true;
+    const wasActive = this.state === 'active';
+    if (this.options.group !== undefined && this.options.autoCommit !== false && this.subscribedOnce && this.client.isConnected) {
+      await this.commit().catch(() => {});
+    }
+    this.end();
+    if (wasActive) this.client.sendRaw(encodeUnsubscribe(this.id));
+    this.queue.length = 0;
+    this.current = [];
+  }
+
+  private closedOnce = false;
+}

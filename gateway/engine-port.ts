@@ -1,0 +1,25 @@
+// The part of the engine API (engine/index.ts) the gateway uses. Written as an interface so the
+// gateway depends on the engine's contract, not its internals; `Engine` satisfies it structurally.
+import type {
+  Acks,
+  BatchAppendResult,
+  OffsetRange,
+  RawBatchRead,
+  TopicConfig,
+  TopicDescription,
+} from '../engine/types.js';
+
+export interface GatewayEngine {
+  createTopic(name: string, config?: Partial<TopicConfig>): Promise<TopicDescription>;
+  listTopics(): string[];
+  describeTopic(name: string): TopicDescription;
+  deleteTopic(name: string): Promise<void>;
+  addPartitions(name: string, totalPartitions: number): Promise<TopicDescription>;
+  appendBatch(topic: string, batch: Uint8Array, options?: { partition?: number; acks?: Acks }): Promise<BatchAppendResult>;
+  readBatches(topic: string, partition: number, offset: number, options?: { maxBytes?: number }): RawBatchRead;
+  offsets(topic: string, partition: number): OffsetRange;
+  offsetForTimestamp(topic: string, partition: number, timestamp: number): number | null;
+  watch(topic: string, partition: number, listener: () => void): () => void;
+  commit(group: string, topic: string, partition: number, offset: number): Promise<void>;
+  committed(group: string, topic: string, partition: number): Promise<number | null>;
+}

@@ -1,0 +1,81 @@
+// Plain HTTP on the gateway's port: GET /healthz (JSON) and GET /metrics (Prometheus text, via
+// prom-client). Each server has its own registry, so several servers can share a process.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { GatewayEngine } from './engine-port.js';
+
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly connections: Gauge;
+  readonly subscriptions: Gauge;
+  readonly recordsIn: Counter;
+  readonly bytesIn: Counter;
+  readonly recordsOut: Counter;
+  readonly bytesOut: Counter;
+  readonly requestErrors: Counter<'code'>;
+  readonly appendLatency: Histogram;
+
+  constructor(engine: GatewayEngine) {
+    const registers = [this.registry];
+    this.connections = new Gauge({ name: 'seglog_connections', help: 'Open WebSocket connections', registers });
+    this.subscriptions = new Gauge({ name: 'seglog_subscriptions', help: 'Live subscriptions', registers });
+    this.recordsIn = new Counter({ name: 'seglog_records_in_total', help: 'Records appended through the gateway', registers });
+    this.bytesIn = new Counter({ name: 'seglog_bytes_in_total', help: 'Record batch bytes appended through the gateway', registers });
+    this.recordsOut = new Counter({ name: 'seglog_records_out_total', help: 'Records sent to subscribers and fetches (whole batches)', registers });
+    this.bytesOut = new Counter({ name: 'seglog_bytes_out_total', help: 'Record batch bytes sent to subscribers and fetches', registers });
+    this.requestErrors = new Counter({ name: 'seglog_request_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
+    this.appendLatency = new Histogram({
+      name: 'seglog_append_latency_seconds',
+      help: 'Time from a PRODUCE frame arriving to the engine accepting its batch',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    new Gauge({
+      name: 'seglog_partition_end_offset',
+      help: 'Next offset to be assigned, per partition',
+      labelNames: ['topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const topic of engine.listTopics()) {
+          let description;
+          try {
+            description = engine.describeTopic(topic);
+          } catch {
+            continue; // deleted while we listed
+          }
+          for (const p of description.partitions) this.set({ topic, partition: String(p.partition) }, p.endOffset);
+        }
+      },
+    });
+  }
+}
+
+export interface HealthSource {
+  health(): Record<string, unknown>;
+}
+
+export function handleHttp(req: IncomingMessage, res: ServerResponse, metrics: GatewayMetrics, source: HealthSource): void {
+  const path = (req.url ?? '/').split('?')[0];
+  const reply = (status: number, type: string, body: string): void => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(body);
+  };
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    reply(405, 'application/json', JSON.stringify({ error: 'method not allowed' }));
+    return;
+  }
+  if (path === '/healthz') {
+    const h = source.health();
+    reply(h['status'] === 'ok' ? 200 : 503, 'application/json', JSON.stringify(h));
+    return;
+  }
+  if (path === '/metrics') {
+    metrics.registry.metrics().then(
+      (text) => reply(200, metrics.registry.contentType, text),
+      (e: unknown) => reply(500, 'text/plain', `metrics failed: ${(e as Error).message}`),
+    );
+    return;
+  }
+  reply(404, 'application/json', JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', 'WebSocket upgrade on /'] }));
+}

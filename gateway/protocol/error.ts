@@ -1,0 +1,37 @@
+// ERROR: the answer to a request that failed (id = the request's id), the end of a subscription
+// (id = the subscription's id), or a connection-level problem (id = 0).
+import { FrameReader } from './codec.js';
+import { FrameType, frameWriter } from './frame.js';
+
+/** Codes the gateway adds to the engine's (engine/errors.ts). */
+export const GatewayErrorCode = {
+  /** The frame does not parse (truncated, bad field). The connection stays open. */
+  INVALID_FRAME: 'INVALID_FRAME',
+  /** A frame type this server does not know. The connection stays open. */
+  UNKNOWN_FRAME_TYPE: 'UNKNOWN_FRAME_TYPE',
+  /** No common protocol version. The server closes the connection. */
+  UNSUPPORTED_VERSION: 'UNSUPPORTED_VERSION',
+  /** The server is shutting down and takes no new requests. */
+  SHUTTING_DOWN: 'SHUTTING_DOWN',
+  /** Too many requests in flight on this connection. */
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  /** Unexpected server-side failure. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export interface ErrorBody {
+  code: string;
+  message: string;
+}
+
+export function encodeError(id: number, code: string, message: string): Uint8Array {
+  // Messages are for humans; cut them so one error frame stays small.
+  const text = message.length > 4000 ? `${message.slice(0, 4000)}…` : message;
+  return frameWriter(FrameType.ERROR, id).string(code).string(text).finish();
+}
+
+export function decodeError(r: FrameReader): ErrorBody {
+  const e = { code: r.string('code'), message: r.string('message') };
+  r.end();
+  return e;
+}

@@ -1,0 +1,183 @@
+// The gateway: one HTTP server carrying the WebSocket protocol (upgrade on any path) and plain
+// HTTP (/healthz, /metrics). Owns sessions and the heartbeat; the engine belongs to the caller.
+import { createServer, type Server as HttpServer } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocketServer } from 'ws';
+import type { GatewayEngine } from './engine-port.js';
+import { GatewayMetrics, handleHttp } from './http.js';
+import { Session, type SessionLimits, type SessionStats } from './session.js';
+
+export interface GatewayOptions {
+  engine: GatewayEngine;
+  host?: string;
+  /** 0 picks a free port. Default 7070. */
+  port?: number;
+  /** Largest record batch accepted in a PRODUCE. Default 1 MiB. */
+  maxBatchBytes?: number;
+  /** Bytes queued per socket before delivery pauses and reading stops. Default 8 MiB. */
+  maxQueuedBytesPerSession?: number;
+  /** Requests awaiting the engine per connection before the server stops reading it. Default 1024. */
+  maxInFlightPerSession?: number;
+  maxSubscriptionsPerSession?: number;
+  maxFetchBytes?: number;
+  /** Ping every this often; a peer that did not answer the previous ping is dropped. Default 30 s. */
+  heartbeatIntervalMs?: number;
+  serverId?: string;
+  log?: (message: string) => void;
+}
+
+/** Room for the PRODUCE header (type, id, topic of up to 249 bytes, partition, acks) and then some. */
+const FRAME_OVERHEAD_BYTES = 1024;
+
+export class GatewayServer {
+  readonly metrics: GatewayMetrics;
+  private readonly http: HttpServer;
+  private readonly wss: WebSocketServer;
+  private readonly sessionSet = new Set<Session>();
+  private readonly sockets = new Set<Socket>();
+  private readonly limits: SessionLimits;
+  private heartbeat: NodeJS.Timeout | undefined;
+  private closing: Promise<void> | null = null;
+  private readonly startedAt = Date.now();
+  private readonly log: (message: string) => void;
+  host = '';
+  port = 0;
+
+  private constructor(private readonly options: GatewayOptions) {
+    const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+    this.limits = {
+      maxBatchBytes,
+      maxFrameBytes: maxBatchBytes + FRAME_OVERHEAD_BYTES,
+      maxQueuedBytes: options.maxQueuedBytesPerSession ?? 8 * 1024 * 1024,
+      maxInFlight: options.maxInFlightPerSession ?? 1024,
+      maxSubscriptions: options.maxSubscriptionsPerSession ?? 1024,
+      maxFetchBytes: options.maxFetchBytes ?? 4 * 1024 * 1024,
+      coalesceBytes: 64 * 1024,
+      readChunkBytes: 1024 * 1024,
+      readsPerTurn: 64,
+    };
+    this.log = options.log ?? ((m) => console.error(`seglog gateway: ${m}`));
+    this.metrics = new GatewayMetrics(options.engine);
+    this.http = createServer((req, res) => handleHttp(req, res, this.metrics, this));
+    this.http.on('connection', (socket: Socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+    this.http.on('clientError', (_e, socket: Socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+      else socket.destroy();
+    });
+    this.wss = new WebSocketServer({
+      server: this.http,
+      perMessageDeflate: false, // ws warns of memory fragmentation; batches carry their own LZ4
+      maxPayload: this.limits.maxFrameBytes,
+      clientTracking: false,
+    });
+    this.wss.on('error', (e) => this.log(`websocket server: ${e.message}`));
+    this.wss.on('connection', (ws, req) => {
+      if (this.closing !== null) {
+        ws.close(1001, 'server shutting down');
+        return;
+      }
+      const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+      const session = new Session(
+        ws,
+        { engine: options.engine, metrics: this.metrics, limits: this.limits, serverId: options.serverId ?? 'seglog', log: this.log },
+        remote,
+        (s) => this.sessionSet.delete(s),
+      );
+      this.sessionSet.add(session);
+    });
+  }
+
+  static async start(options: GatewayOptions): Promise<GatewayServer> {
+    const server = new GatewayServer(options);
+    await new Promise<void>((resolve, reject) => {
+      server.http.once('error', reject);
+      server.http.listen(options.port ?? 7070, options.host ?? '127.0.0.1', () => {
+        server.http.off('error', reject);
+        resolve();
+      });
+    });
+    server.http.on('error', (e) => server.log(`http server: ${e.message}`));
+    const address = server.http.address() as AddressInfo;
+    server.host = address.address;
+    server.port = address.port;
+    const interval = options.heartbeatIntervalMs ?? 30_000;
+    server.heartbeat = setInterval(() => server.beat(), interval);
+    server.heartbeat.unref();
+    return server;
+  }
+
+  get url(): string {
+    const host = this.host.includes(':') ? `[${this.host}]` : this.host;
+    return `ws://${host}:${this.port}`;
+  }
+
+  /** Drops peers that did not answer the previous ping, pings the rest. */
+  private beat(): void {
+    for (const s of this.sessionSet) {
+      if (!s.alive) {
+        this.log(`session ${s.id} (${s.remoteAddress}) did not answer a ping: dropped`);
+        s.terminate();
+        continue;
+      }
+      s.alive = false;
+      s.ping();
+    }
+  }
+
+  /** The live sessions (for operations and tests). */
+  sessions(): Session[] {
+    return [...this.sessionSet];
+  }
+
+  sessionStats(): SessionStats[] {
+    return this.sessions().map((s) => s.stats());
+  }
+
+  health(): Record<string, unknown> {
+    let topics = 0;
+    try {
+      topics = this.options.engine.listTopics().length;
+    } catch {
+      return { status: 'unavailable', reason: 'engine closed' };
+    }
+    return {
+      status: this.closing === null ? 'ok' : 'shutting-down',
+      uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+      connections: this.sessionSet.size,
+      topics,
+    };
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, answer every request already in flight (acks included),
+   * close the sockets. The engine is left open for the caller to flush and close.
+   */
+  close(timeoutMs = 10_000): Promise<void> {
+    this.closing ??= this.shutdown(timeoutMs);
+    return this.closing;
+  }
+
+  private async shutdown(timeoutMs: number): Promise<void> {
+    clearInterval(this.heartbeat);
+    const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
+    await Promise.race([Promise.all(this.sessions().map((s) => s.drain())), deadline(timeoutMs)]);
+    const closed = Promise.all(
+      this.sessions().map((s) => {
+        s.close();
+        // A peer that does not answer the close handshake is cut off.
+        const timer = setTimeout(() => s.terminate(), Math.min(timeoutMs, 2000));
+        timer.unref();
+        return s.closed.finally(() => clearTimeout(timer));
+      }),
+    );
+    await closed;
+    this.wss.close();
+    this.http.closeAllConnections();
+    for (const socket of this.sockets) socket.destroy();
+    await httpClosed;
+  }
+}

@@ -1,0 +1,159 @@
+// The `seglog` command end to end, spawned as a user runs it.
+import test from 'ava';
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli.js');
+
+interface Run {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+function run(args: string[], options: { input?: string; env?: Record<string, string>; timeoutMs?: number } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`seglog ${args.join(' ')} timed out; stderr: ${stderr}`));
+    }, options.timeoutMs ?? 15_000);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}
+
+async function serve(args: string[]): Promise<{ child: ChildProcess; url: string; output: () => string; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => (out += d));
+  child.stderr!.on('data', (d) => (out += d));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const deadline = Date.now() + 10_000;
+  let m: RegExpExecArray | null = null;
+  while ((m = /listening on (ws:\/\/\S+)/.exec(out)) === null) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return { child, url: m[1]!, output: () => out, exited };
+}
+
+test('serve, topics, produce, consume, then SIGTERM: graceful exit 0 and the data survives a restart', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-cli-'));
+  try {
+    const s = await serve(['--dir', dir, '--host', '127.0.0.1']);
+    const env = { SEGLOG_URL: s.url };
+    let r = await run(['topics', 'create', 'events', '--partitions', '2', '--retention', '7d', '--compression', 'lz4'], { env });
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stdout, /created topic events with 2 partition/);
+    r = await run(['topics', 'create', 'scratch'], { env });
+    t.is(r.code, 0, r.stderr);
+    r = await run(['topics', 'list', '--url', s.url]);
+    t.deepEqual(r.stdout.trim().split('\n').sort(), ['events', 'scratch']);
+    r = await run(['topics', 'describe', 'events'], { env });
+    const d = JSON.parse(r.stdout);
+    t.is(d.partitions.length, 2);
+    t.is(d.config.retentionMs, 7 * 86_400_000);
+    r = await run(['topics', 'delete', 'scratch'], { env });
+    t.is(r.code, 0, r.stderr);
+
+    const lines = Array.from({ length: 500 }, (_, i) => `line ${i} ✓`);
+    r = await run(['produce', 'events', '--partition', '1', '--acks', 'flushed'], { env, input: `${lines.join('\n')}\n` });
+    t.is(r.code, 0, r.stderr);
+    t.regex(r.stderr, /produced 500 record\(s\) to events/);
+    r = await run(['produce', 'events', '--key', 'user-7'], { env, input: 'keyed-a\nkeyed-b\n' });
+    t.is(r.code, 0, r.stderr);
+
+    r = await run(['consume', 'events', '--partition', '1', '--no-follow'], { env });
+    t.is(r.code, 0, r.stderr);
+    const printed = r.stdout.trim().split('\n');
+    t.deepEqual(printed.filter((l) => l.startsWith('line')), lines);
+
+    r = await run(['consume', 'events', '--from', 'earliest', '--max', '3', '--format', 'json', '--partition', '1'], { env });
+    t.is(r.code, 0, r.stderr);
+    const json = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    t.deepEqual(json.map((x) => x.offset), [0, 1, 2]);
+    t.like(json[0], { topic: 'events', partition: 1, value: 'line 0 ✓', key: null });
+
+    r = await run(['consume', 'events', '--from', '498', '--partition', '1', '--no-follow'], { env });
+    t.deepEqual(r.stdout.trim().split('\n').filter((l) => l.startsWith('line')), ['line 498 ✓', 'line 499 ✓']);
+    r = await run(['consume', 'events', '--from', new Date(Date.now() + 3_600_000).toISOString(), '--no-follow'], { env });
+    t.is(r.code, 0, r.stderr);
+    t.is(r.stdout, '');
+
+    // A group: the second run continues where the first stopped.
+    r = await run(['consume', 'events', '--partition', '1', '--group', 'g', '--from', 'earliest', '--max', '10'], { env });
+    t.is(r.stdout.trim().split('\n').length, 10);
+    r = await run(['consume', 'events', '--partition', '1', '--group', 'g', '--max', '2', '--format', 'json'], { env });
+    t.deepEqual(r.stdout.trim().split('\n').map((l) => JSON.parse(l).offset), [10, 11]);
+
+    // Errors: one line, non-zero.
+    r = await run(['consume', 'missing', '--no-follow'], { env });
+    t.not(r.code, 0);
+    t.regex(r.stderr, /^seglog: TOPIC_NOT_FOUND: .*missing.*\n$/);
+    r = await run(['topics', 'create', '../escape'], { env });
+    t.not(r.code, 0);
+    t.regex(r.stderr, /^seglog: INVALID_TOPIC_NAME: .*\n$/);
+    r = await run(['consume', 'events', '--from', 'yesterday'], { env });
+    t.is(r.code, 2);
+    t.is(r.stderr.trim().split('\n').length, 1);
+    r = await run(['topics', 'list', '--url', 'ws://127.0.0.1:1']);
+    t.not(r.code, 0);
+    t.regex(r.stderr, /^seglog: CONNECT_FAILED: .*\n$/);
+    r = await run(['--help']);
+    t.is(r.code, 0);
+    t.regex(r.stdout, /seglog serve/);
+
+    // Graceful shutdown.
+    s.child.kill('SIGTERM');
+    t.is(await s.exited, 0, s.output());
+    t.regex(s.output(), /SIGTERM/);
+
+    // Restart on the same directory: everything is still there.
+    const again = await serve(['--dir', dir]);
+    r = await run(['consume', 'events', '--partition', '1', '--no-follow'], { env: { SEGLOG_URL: again.url } });
+    t.is(r.stdout.trim().split('\n').filter((l) => l.startsWith('line')).length, 500);
+    again.child.kill('SIGINT');
+    t.is(await again.exited, 0, again.output());
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve --memory --auto-create: produce creates the topic; a following consumer sees records live', async (t) => {
+  const s = await serve(['--memory', '--auto-create']);
+  try {
+    const env = { SEGLOG_URL: s.url };
+    // The topic does not exist until the first produce creates it.
+    let r = await run(['produce', 'auto'], { env, input: 'a\nb\nc\n' });
+    t.is(r.code, 0, r.stderr);
+    r = await run(['consume', 'auto', '--from', 'earliest', '--max', '3'], { env });
+    t.is(r.code, 0, r.stderr);
+    t.deepEqual(r.stdout.trim().split('\n'), ['a', 'b', 'c']);
+    const live = spawn(process.execPath, [CLI, 'consume', 'auto', '--max', '2'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let liveOut = '';
+    live.stdout.on('data', (d) => (liveOut += d));
+    const liveDone = new Promise<number | null>((resolve) => live.on('close', (c) => resolve(c)));
+    // Keep producing until the live consumer (from latest) has seen two records.
+    for (let i = 0; i < 50 && live.exitCode === null; i++) {
+      await run(['produce', 'auto'], { env, input: `live-${i}\n` });
+    }
+    t.is(await liveDone, 0);
+    t.is(liveOut.trim().split('\n').length, 2);
+    t.true(liveOut.trim().split('\n').every((l) => l.startsWith('live-')));
+  } finally {
+    s.child.kill('SIGTERM');
+    t.is(await s.exited, 0);
+  }
+});

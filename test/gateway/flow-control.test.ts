@@ -1,0 +1,113 @@
+// Credit-based delivery and the per-socket bound on queued bytes.
+import test from 'ava';
+import { encodeBatch } from '../../engine/record-batch.js';
+import { FrameType } from '../../gateway/protocol/frame.js';
+import { decodeDeliver } from '../../gateway/protocol/deliver.js';
+import { encodeCredit, encodeSubscribe } from '../../gateway/protocol/subscribe.js';
+import { RawPeer, startGateway, take, until } from './helpers.js';
+
+function deliveredBytes(peer: RawPeer, subId: number): number {
+  let n = 0;
+  for (const f of peer.frames) if (f.type === FrameType.DELIVER && f.id === subId) n += f.bytes.byteLength - 9;
+  return n;
+}
+
+test('a consumer that grants nothing receives nothing more; a grant resumes delivery', async (t) => {
+  const h = await startGateway();
+  try {
+    await h.engine.createTopic('credit', { partitions: 1 });
+    const batch = encodeBatch(Array.from({ length: 10 }, (_, i) => ({ value: 'x'.repeat(90) + i })));
+    for (let i = 0; i < 50; i++) await h.engine.appendBatch('credit', batch);
+    const peer = await RawPeer.open(h.server.url);
+    const credit = 3000;
+    peer.send(encodeSubscribe(7, { topic: 'credit', partitions: [0], start: 'earliest', group: '', resume: [], creditBytes: credit }));
+    await peer.waitFor((f) => f.type === FrameType.SUBSCRIBED, 'SUBSCRIBED');
+    // The server stops once the credit is spent (the last batch may overshoot it).
+    await until(() => h.server.sessionStats()[0]!.subscriptions[0]!.creditBytes <= 0, 'credit used up');
+    await until(() => deliveredBytes(peer, 7) >= credit, 'deliveries received');
+    const sub = h.server.sessionStats()[0]!.subscriptions[0]!;
+    const received = deliveredBytes(peer, 7);
+    t.is(received, sub.bytesSent);
+    t.true(received >= credit && received < credit + batch.length);
+    t.true(sub.positions[0]! < 500);
+    // More appends wake the subscription, which still has no credit: nothing more is sent.
+    for (let i = 0; i < 5; i++) await h.engine.appendBatch('credit', batch);
+    await h.server.sessions()[0]!; // same tick
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    t.is(h.server.sessionStats()[0]!.subscriptions[0]!.bytesSent, received);
+    t.is(deliveredBytes(peer, 7), received);
+    // A grant covering the rest brings everything.
+    peer.send(encodeCredit(7, 1 << 30));
+    await until(() => h.server.sessionStats()[0]!.subscriptions[0]!.positions[0] === 550, 'all delivered');
+    await until(() => deliveredBytes(peer, 7) === 55 * batch.length, 'all received');
+    const offsets = peer.frames
+      .filter((f) => f.type === FrameType.DELIVER)
+      .map((f) => decodeDeliver(f.reader).batches);
+    t.true(offsets.length > 1);
+    peer.close();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a peer that stops reading its socket: the server queues a bounded amount for it, others carry on', async (t) => {
+  const maxQueued = 1024 * 1024;
+  const h = await startGateway({}, { maxQueuedBytesPerSession: maxQueued });
+  try {
+    await h.engine.createTopic('flood', { partitions: 1 });
+    const stalled = await RawPeer.open(h.server.url);
+    stalled.send(encodeSubscribe(1, { topic: 'flood', partitions: null, start: 'earliest', group: '', resume: [], creditBytes: 0xffffffff }));
+    await stalled.waitFor((f) => f.type === FrameType.SUBSCRIBED, 'SUBSCRIBED');
+    // Stop reading: TCP buffers fill, then the server's queue for this socket.
+    (stalled.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    const batch = encodeBatch([{ value: 'z'.repeat(256 * 1024 - 200) }]);
+    const total = 160; // 40 MiB: far more than the socket buffers hold
+    for (let i = 0; i < total; i++) await h.engine.appendBatch('flood', batch);
+    const stalledStats = () => h.server.sessionStats().find((s) => s.subscriptions.some((x) => x.id === 1))!;
+    // The pump stops at the bound and (hysteresis) starts again only below half of it.
+    // `paused` is set when the queue reached the bound (the server then also stops reading the peer).
+    await until(() => stalledStats().paused, 'queue reaches its bound');
+    const stuckAt = stalledStats().subscriptions[0]!.positions[0]!;
+    for (let i = 0; i < 50; i++) await new Promise((r) => setImmediate(r));
+    const s = stalledStats();
+    t.true(s.queuedBytes <= maxQueued + 1024 * 1024 + 64 * 1024, `queued ${s.queuedBytes}`);
+    t.is(s.subscriptions[0]!.positions[0]!, stuckAt, 'no progress while the peer does not read');
+    t.true(stuckAt < total, 'delivery paused before the end');
+    // Another client on the same server is unaffected.
+    const other = await h.connect();
+    const meta = await other.send('flood', { value: 'hi' });
+    t.is(meta.offset, total);
+    const tail = other.subscribe('flood', { from: { offset: total } });
+    t.is((await take(tail, 1))[0]!.offset, total);
+    // Reading again drains everything.
+    (stalled.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    await until(() => stalledStats().subscriptions[0]!.positions[0] === total + 1, 'stalled peer catches up', 15_000);
+    await until(() => deliveredBytes(stalled, 1) >= total * batch.length, 'everything received', 15_000);
+    stalled.close();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('the client consumer grants credit as it consumes: a bounded window, everything arrives', async (t) => {
+  const h = await startGateway();
+  try {
+    const c = await h.connect();
+    await c.createTopic('window', { partitions: 1 });
+    const p = c.producer({ lingerMs: 0, maxBatchBytes: 2000 });
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => p.send('window', { value: `v${i}`.padEnd(100, '.') })));
+    const window = 8 * 1024;
+    const consumer = c.subscribe('window', { from: 'earliest', maxBufferedBytes: window });
+    const first = await take(consumer, 10);
+    t.is(first[0]!.offset, 0);
+    await until(() => (h.server.sessionStats()[0]!.subscriptions[0]?.creditBytes ?? 1) <= 0, 'window used');
+    // Not consuming: the server is at most one window (plus one batch) ahead.
+    const ahead = h.server.sessionStats()[0]!.subscriptions[0]!.bytesSent;
+    t.true(ahead <= window + 2100 + 2100, `sent ${ahead}`);
+    const rest = await take(consumer, 1990);
+    t.deepEqual(rest.map((r) => r.offset), Array.from({ length: 1990 }, (_, i) => i + 10));
+  } finally {
+    await h.stop();
+  }
+});
