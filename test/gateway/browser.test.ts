@@ -5,12 +5,12 @@
 //
 // Needs Chromium at /usr/bin/chromium (or SEGLOG_CHROMIUM). Without it every test here FAILS with
 // a message saying so: a browser test that skips silently would prove nothing.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { partitionForKey } from '../../engine/partitioner.js';
 import { batchCodec, CODEC_LZ4, decodeRecords } from '../../engine/record-batch.js';
@@ -227,7 +227,7 @@ async function openTestPage(): Promise<OpenedPage> {
 }
 
 /** The page talked to our two loopback servers only, and to the gateway through the browser's WebSocket. */
-function assertLoopbackOnly(t: { deepEqual: (a: unknown, b: unknown, m?: string) => void; true: (v: boolean, m?: string) => void }, opened: OpenedPage): void {
+function assertLoopbackOnly(t: ExecutionContext, opened: OpenedPage): void {
   const gatewayUrl = new URL(gateway!.server.url);
   const foreign = opened.urls.filter((u) => {
     const url = new URL(u);
@@ -238,9 +238,9 @@ function assertLoopbackOnly(t: { deepEqual: (a: unknown, b: unknown, m?: string)
   t.deepEqual(opened.problems, [], 'no errors in the page');
 }
 
-// The scenarios below run inside the page: they may use only what the page has (window.seglogTest).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the page's globals are untyped
-type PageWindow = any;
+// The scenarios below run inside the page: they may use only what the page has (window.seglogTest,
+// untyped there).
+type PageWindow = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 test.serial('a browser creates a topic, produces LZ4 records, reads them back in order and commits; Node sees the same', async (t) => {
   const topic = 'browser-made';
@@ -390,4 +390,17 @@ test.serial('a browser reads what Node produced: LZ4 decoded in the page, or dec
   } finally {
     await opened.close();
   }
+});
+
+test('the package exports the bundle as seglog/browser, with the client API', async (t) => {
+  // Self-reference through package.json "exports", as a user's import would resolve it.
+  const resolved = fileURLToPath(import.meta.resolve('seglog/browser'));
+  t.is(resolved, BUNDLE);
+  const bundle = fs.readFileSync(BUNDLE, 'utf8');
+  // Everything is inside: a browser cannot resolve bare specifiers like 'lz4js' or 'crc-32'.
+  t.deepEqual([...bundle.matchAll(/^\s*import\s[^;]*?from\s+["']([^"']+)["']/gm)].map((m) => m[1]), []);
+  // It exports what gateway/client.ts exports (the module loads in Node too: it touches no DOM on import).
+  const [fromBundle, fromSource] = await Promise.all([import(pathToFileURL(BUNDLE).href), import('../../gateway/client.js')]);
+  t.deepEqual(Object.keys(fromBundle).sort(), Object.keys(fromSource).sort());
+  t.is(typeof fromBundle.SeglogClient.connect, 'function');
 });
