@@ -28,7 +28,7 @@ import {
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import { PartitionLog } from './partition-log.js';
 import { partitionForKey } from './partitioner.js';
-import { CODEC_NONE, batchCodec, batchLastOffset, batchRecordCount, encodeBatch, forEachRecord, type RecordInput } from './record-batch.js';
+import { CODEC_NONE, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
 import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
@@ -124,6 +124,51 @@ function tmpfsRoot(): string {
     // no tmpfs: fall back to the temp dir
   }
   return os.tmpdir();
+}
+
+function routeTo(routes: Map<number, number[]>, partition: number, index: number): void {
+  const list = routes.get(partition);
+  if (list === undefined) routes.set(partition, [index]);
+  else list.push(index);
+}
+
+/**
+ * PartitionLog.append with the storage layer's `{ trusted: true }` option: the batch was encoded by
+ * the engine itself, so re-checking its CRC is wasted work. (A log without the option ignores it.)
+ */
+interface TrustedAppendLog {
+  append(batch: Uint8Array, options: { trusted: boolean }): { baseOffset: number; lastOffset: number };
+}
+const TRUSTED = { trusted: true } as const;
+
+/**
+ * How many of `batches` a read from `fromOffset` needs to reach `wanted` records (at least one):
+ * batches beyond that are neither copied nor decoded.
+ */
+function batchesNeeded(batches: readonly Buffer[], fromOffset: number, wanted: number): number {
+  let records = 0;
+  for (let b = 0; b < batches.length; b++) {
+    const batch = batches[b]!;
+    const last = batchLastOffset(batch);
+    if (last >= fromOffset) records += last + 1 - Math.max(fromOffset, last + 1 - batchRecordCount(batch));
+    if (records >= wanted) return b + 1;
+  }
+  return batches.length;
+}
+
+/** One buffer holding copies of the uncompressed batches among the first `count` of `batches`, in order. */
+function copyOutPlainBatches(batches: readonly Buffer[], count: number): Buffer {
+  let total = 0;
+  for (let b = 0; b < count; b++) if (batchCodec(batches[b]!) === CODEC_NONE) total += batches[b]!.length;
+  const copy = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let b = 0; b < count; b++) {
+    const batch = batches[b]!;
+    if (batchCodec(batch) !== CODEC_NONE) continue;
+    copy.set(batch, pos);
+    pos += batch.length;
+  }
+  return copy;
 }
 
 function warn(message: string, error?: unknown): void {
@@ -552,40 +597,53 @@ export class Engine {
       throw new InvalidArgumentError(`at most ${ENGINE_DEFAULTS.produceRecordsMax} records per produce call, got ${records.length}`);
     }
     const acks = this.checkAcks(options?.acks);
-    const ts = await this.topicForWrite(topic);
-    if (records.length === 0) return [];
-    const n = ts.partitions.length;
-    // Route: partition → indexes of its records (input order kept within a partition).
-    const routes = new Map<number, number[]>();
-    if (options.partition !== undefined) {
-      this.partitionOf(ts, options.partition);
-      routes.set(options.partition, records.map((_, i) => i));
-    } else {
-      let sticky = -1;
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i];
-        const key = r?.key;
-        let p: number;
-        if (key !== undefined && key !== null) {
-          if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
-            throw new InvalidArgumentError(`record ${i} key must be a string, a Uint8Array or null`);
-          }
-          p = partitionForKey(key, n);
-        } else {
-          if (sticky < 0) sticky = this.nextRoundRobin(ts);
-          p = sticky;
-        }
-        let list = routes.get(p);
-        if (list === undefined) routes.set(p, (list = []));
-        list.push(i);
-      }
-    }
-    // Encode everything before appending anything: bad records fail the call with nothing written.
+    const ts = this.topics.get(topic) ?? (await this.topicForWrite(topic));
+    const count = records.length;
+    if (count === 0) return [];
+    // Route. Common case, one partition (given, or no record has a key: all to one round robin
+    // partition): no per-record routing work. Otherwise partition → indexes of its records.
+    let plan: Array<{ ps: PartitionState; indexes: number[] | null; batches: Buffer[] }>;
     const nowMs = this.now();
-    const plan: Array<{ ps: PartitionState; indexes: number[]; batches: Buffer[] }> = [];
-    for (const [p, indexes] of routes) {
-      const subset = indexes.length === records.length ? records : indexes.map((i) => records[i]!);
-      plan.push({ ps: ts.partitions[p]!, indexes, batches: this.encodeBounded(subset, ts.config, nowMs) });
+    // Encode everything before appending anything: bad records fail the call with nothing written.
+    if (options.partition !== undefined) {
+      const ps = this.partitionOf(ts, options.partition);
+      plan = [{ ps, indexes: null, batches: this.encodeBounded(records, ts.config, nowMs) }];
+    } else {
+      const n = ts.partitions.length;
+      let routes: Map<number, number[]> | null = null;
+      let sticky = -1;
+      for (let i = 0; i < count; i++) {
+        const key = records[i]?.key;
+        if (key === undefined || key === null) {
+          if (routes !== null) {
+            if (sticky < 0) sticky = this.nextRoundRobin(ts);
+            routeTo(routes, sticky, i);
+          }
+          continue;
+        }
+        if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+          throw new InvalidArgumentError(`record ${i} key must be a string, a Uint8Array or null`);
+        }
+        if (routes === null) {
+          // The first keyed record: route the keyless ones before it, then continue per record.
+          routes = new Map();
+          if (i > 0) {
+            sticky = this.nextRoundRobin(ts);
+            for (let j = 0; j < i; j++) routeTo(routes, sticky, j);
+          }
+        }
+        routeTo(routes, partitionForKey(key, n), i);
+      }
+      if (routes === null) {
+        const ps = ts.partitions[this.nextRoundRobin(ts)]!;
+        plan = [{ ps, indexes: null, batches: this.encodeBounded(records, ts.config, nowMs) }];
+      } else {
+        plan = [];
+        for (const [p, indexes] of routes) {
+          const subset = indexes.length === count ? records : indexes.map((i) => records[i]!);
+          plan.push({ ps: ts.partitions[p]!, indexes: indexes.length === count ? null : indexes, batches: this.encodeBounded(subset, ts.config, nowMs) });
+        }
+      }
     }
     // Appends wait while a target log is closing (evicted); bounded: a log just waited for was used.
     for (let round = 0; round < 8 && plan.some((x) => x.ps.closing !== null); round++) {
@@ -593,21 +651,26 @@ export class Engine {
       this.checkOpen();
       if (ts.deleted) throw new TopicNotFoundError(ts.name);
     }
-    const results: ProduceResult[] = new Array(records.length);
-    const flushes: Promise<void>[] = [];
-    for (const { ps, indexes, batches } of plan) {
+    const results: ProduceResult[] = new Array(count);
+    let flushes: Promise<void>[] | null = null;
+    for (let x = 0; x < plan.length; x++) {
+      const { ps, indexes, batches } = plan[x]!;
       const log = this.logSync(ps);
+      const partition = ps.partition;
       let k = 0;
-      for (const batch of batches) {
-        const { baseOffset } = log.append(batch);
-        const count = batchRecordCount(batch);
-        for (let j = 0; j < count; j++) results[indexes[k + j]!] = { partition: ps.partition, offset: baseOffset + j };
-        k += count;
+      for (let b = 0; b < batches.length; b++) {
+        const batch = batches[b]!;
+        // Encoded here, so valid by construction: the log may skip re-validating it (CRC).
+        const { baseOffset } = (log as TrustedAppendLog).append(batch, TRUSTED);
+        const inBatch = batchRecordCount(batch);
+        if (indexes === null) for (let j = 0; j < inBatch; j++) results[k + j] = { partition, offset: baseOffset + j };
+        else for (let j = 0; j < inBatch; j++) results[indexes[k + j]!] = { partition, offset: baseOffset + j };
+        k += inBatch;
       }
       this.notify(ps);
-      if (acks === 'flushed') flushes.push(log.flush());
+      if (acks === 'flushed') (flushes ??= []).push(log.flush());
     }
-    if (flushes.length > 0) await Promise.all(flushes);
+    if (flushes !== null) await Promise.all(flushes);
     return results;
   }
 
@@ -696,24 +759,37 @@ export class Engine {
     const topic = ps.topic.name;
     const partition = ps.partition;
     const records: ConsumedRecord[] = [];
+    const end = log.endOffset;
     let next = offset;
     let bytes = 0;
-    const push = (r: { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null; headers: ConsumedRecord['headers'] }): boolean => {
-      records.push({ topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
-      next = r.offset + 1;
-      return records.length < maxRecords;
-    };
     // A read may stop at a segment boundary: continue into the next segment, a bounded number of times.
-    for (let round = 0; round < 1024 && bytes < maxBytes && records.length < maxRecords && next < log.endOffset; round++) {
-      const batches = log.read(next, maxBytes - bytes);
+    for (let round = 0; round < 1024 && bytes < maxBytes && records.length < maxRecords && next < end; round++) {
+      // The log checks every batch it returns (CRC): ask for about what maxRecords needs, estimated
+      // from the bytes per record seen so far (the first round asks for one batch).
+      const wanted = maxRecords - records.length;
+      const estimate = records.length === 0 ? 1 : Math.ceil((bytes / records.length) * wanted * 1.1);
+      const batches = log.read(next, Math.min(maxBytes - bytes, estimate));
       if (batches.length === 0) break;
-      for (const batch of batches) {
+      // Records handed out must not be views into the map: retention truncates deleted segment
+      // files after fileDeleteDelayMs, and touching a view then would fault (SIGBUS). One copy per
+      // read of the uncompressed batches (not per record); an LZ4 batch decompresses into a fresh
+      // buffer anyway. The records are views into that copy.
+      const count = batchesNeeded(batches, next, maxRecords - records.length);
+      const copy = copyOutPlainBatches(batches, count);
+      let copyPos = 0;
+      for (let b = 0; b < count; b++) {
+        const batch = batches[b]!;
         bytes += batch.length;
-        // Records handed out must not be views into the map: retention truncates deleted segment
-        // files after fileDeleteDelayMs, and touching a view then would fault (SIGBUS). One copy per
-        // batch (not per record); an LZ4 batch is decompressed into a fresh buffer anyway.
-        forEachRecord(batchCodec(batch) === CODEC_NONE ? Buffer.from(batch) : batch, push, next);
-        if (records.length >= maxRecords) break;
+        if (batchCodec(batch) === CODEC_NONE) {
+          decodeRecordsInto(copy, topic, partition, next, records, maxRecords, copyPos);
+          copyPos += batch.length;
+        } else {
+          decodeRecordsInto(batch, topic, partition, next, records, maxRecords);
+        }
+        if (records.length >= maxRecords) {
+          next = records[records.length - 1]!.offset + 1;
+          break;
+        }
         const after = batchLastOffset(batch) + 1;
         if (after > next) next = after;
       }
