@@ -26,7 +26,7 @@ import {
   TopicNotFoundError,
 } from './errors.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
-import { PartitionLog } from './partition-log.js';
+import { PartitionLog, type SegmentInfo } from './partition-log.js';
 import { partitionForKey } from './partitioner.js';
 import { CODEC_NONE, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
@@ -94,8 +94,27 @@ interface PartitionState {
   log: PartitionLog | null;
   /** Set while an evicted log is closing; its lock is released when this settles. */
   closing: Promise<void> | null;
+  /**
+   * The figures of the log as it was evicted (exact while it stays closed: any change reopens it),
+   * so describeTopic, offsets, retention planning and idle subscriptions need not reopen it.
+   */
+  figures: PartitionFigures | null;
+  /** Counts evictions: a newer one (the log was used, then evicted again) supersedes an older one. */
+  evictions: number;
   watchers: Set<() => void>;
   notifyScheduled: boolean;
+}
+
+interface PartitionFigures {
+  startOffset: number;
+  endOffset: number;
+  sizeBytes: number;
+  newestTimestamp: number | null;
+  segments: SegmentInfo[];
+}
+
+function figuresOf(log: PartitionLog): PartitionFigures {
+  return { startOffset: log.startOffset, endOffset: log.endOffset, sizeBytes: log.sizeBytes, newestTimestamp: log.newestTimestamp, segments: log.segments() };
 }
 
 function isNonNegativeInt(v: unknown): v is number {
@@ -316,6 +335,8 @@ export class Engine {
       dir: path.join(this.dir, partitionDirName(ts.name, partition)),
       log: null,
       closing: null,
+      figures: null,
+      evictions: 0,
       watchers: new Set(),
       notifyScheduled: false,
     };
@@ -366,16 +387,17 @@ export class Engine {
   describeTopic(name: string): TopicDescription {
     this.checkOpen();
     const ts = this.topicState(name);
-    const partitions: PartitionDescription[] = ts.partitions.map((ps) =>
-      this.withLog(ps, (log) => ({
+    const partitions: PartitionDescription[] = ts.partitions.map((ps) => {
+      const f = this.figures(ps);
+      return {
         partition: ps.partition,
-        startOffset: log.startOffset,
-        endOffset: log.endOffset,
-        sizeBytes: log.sizeBytes,
-        segments: log.segments().length,
-        newestTimestamp: log.newestTimestamp,
-      })),
-    );
+        startOffset: f.startOffset,
+        endOffset: f.endOffset,
+        sizeBytes: f.sizeBytes,
+        segments: f.segments.length,
+        newestTimestamp: f.newestTimestamp,
+      };
+    });
     return { name, config: { ...ts.config }, partitions };
   }
 
@@ -495,6 +517,7 @@ export class Engine {
       name: `${ps.topic.name}-${ps.partition}`,
     });
     ps.log = log;
+    ps.figures = null;
     this.openLogs.set(ps, true);
     this.evictColdLogs(ps);
     return log;
@@ -505,9 +528,11 @@ export class Engine {
     const log = ps.log;
     if (log !== null) {
       if (ps.closing === null) {
-        // move to the most recently used end (this also cancels a pending eviction)
-        this.openLogs.delete(ps);
+        // Move to the most recently used end. If its eviction was pending, this cancels it: evict
+        // another one instead, so the bound holds.
+        const wasOpen = this.openLogs.delete(ps);
         this.openLogs.set(ps, true);
+        if (!wasOpen) this.evictColdLogs(ps);
       }
       return log;
     }
@@ -515,8 +540,9 @@ export class Engine {
   }
 
   /**
-   * Runs a sync read on the partition's log. If the log turned out closed because it was being
-   * evicted, reopens it (its lock is free once its close has run) and retries once.
+   * Runs a sync read on the partition's log. An evicted log is closed only when nothing else can
+   * run until its lock is released (see evictLog), so a read never meets a closing log; should it
+   * anyway (a close that had I/O left), it reopens the log if its lock is free.
    */
   private withLog<T>(ps: PartitionState, fn: (log: PartitionLog) => T): T {
     const log = this.logSync(ps);
@@ -524,9 +550,16 @@ export class Engine {
       return fn(log);
     } catch (e) {
       if (ps.closing === null || !(e instanceof ClosedError)) throw e;
-      ps.log = null;
       return fn(this.openLog(ps));
     }
+  }
+
+  /** Start, end, size and segments of a partition: live when its log is open, else as evicted. */
+  private figures(ps: PartitionState): PartitionFigures {
+    // An open log (also one being evicted, without cancelling that: figures are no use of its data).
+    if (ps.log !== null && ps.closing === null) return figuresOf(ps.log);
+    if (ps.figures !== null) return ps.figures;
+    return this.withLog(ps, figuresOf);
   }
 
   /** The partition's log for an append: waits for an evicted log to finish closing first. */
@@ -539,11 +572,7 @@ export class Engine {
     });
   }
 
-  /**
-   * Evicts least recently used logs beyond maxOpenPartitions (never `keep`). An evicted log is
-   * first flushed while it stays fully usable; if it was used meanwhile, it stays open. Only then
-   * is it closed: appends wait for that, reads keep using it (or reopen it, see withLog).
-   */
+  /** Evicts least recently used logs beyond maxOpenPartitions (never `keep`). */
   private evictColdLogs(keep: PartitionState): void {
     let candidates = this.openLogs.size - this.maxOpenPartitions;
     if (candidates <= 0) return;
@@ -552,31 +581,57 @@ export class Engine {
       if (ps === keep) continue;
       candidates--;
       this.openLogs.delete(ps);
-      const log = ps.log!;
-      const evict = (async (): Promise<void> => {
-        try {
-          // Twice: the second waits out a flush cycle (and its checkpoint write) already running, so
-          // the close below has no I/O left and completes within the microtask queue: no request or
-          // timer can reach this partition in between (see withLog for the remaining microtasks).
-          await log.flush();
-          await log.flush();
-        } catch (e) {
-          warn(`flushing partition log ${ps.dir} before closing it failed`, e);
-        }
-        // Used again meanwhile (logSync re-inserted it), deleted, or the engine is closing: keep it.
-        if (this.openLogs.has(ps) || ps.log !== log || ps.closing !== null || this.closed) return;
-        const closing = log.close().then(
-          () => undefined,
-          (e) => warn(`closing partition log ${ps.dir} failed`, e),
-        );
-        ps.closing = closing;
-        await closing;
-        if (ps.log === log) ps.log = null;
-        ps.closing = null;
-      })();
+      const evict = this.evictLog(ps, ps.log!);
       this.closingLogs.add(evict);
       void evict.finally(() => this.closingLogs.delete(evict));
     }
+  }
+
+  /**
+   * Closes an evicted log, in two steps:
+   * 1. Flush it (twice: the second waits out a flush cycle and its checkpoint write already running)
+   *    while it stays fully usable. If it is used meanwhile (logSync puts it back into openLogs), it
+   *    stays open.
+   * 2. Close it from a setImmediate callback. The microtask queue is empty when such a callback starts,
+   *    and a flushed, unused log closes without I/O, so the whole close — from the log turning closed
+   *    to its lock being released — runs within that callback's microtask drain, and no other code
+   *    (a sync read that would find the log closed and try to reopen it while its lock is held: the
+   *    DIRECTORY_LOCKED race) runs in between. Appends arriving later wait for `closing`.
+   */
+  private async evictLog(ps: PartitionState, log: PartitionLog): Promise<void> {
+    const eviction = ++ps.evictions;
+    const stillEvicted = (): boolean =>
+      ps.evictions === eviction && !this.openLogs.has(ps) && ps.log === log && ps.closing === null && !this.closed && !ps.topic.deleted;
+    let flushedEnd: number;
+    try {
+      await log.flush();
+      await log.flush();
+      flushedEnd = log.endOffset;
+    } catch (e) {
+      if (!stillEvicted()) return;
+      // Not closed: a close would retry the failed I/O with the log already closed. Tried again later.
+      warn(`flushing partition log ${ps.dir} before closing it failed`, e);
+      this.openLogs.set(ps, true);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        // An append since the flush would leave I/O for close(): such a log was used, so it stays.
+        if (!stillEvicted() || log.endOffset !== flushedEnd) {
+          resolve();
+          return;
+        }
+        ps.figures = figuresOf(log);
+        ps.closing = log.close().then(
+          () => undefined,
+          (e) => warn(`closing partition log ${ps.dir} failed`, e),
+        ).then(() => {
+          if (ps.log === log) ps.log = null;
+          ps.closing = null;
+          resolve();
+        });
+      });
+    });
   }
 
   // --- produce -----------------------------------------------------------------------------------
@@ -820,7 +875,8 @@ export class Engine {
   /** The partition's log start offset and end offset (the next offset to be assigned). */
   offsets(topic: string, partition: number): OffsetRange {
     this.checkOpen();
-    return this.withLog(this.partitionState(topic, partition), (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
+    const f = this.figures(this.partitionState(topic, partition));
+    return { startOffset: f.startOffset, endOffset: f.endOffset };
   }
 
   /** The first offset whose record timestamp is ≥ `timestamp`, or null when there is none. */
@@ -924,7 +980,8 @@ export class Engine {
       range: (p) => {
         this.checkOpen();
         if (ts.deleted) throw new TopicNotFoundError(ts.name);
-        return this.withLog(ts.partitions[p]!, (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
+        const f = this.figures(ts.partitions[p]!);
+        return { startOffset: f.startOffset, endOffset: f.endOffset };
       },
       fetch: (p, offset, maxRecords, maxBytes) => this.readRecords(ts.partitions[p]!, offset, maxRecords, maxBytes),
       watch: (p, wake) => this.addWatcher(ts.partitions[p]!, wake),
@@ -992,6 +1049,8 @@ export class Engine {
         if (retentionMs < 0 && retentionBytes < 0) continue;
         for (const ps of ts.partitions) {
           if (this.closed || ts.deleted) break;
+          // A closed log's figures are exact: plan on them and reopen only when there is work.
+          if (ps.log === null && ps.figures !== null && planRetention(ps.figures.segments, ts.config, this.now()).deleteBeforeOffset === null) continue;
           let log = this.logForWrite(ps);
           if (!(log instanceof PartitionLog)) log = await log;
           if (this.closed || ts.deleted) break;
