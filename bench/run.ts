@@ -4,6 +4,7 @@
 // `node dist/bench/run.js record-batch baselines partition-log`.
 import os from 'node:os';
 import { runBaselines } from './baselines.js';
+import { runGatewayBench } from './gateway.bench.js';
 import { benchOptions, type BenchResult } from './harness.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
@@ -12,6 +13,7 @@ const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult
   'partition-log': runPartitionLogBench,
   'record-batch': runRecordBatchBench,
   baselines: runBaselines,
+  gateway: runGatewayBench,
 };
 
 function formatRate(n: number): string {
@@ -54,6 +56,13 @@ function printTargets(results: BenchResult[]): void {
   if (append1k !== undefined && mmap1k !== undefined) lines.push(`append 1 KiB vs memcpy into touched mmap: ${((100 * append1k) / mmap1k).toFixed(0)}% (target ≥ 50%)`);
   if (read100 !== undefined) lines.push(`sequential read with decoding, 100 B: ${formatRate(read100)} records/s (target ≥ 10M)`);
   if (decode100 !== undefined) lines.push(`decode alone (forEachRecord), 100 B: ${formatRate(decode100)} records/s`);
+  const gwProduces = results.filter((r) => r.suite === 'gateway' && r.recordBytes === 100 && /^produce, (send|sendBatch)/.test(r.operation));
+  const gwProduce = gwProduces.length > 0 ? Math.max(...gwProduces.map((r) => r.recordsPerSec)) : undefined;
+  const gwReplay = rate(results, 'gateway', 'replay, subscribe', 100);
+  if (gwProduce !== undefined) lines.push(`gateway produce over loopback (client library, best API), 100 B: ${formatRate(gwProduce)} records/s (target ≥ 2M)`);
+  if (gwReplay !== undefined) lines.push(`gateway replay over loopback, 100 B: ${formatRate(gwReplay)} records/s (target ≥ 3M)`);
+  const gwLatency = results.find((r) => r.suite === 'gateway' && r.operation.startsWith('produce→deliver') && r.recordBytes === 100);
+  if (gwLatency?.note !== undefined) lines.push(`gateway produce→deliver at 20k/s, 100 B: ${gwLatency.note} (target p99 < 1 ms)`);
   if (lines.length === 0) return;
   console.log('\nTargets (design.md §9), ratios from this run:');
   for (const l of lines) console.log(`  ${l}`);
