@@ -88,7 +88,7 @@ async function rounds(options: BenchOptions, round: (ms: number, index: number) 
 let topicSeq = 0;
 async function freshTopic(client: SeglogClient, recordBytes: number): Promise<string> {
   const name = `bench-${recordBytes}-${process.pid}-${topicSeq++}`;
-  await client.createTopic(name, { partitions: 1 });
+  await client.createTopic(name, { partitions: 1, segmentBytes: Number(process.env.SEG ?? 8388608) });
   return name;
 }
 
@@ -316,25 +316,45 @@ async function latency(url: string, recordBytes: number, ms: number): Promise<{ 
   }
 }
 
+/**
+ * SEGLOG_BENCH_GATEWAY_CASES: comma-separated subset of produce,bulk,raw-produce,replay,raw-replay,
+ * latency (default all). SEGLOG_BENCH_GATEWAY_URL: use a running gateway (for profiling it)
+ * instead of starting one.
+ */
 export async function runGatewayBench(options: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
-  const server = await startServer();
+  const wanted = new Set((process.env.SEGLOG_BENCH_GATEWAY_CASES ?? 'produce,bulk,raw-produce,replay,raw-replay,latency').split(','));
+  const sizes = process.env.SEGLOG_BENCH_GATEWAY_SIZES?.split(',').map(Number) ?? RECORD_SIZES;
+  const external = process.env.SEGLOG_BENCH_GATEWAY_URL;
+  const server = external !== undefined ? { url: external, child: null } : await startServer();
   let client: SeglogClient | null = null;
   try {
     client = await SeglogClient.connect(server.url, { clientId: 'bench', requestTimeoutMs: 60_000 });
     const c = client;
     const hasBulk = typeof (c.producer() as unknown as { sendBatch?: unknown }).sendBatch === 'function';
-    for (const recordBytes of RECORD_SIZES) {
-      out.push(result(SUITE, 'produce, send() per record', recordBytes, await rounds(options, (ms) => producePerRecord(c, recordBytes, ms))));
-      out.push(
-        result(SUITE, hasBulk ? 'produce, sendBatch() of 8192' : 'produce, send() of arrays of 8192', recordBytes, await rounds(options, (ms) => produceBulk(c, recordBytes, ms))),
-      );
-      out.push(result(SUITE, 'produce, raw protocol (batches of 1000)', recordBytes, await rounds(options, (ms) => produceRaw(server.url, c, recordBytes, ms))));
-      const topic = await freshTopic(c, recordBytes);
-      const total = await fill(c, topic, recordBytes);
-      out.push(result(SUITE, 'replay, subscribe from earliest', recordBytes, await rounds(options, (ms) => replayLibrary(c, topic, ms))));
-      out.push(result(SUITE, 'replay, raw protocol (no decoding)', recordBytes, await rounds(options, (ms) => replayRaw(server.url, topic, total, ms))));
-      await c.deleteTopic(topic);
+    for (const recordBytes of sizes) {
+      if (wanted.has('produce')) {
+        out.push(result(SUITE, 'produce, send() per record', recordBytes, await rounds(options, (ms) => producePerRecord(c, recordBytes, ms))));
+      }
+      if (wanted.has('bulk')) {
+        const name = hasBulk ? 'produce, sendBatch() of 8192' : 'produce, send() of arrays of 8192';
+        out.push(result(SUITE, name, recordBytes, await rounds(options, (ms) => produceBulk(c, recordBytes, ms))));
+      }
+      if (wanted.has('raw-produce')) {
+        out.push(result(SUITE, 'produce, raw protocol (batches of 1000)', recordBytes, await rounds(options, (ms) => produceRaw(server.url, c, recordBytes, ms))));
+      }
+      if (wanted.has('replay') || wanted.has('raw-replay')) {
+        const topic = await freshTopic(c, recordBytes);
+        const total = await fill(c, topic, recordBytes);
+        if (wanted.has('replay')) {
+          out.push(result(SUITE, 'replay, subscribe from earliest', recordBytes, await rounds(options, (ms) => replayLibrary(c, topic, ms))));
+        }
+        if (wanted.has('raw-replay')) {
+          out.push(result(SUITE, 'replay, raw protocol (no decoding)', recordBytes, await rounds(options, (ms) => replayRaw(server.url, topic, total, ms))));
+        }
+        await c.deleteTopic(topic);
+      }
+      if (!wanted.has('latency')) continue;
       const l = await latency(server.url, recordBytes, 3000);
       out.push(
         result(
@@ -348,7 +368,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
     }
   } finally {
     await client?.close().catch(() => {});
-    await stopServer(server);
+    if (server.child !== null) await stopServer(server as Server);
   }
   return out;
 }
