@@ -109,6 +109,7 @@ async function producePerRecord(client: SeglogClient, recordBytes: number, ms: n
   while (performance.now() < deadline && sent + CHUNK_RECORDS <= maxRecords) {
     let last: Promise<unknown> = previous;
     for (let i = 0; i < CHUNK_RECORDS; i++) last = producer.send(topic, pool[(sent + i) % POOL_RECORDS]!);
+    last.catch(() => {}); // awaited below
     sent += CHUNK_RECORDS;
     await previous;
     previous = last;
@@ -120,12 +121,18 @@ async function producePerRecord(client: SeglogClient, recordBytes: number, ms: n
   return rate;
 }
 
-/** Library: the bulk API, one call per 8192 records, at most two calls unacknowledged. */
+/** Records per bulk call: as many as fit in one batch of the server's default 1 MiB limit. */
+function bulkRecords(recordBytes: number): number {
+  return Math.min(CHUNK_RECORDS, Math.floor(900_000 / (recordBytes + 12) / 64) * 64);
+}
+
+/** Library: the bulk API, one call per bulkRecords(), at most two calls unacknowledged. */
 async function produceBulk(client: SeglogClient, recordBytes: number, ms: number): Promise<number> {
   const topic = await freshTopic(client, recordBytes);
   const pool = recordPool(recordBytes);
+  const perCall = bulkRecords(recordBytes);
   const chunks: RecordInput[][] = [];
-  for (let c = 0; c < 4; c++) chunks.push(Array.from({ length: CHUNK_RECORDS }, (_, i) => pool[(c * CHUNK_RECORDS + i) % POOL_RECORDS]!));
+  for (let c = 0; c < 4; c++) chunks.push(Array.from({ length: perCall }, (_, i) => pool[(c * perCall + i) % POOL_RECORDS]!));
   const producer = client.producer({ lingerMs: 0 });
   const maxRecords = Math.floor(ROUND_PAYLOAD_BYTES_MAX / recordBytes);
   const start = performance.now();
@@ -133,10 +140,11 @@ async function produceBulk(client: SeglogClient, recordBytes: number, ms: number
   let sent = 0;
   let previous: Promise<unknown> = Promise.resolve();
   const bulk = (producer as unknown as { sendBatch?: (t: string, r: RecordInput[]) => Promise<unknown> }).sendBatch;
-  for (let c = 0; performance.now() < deadline && sent + CHUNK_RECORDS <= maxRecords; c++) {
+  for (let c = 0; performance.now() < deadline && sent + perCall <= maxRecords; c++) {
     const records = chunks[c % chunks.length]!;
     const last = bulk !== undefined ? bulk.call(producer, topic, records) : producer.send(topic, records);
-    sent += CHUNK_RECORDS;
+    last.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+    sent += perCall;
     await previous;
     previous = last;
   }
@@ -337,7 +345,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
         out.push(result(SUITE, 'produce, send() per record', recordBytes, await rounds(options, (ms) => producePerRecord(c, recordBytes, ms))));
       }
       if (wanted.has('bulk')) {
-        const name = hasBulk ? 'produce, sendBatch() of 8192' : 'produce, send() of arrays of 8192';
+        const name = hasBulk ? `produce, sendBatch() of ${bulkRecords(recordBytes)}` : `produce, send() of arrays of ${bulkRecords(recordBytes)}`;
         out.push(result(SUITE, name, recordBytes, await rounds(options, (ms) => produceBulk(c, recordBytes, ms))));
       }
       if (wanted.has('raw-produce')) {
