@@ -88,7 +88,7 @@ async function rounds(options: BenchOptions, round: (ms: number, index: number) 
 let topicSeq = 0;
 async function freshTopic(client: SeglogClient, recordBytes: number): Promise<string> {
   const name = `bench-${recordBytes}-${process.pid}-${topicSeq++}`;
-  await client.createTopic(name, { partitions: 1, segmentBytes: Number(process.env.SEG ?? 8388608) });
+  await client.createTopic(name, { partitions: 1 });
   return name;
 }
 

@@ -203,22 +203,32 @@ export class Producer {
    * baseOffset + i. No promise or result object per record. Rejects with BATCH_TOO_LARGE when the
    * records do not fit in one batch of the server's maxBatchBytes.
    */
-  async sendBatch(topic: string, records: RecordInput[], options: SendOptions = NO_OPTIONS): Promise<BatchMetadata> {
+  sendBatch(topic: string, records: RecordInput[], options: SendOptions = NO_OPTIONS): Promise<BatchMetadata> {
     const problem = this.checkSend(topic, options);
-    if (problem !== null) throw problem;
-    if (!Array.isArray(records)) throw new SeglogClientError('INVALID_ARGUMENT', 'sendBatch() takes an array of records');
-    if (records.length === 0) return { topic, partition: options.partition ?? -1, baseOffset: -1, count: 0 };
-    await this.ensureLz4();
+    if (problem !== null) return Promise.reject(problem);
+    if (!Array.isArray(records)) return Promise.reject(new SeglogClientError('INVALID_ARGUMENT', 'sendBatch() takes an array of records'));
+    if (records.length === 0) return Promise.resolve({ topic, partition: options.partition ?? -1, baseOffset: -1, count: 0 });
     let estimated = 0;
     let worst = 0;
     for (let i = 0; i < records.length; i++) {
       const r = records[i]!;
-      if (r === null || typeof r !== 'object') throw new SeglogClientError('INVALID_RECORD', `record ${i} is not an object`);
+      if (r === null || typeof r !== 'object') return Promise.reject(new SeglogClientError('INVALID_RECORD', `record ${i} is not an object`));
       measureRecord(r);
       estimated += sizeScratch.estimate;
       worst += sizeScratch.worst;
     }
-    await this.waitForSpace();
+    // Queued in the caller's tick (so it keeps its place among send() calls) unless it must wait.
+    if ((this.compression === 'lz4' && !isLz4Loaded()) || this.bufferedBytes >= this.maxBufferedBytes || this.spaceWaiters.length > 0) {
+      return (async () => {
+        await this.ensureLz4();
+        await this.waitForSpace();
+        return this.enqueueBulk(topic, records, options, estimated, worst);
+      })();
+    }
+    return this.enqueueBulk(topic, records, options, estimated, worst);
+  }
+
+  private enqueueBulk(topic: string, records: RecordInput[], options: SendOptions, estimated: number, worst: number): Promise<BatchMetadata> {
     const acks = options.acks ?? this.acks;
     const partition = options.partition ?? ANY_PARTITION;
     return new Promise<BatchMetadata>((resolve, reject) => {
