@@ -5,6 +5,7 @@
 import os from 'node:os';
 import { runBaselines } from './baselines.js';
 import { runEngineBench } from './engine.bench.js';
+import { runGatewayBench } from './gateway.bench.js';
 import { benchOptions, type BenchResult } from './harness.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
@@ -14,6 +15,7 @@ const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult
   'record-batch': runRecordBatchBench,
   engine: runEngineBench,
   baselines: runBaselines,
+  gateway: runGatewayBench,
 };
 
 function formatRate(n: number): string {
@@ -62,6 +64,13 @@ function printTargets(results: BenchResult[]): void {
   if (replay100 !== undefined) lines.push(`Subscription replay, 100 B: ${formatRate(replay100)} records/s`);
   if (produce100 !== undefined && append100 !== undefined) lines.push(`Engine.produce 100 B vs PartitionLog.append: ${((100 * produce100) / append100).toFixed(0)}%`);
   if (decode100 !== undefined) lines.push(`decode alone (forEachRecord), 100 B: ${formatRate(decode100)} records/s`);
+  const gwProduces = results.filter((r) => r.suite === 'gateway' && r.recordBytes === 100 && /^produce, (send|sendBatch)/.test(r.operation));
+  const gwProduce = gwProduces.length > 0 ? Math.max(...gwProduces.map((r) => r.recordsPerSec)) : undefined;
+  const gwReplay = rate(results, 'gateway', 'replay, subscribe', 100);
+  if (gwProduce !== undefined) lines.push(`gateway produce over loopback (client library, best API), 100 B: ${formatRate(gwProduce)} records/s (target ≥ 2M)`);
+  if (gwReplay !== undefined) lines.push(`gateway replay over loopback, 100 B: ${formatRate(gwReplay)} records/s (target ≥ 3M)`);
+  const gwLatency = results.find((r) => r.suite === 'gateway' && r.operation.startsWith('produce→deliver') && r.recordBytes === 100);
+  if (gwLatency?.note !== undefined) lines.push(`gateway produce→deliver at 20k/s, 100 B: ${gwLatency.note} (target p99 < 1 ms)`);
   if (lines.length === 0) return;
   console.log('\nTargets (design.md §9), ratios from this run:');
   for (const l of lines) console.log(`  ${l}`);

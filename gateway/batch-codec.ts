@@ -1,10 +1,10 @@
 // Kafka record batch v2, browser-safe: the client's counterpart of engine/record-batch.ts (which
 // uses Node natives). Same bytes in both directions (test/gateway/batch-codec.test.ts checks it).
-// CRC-32C from crc-32 (plain JavaScript), LZ4 from lz4js (loaded lazily, see lz4.ts).
-import CRC32C from 'crc-32/crc32c.js';
+// CRC-32C and LZ4 are native in Node when they load, plain JavaScript otherwise (crc32c.ts, lz4.ts).
 import { CorruptRecordError, InvalidRecordError } from '../engine/errors.js';
 import type { Bytes, RecordInput } from '../engine/types.js';
 import { VarintReader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../engine/varint.js';
+import { crc32c } from './crc32c.js';
 import { lz4CompressFrame, lz4DecompressFrame } from './lz4.js';
 
 export const BATCH_HEADER_BYTES = 61;
@@ -68,7 +68,7 @@ export const batchLastOffset = (b: Uint8Array, p = 0): number => readInt64(b, p)
 export const batchCodec = (b: Uint8Array, p = 0): number => b[p + OFF_ATTRIBUTES + 1]! & 0x07;
 
 export function crc32cOf(b: Uint8Array): number {
-  return CRC32C.buf(b, 0) >>> 0;
+  return crc32c(b);
 }
 
 /** Checks header sanity, that the batch fits in `limit`, and (optionally) its CRC. Null when good. */

@@ -14,8 +14,9 @@ import type { TopicConfig, TopicDescription } from '../engine/types.js';
 import { decodeBatches, type ClientRecord } from './batch-codec.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
+import { loadNativeCrc32c } from './crc32c.js';
 import { isLz4Loaded, loadLz4 } from './lz4.js';
-import { Producer, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
+import { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
 import type { FrameReader } from './protocol/codec.js';
 import { decodeError } from './protocol/error.js';
 import { decodeFetchResult, encodeFetch } from './protocol/fetch.js';
@@ -41,7 +42,7 @@ import { OPEN, messageBytes, openWebSocket, type WebSocketConstructor, type WebS
 import type { RecordInput } from '../engine/types.js';
 
 export { SeglogClientError, ClientErrorCode } from './client-errors.js';
-export { Producer, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
+export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
 export { Consumer, type ConsumerOptions, type GapInfo } from './consumer.js';
 export type { ClientRecord, ClientRecordHeader } from './batch-codec.js';
 export type { RecordInput, TopicConfig, TopicDescription };
@@ -128,6 +129,8 @@ export class SeglogClient {
   /** Connects (the first attempt is not retried: a wrong URL fails fast). */
   static async connect(url: string, options: ClientOptions = {}): Promise<SeglogClient> {
     const client = new SeglogClient(url, options);
+    // Native CRC-32C and LZ4 where they load (Node); plain JavaScript otherwise.
+    await loadNativeCrc32c();
     if (options.lz4 !== false) await loadLz4();
     await client.open();
     return client;
@@ -417,6 +420,12 @@ export class SeglogClient {
   send(topic: string, records: RecordInput | RecordInput[], options?: SendOptions): Promise<RecordMetadata | RecordMetadata[]> {
     this.defaultProducer ??= this.producer({ lingerMs: 0 });
     return this.defaultProducer.send(topic, records as RecordInput[], options);
+  }
+
+  /** One batch, one answer: see Producer.sendBatch(). Through the client's default producer. */
+  sendBatch(topic: string, records: RecordInput[], options?: SendOptions): Promise<BatchMetadata> {
+    this.defaultProducer ??= this.producer({ lingerMs: 0 });
+    return this.defaultProducer.sendBatch(topic, records, options);
   }
 
   // --- consume ---------------------------------------------------------------------------------

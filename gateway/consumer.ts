@@ -3,7 +3,7 @@
 // that stops pulling stops the flow. Tracks, per partition, the next offset it expects from the
 // server; after a reconnect it subscribes again from exactly there (records before it in a
 // re-sent batch are skipped), so nothing is lost or repeated.
-import { batchLastOffset, forEachBatch, forEachBatchRecord, type ClientRecord } from './batch-codec.js';
+import { batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './batch-codec.js';
 import type { PushTarget, SeglogClient } from './client.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import type { FrameReader } from './protocol/codec.js';
@@ -39,7 +39,7 @@ export interface GapInfo {
 }
 
 type Entry =
-  | { kind: 'batches'; partition: number; bytes: Uint8Array; skipBelow: number }
+  | { kind: 'batches'; partition: number; bytes: Uint8Array; skipBelow: number; nextBatchPos: number }
   | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number };
 
 const MAX_CREDIT_WINDOW = 0xffffffff;
@@ -51,9 +51,17 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   private state: 'subscribing' | 'active' | 'ended' = 'subscribing';
   private subscribedOnce = false;
   private readonly queue: Entry[] = [];
+  /** Decoded records of the batch being consumed. */
   private current: ClientRecord[] = [];
   private currentIndex = 0;
+  /** The queue entry (delivery) being consumed, and its bytes: credit once it is used up. */
+  private currentEntry: Entry | null = null;
   private currentBytes = 0;
+  private currentPartition = -1;
+  /** Next offset to consume in currentPartition (-1: folded into `consumed`). */
+  private currentConsumed = -1;
+  /** stopAtEnd's end offset for currentPartition (Infinity without stopAtEnd). */
+  private currentEnd = Infinity;
   private bufferedBytes = 0;
   private grantBytes = 0;
   /** Next offset expected from the server, per partition (the resume point). */
@@ -181,7 +189,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       return;
     }
     this.received.set(d.partition, last + 1);
-    this.queue.push({ kind: 'batches', partition: d.partition, bytes: d.batches, skipBelow });
+    this.queue.push({ kind: 'batches', partition: d.partition, bytes: d.batches, skipBelow, nextBatchPos: 0 });
     this.notify();
   }
 
@@ -234,48 +242,99 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
 
   private reachedEnd(): boolean {
     if (this.endTargets === null) return false;
+    this.foldPosition();
     for (const [p, end] of this.endTargets) if ((this.consumed.get(p) ?? 0) < end) return false;
     return true;
   }
 
-  async next(): Promise<IteratorResult<ClientRecord>> {
+  /**
+   * Records are decoded one batch at a time (lazily, as the application pulls); per record only the
+   * yielded objects are made. The position for commit() is kept in fields while a batch is being
+   * consumed and folded into the per-partition map when it changes (see positions()).
+   */
+  next(): Promise<IteratorResult<ClientRecord>> {
+    const i = this.currentIndex;
+    if (i < this.current.length) {
+      const r = this.current[i]!;
+      if (r.offset < this.currentEnd) {
+        this.currentIndex = i + 1;
+        this.currentConsumed = r.offset + 1;
+        return Promise.resolve({ value: r, done: false });
+      }
+    }
+    return this.nextSlow();
+  }
+
+  /** Folds the position of the batch being consumed into `consumed`. */
+  private foldPosition(): void {
+    if (this.currentPartition >= 0 && this.currentConsumed >= 0) this.consumed.set(this.currentPartition, this.currentConsumed);
+    this.currentConsumed = -1;
+  }
+
+  /** Decodes the next batch of the entry at the head of the queue into `current`. False when the entry is used up. */
+  private decodeNextBatch(entry: Extract<Entry, { kind: 'batches' }>): boolean {
+    const bytes = entry.bytes;
+    const records: ClientRecord[] = [];
+    try {
+      while (records.length === 0 && entry.nextBatchPos < bytes.byteLength) {
+        const pos = entry.nextBatchPos;
+        // onPush checked that every batch fits; sizes are trusted here.
+        entry.nextBatchPos = pos + batchSize(bytes, pos);
+        forEachBatchRecord(bytes, this.topic, entry.partition, (r) => void records.push(r), entry.skipBelow, pos);
+      }
+    } catch (e) {
+      this.fail(e as Error);
+      entry.nextBatchPos = bytes.byteLength;
+    }
+    this.current = records;
+    this.currentIndex = 0;
+    if (this.currentPartition !== entry.partition) {
+      this.foldPosition();
+      this.currentPartition = entry.partition;
+      this.currentEnd = this.endTargets?.get(entry.partition) ?? Infinity;
+    }
+    return records.length > 0;
+  }
+
+  private async nextSlow(): Promise<IteratorResult<ClientRecord>> {
     for (;;) {
       while (this.currentIndex < this.current.length) {
         const r = this.current[this.currentIndex++]!;
-        const end = this.endTargets?.get(r.partition);
-        if (end !== undefined && r.offset >= end) continue; // past what stopAtEnd asked for
-        this.consumed.set(r.partition, r.offset + 1);
+        if (r.offset >= this.currentEnd) continue; // past what stopAtEnd asked for
+        this.currentConsumed = r.offset + 1;
         return { value: r, done: false };
       }
-      if (this.currentBytes > 0) {
-        const n = this.currentBytes;
-        this.currentBytes = 0;
+      this.foldPosition();
+      const entry = this.currentEntry;
+      if (entry !== null && entry.kind === 'batches') {
+        if (entry.nextBatchPos < entry.bytes.byteLength) {
+          this.decodeNextBatch(entry);
+          continue;
+        }
+        // Every record of the delivery was handed out: its bytes are credit again.
+        if (this.queue[0] === entry) this.queue.shift();
+        this.currentEntry = null;
         this.current = [];
         this.currentIndex = 0;
+        const n = this.currentBytes;
+        this.currentBytes = 0;
         this.release(n);
+        continue;
       }
       if (this.subscribedOnce && this.reachedEnd()) {
         await this.close();
         return { value: undefined, done: true };
       }
-      const entry = this.queue.shift();
-      if (entry !== undefined) {
-        if (entry.kind === 'gap') {
-          if (entry.toOffset > (this.consumed.get(entry.partition) ?? 0)) this.consumed.set(entry.partition, entry.toOffset);
-          this.options.onGap?.({ topic: this.topic, partition: entry.partition, fromOffset: entry.fromOffset, toOffset: entry.toOffset });
+      const next = this.queue[0];
+      if (next !== undefined) {
+        if (next.kind === 'gap') {
+          this.queue.shift();
+          if (next.toOffset > (this.consumed.get(next.partition) ?? 0)) this.consumed.set(next.partition, next.toOffset);
+          this.options.onGap?.({ topic: this.topic, partition: next.partition, fromOffset: next.fromOffset, toOffset: next.toOffset });
           continue;
         }
-        const records: ClientRecord[] = [];
-        try {
-          forEachBatch(entry.bytes, (pos) => {
-            forEachBatchRecord(entry.bytes, this.topic, entry.partition, (r) => void records.push(r), entry.skipBelow, pos);
-          });
-        } catch (e) {
-          this.fail(e as Error);
-        }
-        this.current = records;
-        this.currentIndex = 0;
-        this.currentBytes = entry.bytes.byteLength;
+        this.currentEntry = next;
+        this.currentBytes = next.bytes.byteLength;
         continue;
       }
       if (this.error !== null) {
@@ -301,6 +360,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
 
   /** Next offset to consume, per partition. */
   positions(): Map<number, number> {
+    this.foldPosition();
     return new Map(this.consumed);
   }
 
@@ -308,6 +368,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   async commit(): Promise<void> {
     const group = this.options.group;
     if (group === undefined) throw new SeglogClientError('INVALID_ARGUMENT', 'commit() needs a consumer group (options.group)');
+    this.foldPosition();
     const work: Promise<void>[] = [];
     for (const [p, offset] of this.consumed) {
       if (this.lastCommitted.get(p) === offset) continue;
@@ -328,6 +389,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     if (wasActive) this.client.sendRaw(encodeUnsubscribe(this.id));
     this.queue.length = 0;
     this.current = [];
+    this.currentEntry = null;
   }
 
   private closedOnce = false;

@@ -7,7 +7,7 @@ import type { RecordInput } from '../engine/types.js';
 import { BATCH_HEADER_BYTES, encodeRecordBatch, type Compression } from './batch-codec.js';
 import type { SeglogClient } from './client.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
-import { loadLz4 } from './lz4.js';
+import { isLz4Loaded, loadLz4 } from './lz4.js';
 import { FrameType } from './protocol/frame.js';
 import { ANY_PARTITION, decodeProduceAck, produceHeaderBytes, writeProduceHeader, type AcksName } from './protocol/produce.js';
 
@@ -38,6 +38,14 @@ export interface RecordMetadata {
   offset: number;
 }
 
+/** What sendBatch() resolves with: record i of the call got offset baseOffset + i. */
+export interface BatchMetadata {
+  topic: string;
+  partition: number;
+  baseOffset: number;
+  count: number;
+}
+
 interface SendState {
   results: RecordMetadata[];
   remaining: number;
@@ -58,12 +66,23 @@ interface OpenBatch {
   topic: string;
   partition: number;
   acks: AcksName;
+  key: string;
   records: RecordInput[];
+  /** Array sends. */
   ranges: Range[];
+  /** Single-record sends, as parallel arrays (no object per record): index in the batch, settlers. */
+  singleAt: number[];
+  singleResolve: Array<(m: RecordMetadata) => void>;
+  singleReject: Array<(e: Error) => void>;
+  /** A sendBatch() call: the whole batch is its records. */
+  bulk: { resolve: (m: BatchMetadata) => void; reject: (e: Error) => void } | null;
   estimatedBytes: number;
   worstCaseBytes: number;
   timer: ReturnType<typeof setTimeout> | null;
   scheduled: boolean;
+  /** Its linger time is over, but every in-flight slot was taken: it keeps filling until one frees. */
+  due: boolean;
+  closed: boolean;
 }
 
 function bytesOf(v: unknown): number {
@@ -96,6 +115,8 @@ function measureRecord(r: RecordInput): void {
   sizeScratch.worst = worst;
 }
 
+const NO_OPTIONS: SendOptions = {};
+
 /** Socket bytes not yet written above which batches wait before going out. */
 const SOCKET_HIGH_WATER_BYTES = 8 * 1024 * 1024;
 
@@ -107,6 +128,7 @@ export class Producer {
   private readonly maxInFlight: number;
   private readonly maxBufferedBytes: number;
   private readonly metadataMaxAgeMs: number;
+  /** Open batches by `${acks}\0${partition}\0${topic}`, in the order they opened. */
   private readonly openBatches = new Map<string, OpenBatch>();
   private readonly ready: OpenBatch[] = [];
   private inFlight = 0;
@@ -116,6 +138,8 @@ export class Producer {
   private readonly metadata = new Map<string, { partitions: number; at: number }>();
   private closed = false;
   private pumping = false;
+  /** The last batch a single send() went to, and what it was for: skips the key string and map lookup. */
+  private lastBatch: OpenBatch | null = null;
 
   constructor(
     private readonly client: SeglogClient,
@@ -139,95 +163,247 @@ export class Producer {
     return Math.floor((server - BATCH_HEADER_BYTES - 64) * 0.99);
   }
 
+  /**
+   * Sends one record (resolves with its offset) or an array (resolves with one offset per record,
+   * in order). Records are batched with others for up to lingerMs; see sendBatch() for a cheaper
+   * call when one answer per call is enough.
+   */
   send(topic: string, record: RecordInput, options?: SendOptions): Promise<RecordMetadata>;
   send(topic: string, records: RecordInput[], options?: SendOptions): Promise<RecordMetadata[]>;
-  async send(topic: string, input: RecordInput | RecordInput[], options: SendOptions = {}): Promise<RecordMetadata | RecordMetadata[]> {
-    const single = !Array.isArray(input);
-    const records = single ? [input] : input;
-    if (this.closed) throw new SeglogClientError(ClientErrorCode.CLOSED, 'the producer is closed');
-    if (records.length === 0) return [];
-    if (typeof topic !== 'string') throw new SeglogClientError('INVALID_ARGUMENT', 'topic must be a string');
-    if (options.partition !== undefined && !(Number.isInteger(options.partition) && options.partition >= 0)) {
-      throw new SeglogClientError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(options.partition)}`);
-    }
-    if (this.compression === 'lz4' && !(await loadLz4())) {
-      throw new SeglogClientError('INVALID_ARGUMENT', 'LZ4 compression requested but lz4js cannot be loaded');
+  send(topic: string, input: RecordInput | RecordInput[], options: SendOptions = NO_OPTIONS): Promise<RecordMetadata | RecordMetadata[]> {
+    if (Array.isArray(input)) return this.sendMany(topic, input, options);
+    // Fast path for one record: no async function, no per-record state object.
+    const problem = this.checkSend(topic, options);
+    if (problem !== null) return Promise.reject(problem);
+    const r = input;
+    if (r === null || typeof r !== 'object') return Promise.reject(new SeglogClientError('INVALID_RECORD', 'record 0 is not an object'));
+    const keyed = options.partition === undefined && r.key !== undefined && r.key !== null;
+    if (
+      (this.compression === 'lz4' && !isLz4Loaded()) ||
+      this.bufferedBytes >= this.maxBufferedBytes ||
+      this.spaceWaiters.length > 0 ||
+      (keyed && this.cachedPartitions(topic) === 0)
+    ) {
+      return this.sendMany(topic, [r], options).then((m) => m[0]!);
     }
     const acks = options.acks ?? this.acks;
-    let partitionCount = 0;
-    if (options.partition === undefined && records.some((r) => r?.key !== undefined && r.key !== null)) {
-      partitionCount = await this.partitionsOf(topic);
+    const partition = keyed ? partitionForKey(r.key!, this.cachedPartitions(topic)) : (options.partition ?? ANY_PARTITION);
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      const batch = this.batchFor(topic, partition, acks, r);
+      batch.singleAt.push(batch.records.length);
+      batch.singleResolve.push(resolve);
+      batch.singleReject.push(reject);
+      this.addRecord(batch, r);
+    });
+  }
+
+  /**
+   * Sends `records` as one record batch to one partition (`options.partition`, else the server
+   * picks; keys do not route here) and resolves once with where they went: record i got offset
+   * baseOffset + i. No promise or result object per record. Rejects with BATCH_TOO_LARGE when the
+   * records do not fit in one batch of the server's maxBatchBytes.
+   */
+  sendBatch(topic: string, records: RecordInput[], options: SendOptions = NO_OPTIONS): Promise<BatchMetadata> {
+    const problem = this.checkSend(topic, options);
+    if (problem !== null) return Promise.reject(problem);
+    if (!Array.isArray(records)) return Promise.reject(new SeglogClientError('INVALID_ARGUMENT', 'sendBatch() takes an array of records'));
+    if (records.length === 0) return Promise.resolve({ topic, partition: options.partition ?? -1, baseOffset: -1, count: 0 });
+    let estimated = 0;
+    let worst = 0;
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      if (r === null || typeof r !== 'object') return Promise.reject(new SeglogClientError('INVALID_RECORD', `record ${i} is not an object`));
+      measureRecord(r);
+      estimated += sizeScratch.estimate;
+      worst += sizeScratch.worst;
     }
+    // Queued in the caller's tick (so it keeps its place among send() calls) unless it must wait.
+    if ((this.compression === 'lz4' && !isLz4Loaded()) || this.bufferedBytes >= this.maxBufferedBytes || this.spaceWaiters.length > 0) {
+      return (async () => {
+        await this.ensureLz4();
+        await this.waitForSpace();
+        return this.enqueueBulk(topic, records, options, estimated, worst);
+      })();
+    }
+    return this.enqueueBulk(topic, records, options, estimated, worst);
+  }
+
+  private enqueueBulk(topic: string, records: RecordInput[], options: SendOptions, estimated: number, worst: number): Promise<BatchMetadata> {
+    const acks = options.acks ?? this.acks;
+    const partition = options.partition ?? ANY_PARTITION;
+    return new Promise<BatchMetadata>((resolve, reject) => {
+      const key = `${acks}\u0000${partition}\u0000${topic}`;
+      // Order per partition: what was sent before this call goes out first.
+      const open = this.openBatches.get(key);
+      if (open !== undefined) this.closeBatch(open);
+      const batch = this.newBatch(topic, partition, acks, key);
+      batch.records = records;
+      batch.bulk = { resolve, reject };
+      batch.estimatedBytes = estimated;
+      batch.worstCaseBytes = worst;
+      batch.closed = true;
+      this.bufferedBytes += estimated;
+      this.ready.push(batch);
+      void this.pump();
+      this.wakeNext();
+    });
+  }
+
+  private checkSend(topic: string, options: SendOptions): SeglogClientError | null {
+    if (this.closed) return new SeglogClientError(ClientErrorCode.CLOSED, 'the producer is closed');
+    if (typeof topic !== 'string') return new SeglogClientError('INVALID_ARGUMENT', 'topic must be a string');
+    if (options.partition !== undefined && !(Number.isInteger(options.partition) && options.partition >= 0)) {
+      return new SeglogClientError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(options.partition)}`);
+    }
+    return null;
+  }
+
+  private async ensureLz4(): Promise<void> {
+    if (this.compression === 'lz4' && !(await loadLz4())) {
+      throw new SeglogClientError('INVALID_ARGUMENT', 'LZ4 compression requested but no LZ4 codec can be loaded');
+    }
+  }
+
+  private async waitForSpace(): Promise<void> {
     if (this.bufferedBytes >= this.maxBufferedBytes || this.spaceWaiters.length > 0) {
       // FIFO: a send that has to wait keeps its place ahead of later ones.
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       if (this.closed) throw new SeglogClientError(ClientErrorCode.CLOSED, 'the producer is closed');
     }
-    const results = await new Promise<RecordMetadata[]>((resolve, reject) => {
+  }
+
+  private async sendMany(topic: string, records: RecordInput[], options: SendOptions): Promise<RecordMetadata[]> {
+    const problem = this.checkSend(topic, options);
+    if (problem !== null) throw problem;
+    if (records.length === 0) return [];
+    await this.ensureLz4();
+    const acks = options.acks ?? this.acks;
+    let partitionCount = 0;
+    if (options.partition === undefined && records.some((r) => r?.key !== undefined && r.key !== null)) {
+      partitionCount = await this.partitionsOf(topic);
+    }
+    await this.waitForSpace();
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
       const state: SendState = { results: new Array(records.length), remaining: records.length, settled: false, resolve, reject };
-      const limit = this.hardLimitBytes();
       const fixedPartition = options.partition ?? ANY_PARTITION;
-      const fixedKey = `${acks}\u0000${fixedPartition}\u0000${topic}`;
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!;
         if (r === null || typeof r !== 'object') {
           this.failSend(state, new SeglogClientError('INVALID_RECORD', `record ${i} is not an object`));
           return;
         }
-        let partition = fixedPartition;
-        let key = fixedKey;
-        if (partitionCount > 0 && r.key !== undefined && r.key !== null) {
-          partition = partitionForKey(r.key, partitionCount);
-          key = `${acks}\u0000${partition}\u0000${topic}`;
-        }
-        measureRecord(r);
-        const sizes = sizeScratch;
-        let batch = this.openBatches.get(key);
-        if (batch !== undefined && batch.records.length > 0 && batch.worstCaseBytes + sizes.worst > limit) {
-          this.closeBatch(batch, key);
-          batch = undefined;
-        }
-        if (batch === undefined) {
-          batch = { topic, partition, acks, records: [], ranges: [], estimatedBytes: 0, worstCaseBytes: 0, timer: null, scheduled: false };
-          this.openBatches.set(key, batch);
-        }
+        const partition = partitionCount > 0 && r.key !== undefined && r.key !== null ? partitionForKey(r.key, partitionCount) : fixedPartition;
+        const batch = this.batchFor(topic, partition, acks, r);
         const last = batch.ranges[batch.ranges.length - 1];
-        if (last !== undefined && last.send === state && last.inputStart + last.count === i) last.count++;
+        if (last !== undefined && last.send === state && last.inputStart + last.count === i && last.batchStart + last.count === batch.records.length) last.count++;
         else batch.ranges.push({ send: state, inputStart: i, batchStart: batch.records.length, count: 1 });
-        batch.records.push(r);
-        batch.estimatedBytes += sizes.estimate;
-        batch.worstCaseBytes += sizes.worst;
-        this.bufferedBytes += sizes.estimate;
-        if (batch.estimatedBytes >= this.maxBatchBytes) this.closeBatch(batch, key);
-        else this.scheduleLinger(batch, key);
+        this.addRecord(batch, r);
       }
       this.wakeNext();
     });
-    return single ? results[0]! : results;
+  }
+
+  private cachedPartitions(topic: string): number {
+    const cached = this.metadata.get(topic);
+    return cached !== undefined && Date.now() - cached.at < this.metadataMaxAgeMs ? cached.partitions : 0;
   }
 
   private async partitionsOf(topic: string): Promise<number> {
-    const cached = this.metadata.get(topic);
-    if (cached !== undefined && Date.now() - cached.at < this.metadataMaxAgeMs) return cached.partitions;
+    const cached = this.cachedPartitions(topic);
+    if (cached > 0) return cached;
     const d = await this.client.describeTopic(topic);
     this.metadata.set(topic, { partitions: d.partitions.length, at: Date.now() });
     return d.partitions.length;
   }
 
-  private scheduleLinger(batch: OpenBatch, key: string): void {
-    if (batch.scheduled) return;
+  private newBatch(topic: string, partition: number, acks: AcksName, key: string): OpenBatch {
+    return {
+      topic,
+      partition,
+      acks,
+      key,
+      records: [],
+      ranges: [],
+      singleAt: [],
+      singleResolve: [],
+      singleReject: [],
+      bulk: null,
+      estimatedBytes: 0,
+      worstCaseBytes: 0,
+      timer: null,
+      scheduled: false,
+      due: false,
+      closed: false,
+    };
+  }
+
+  /** The open batch `r` joins (closing the current one first when `r` would overflow it); measures `r` into sizeScratch. */
+  private batchFor(topic: string, partition: number, acks: AcksName, r: RecordInput): OpenBatch {
+    measureRecord(r);
+    let batch = this.lastBatch;
+    if (batch === null || batch.closed || batch.topic !== topic || batch.partition !== partition || batch.acks !== acks) {
+      const key = `${acks}\u0000${partition}\u0000${topic}`;
+      batch = this.openBatches.get(key) ?? null;
+      if (batch === null) {
+        batch = this.newBatch(topic, partition, acks, key);
+        this.openBatches.set(key, batch);
+      }
+    }
+    if (batch.records.length > 0 && batch.worstCaseBytes + sizeScratch.worst > this.hardLimitBytes()) {
+      this.closeBatch(batch);
+      batch = this.newBatch(topic, partition, acks, batch.key);
+      this.openBatches.set(batch.key, batch);
+    }
+    this.lastBatch = batch;
+    return batch;
+  }
+
+  /** Adds `r` (measured by batchFor) to `batch`; closes the batch when full, else arms its linger. */
+  private addRecord(batch: OpenBatch, r: RecordInput): void {
+    batch.records.push(r);
+    batch.estimatedBytes += sizeScratch.estimate;
+    batch.worstCaseBytes += sizeScratch.worst;
+    this.bufferedBytes += sizeScratch.estimate;
+    if (batch.estimatedBytes >= this.maxBatchBytes) this.closeBatch(batch);
+    else if (!batch.scheduled) this.scheduleLinger(batch);
+  }
+
+  private scheduleLinger(batch: OpenBatch): void {
     batch.scheduled = true;
-    if (this.lingerMs <= 0) queueMicrotask(() => this.closeBatch(batch, key));
-    else batch.timer = setTimeout(() => this.closeBatch(batch, key), this.lingerMs);
+    if (this.lingerMs <= 0) queueMicrotask(() => this.lingerOver(batch));
+    else batch.timer = setTimeout(() => this.lingerOver(batch), this.lingerMs);
+  }
+
+  /**
+   * A batch's linger is over. It goes out now if an in-flight slot is free; otherwise it stays
+   * open and keeps filling (up to maxBatchBytes) until an ack frees a slot: under load, batches
+   * grow instead of queueing up small.
+   */
+  private lingerOver(batch: OpenBatch): void {
+    batch.timer = null;
+    if (batch.closed) return;
+    if (this.inFlight + this.ready.length < this.maxInFlight) this.closeBatch(batch);
+    else batch.due = true;
   }
 
   /** Closes an open batch: no more records join it; it queues for sending. */
-  private closeBatch(batch: OpenBatch, key: string): void {
-    if (this.openBatches.get(key) !== batch) return;
-    this.openBatches.delete(key);
+  private closeBatch(batch: OpenBatch): void {
+    if (batch.closed) return;
+    batch.closed = true;
+    if (this.openBatches.get(batch.key) === batch) this.openBatches.delete(batch.key);
     if (batch.timer !== null) clearTimeout(batch.timer);
+    batch.timer = null;
     this.ready.push(batch);
     void this.pump();
+  }
+
+  /** Closes batches whose linger is over, oldest first, while in-flight slots are free. */
+  private closeDueBatches(): void {
+    if (this.openBatches.size === 0) return;
+    for (const batch of this.openBatches.values()) {
+      if (this.inFlight + this.ready.length >= this.maxInFlight) return;
+      if (batch.due) this.closeBatch(batch);
+    }
   }
 
   private async pump(): Promise<void> {
@@ -251,6 +427,7 @@ export class Producer {
     } finally {
       this.pumping = false;
     }
+    this.closeDueBatches();
     this.checkIdle();
   }
 
@@ -261,6 +438,12 @@ export class Producer {
       frame = encodeRecordBatch(batch.records, { compression: this.compression, headroomBytes: headroom });
     } catch (e) {
       this.failBatch(batch, e as Error);
+      return;
+    }
+    const serverLimit = this.client.server?.maxBatchBytes ?? Infinity;
+    if (frame.byteLength - headroom > serverLimit) {
+      // Only a sendBatch() can get here (send() splits by worst-case size): the server would refuse it.
+      this.failBatch(batch, new SeglogClientError('BATCH_TOO_LARGE', `${batch.records.length} records encode to ${frame.byteLength - headroom} bytes, over the server's maxBatchBytes ${serverLimit}: send them in smaller calls`));
       return;
     }
     const estimated = batch.estimatedBytes;
@@ -275,27 +458,38 @@ export class Producer {
         decodeProduceAck,
       )
       .then(
-        (ack) => {
-          for (const range of batch.ranges) {
-            const s = range.send;
-            if (s.settled) continue;
-            for (let j = 0; j < range.count; j++) {
-              s.results[range.inputStart + j] = { topic: batch.topic, partition: ack.partition, offset: ack.baseOffset + range.batchStart + j };
-            }
-            s.remaining -= range.count;
-            if (s.remaining === 0) {
-              s.settled = true;
-              s.resolve(s.results);
-            }
-          }
-        },
+        (ack) => this.settleBatch(batch, ack.partition, ack.baseOffset),
         (e: Error) => this.failBatch(batch, e, false),
       )
       .finally(() => {
         this.inFlight--;
         this.release(estimated);
+        this.closeDueBatches();
         void this.pump();
       });
+  }
+
+  private settleBatch(batch: OpenBatch, partition: number, baseOffset: number): void {
+    const topic = batch.topic;
+    if (batch.bulk !== null) {
+      batch.bulk.resolve({ topic, partition, baseOffset, count: batch.records.length });
+      return;
+    }
+    const at = batch.singleAt;
+    const resolves = batch.singleResolve;
+    for (let j = 0; j < at.length; j++) resolves[j]!({ topic, partition, offset: baseOffset + at[j]! });
+    for (const range of batch.ranges) {
+      const s = range.send;
+      if (s.settled) continue;
+      for (let j = 0; j < range.count; j++) {
+        s.results[range.inputStart + j] = { topic, partition, offset: baseOffset + range.batchStart + j };
+      }
+      s.remaining -= range.count;
+      if (s.remaining === 0) {
+        s.settled = true;
+        s.resolve(s.results);
+      }
+    }
   }
 
   private release(bytes: number): void {
@@ -316,6 +510,8 @@ export class Producer {
 
   /** Fails every send with records in the batch; `release` unless transmit() releases it itself. */
   private failBatch(batch: OpenBatch, e: Error, release = true): void {
+    batch.bulk?.reject(e);
+    for (const reject of batch.singleReject) reject(e);
     for (const r of batch.ranges) this.failSend(r.send, e);
     if (release) this.release(batch.estimatedBytes);
   }
@@ -330,7 +526,7 @@ export class Producer {
 
   /** Sends every open batch now and resolves once all sent batches are acknowledged (or failed). */
   async flush(): Promise<void> {
-    for (const [key, batch] of [...this.openBatches]) this.closeBatch(batch, key);
+    for (const batch of [...this.openBatches.values()]) this.closeBatch(batch);
     if (this.inFlight === 0 && this.ready.length === 0 && this.openBatches.size === 0) return;
     await new Promise<void>((resolve) => {
       this.idleWaiters.push(resolve);
@@ -340,8 +536,9 @@ export class Producer {
 
   /** @internal The client is gone: fail what has not been sent. */
   failAll(error: Error): void {
-    for (const [key, batch] of [...this.openBatches]) {
-      this.openBatches.delete(key);
+    for (const batch of [...this.openBatches.values()]) {
+      this.openBatches.delete(batch.key);
+      batch.closed = true;
       if (batch.timer !== null) clearTimeout(batch.timer);
       this.failBatch(batch, error);
     }

@@ -162,8 +162,28 @@ export class Session implements DeliverySink {
     this.updateReading();
   };
 
+  /**
+   * Holds the socket's writes until the end of this tick, so that the acks and deliveries one
+   * turn of the event loop produces leave in one writev instead of one syscall (and, with Nagle
+   * off, one TCP segment) each. ws corks around every frame itself; corks nest.
+   */
+  private corkForTick(): void {
+    if (this.corked) return;
+    const socket = (this.ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+    if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return;
+    this.corked = true;
+    socket.cork();
+    process.nextTick(() => {
+      this.corked = false;
+      socket.uncork!();
+    });
+  }
+
+  private corked = false;
+
   sendFrame(frame: Uint8Array): void {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
+    this.corkForTick();
     this.ownQueuedBytes += frame.byteLength;
     this.ws.send(frame, { binary: true }, this.afterSend(frame.byteLength));
     this.updateReading();
@@ -173,6 +193,8 @@ export class Session implements DeliverySink {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
     let total = 0;
     for (const p of parts) total += p.byteLength;
+    // Large deliveries go out at once (the peer starts decoding sooner); small ones join the tick's writev.
+    if (total <= this.ctx.limits.coalesceBytes) this.corkForTick();
     this.ownQueuedBytes += total;
     const done = this.afterSend(total);
     if (parts.length === 1) this.ws.send(parts[0]!, { binary: true }, done);

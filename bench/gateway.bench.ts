@@ -1,0 +1,382 @@
+// The gateway over loopback: a real `seglog serve --memory` in a child process, one client (the
+// seglog client library) in this process. Produce throughput (acks `written`), replay throughput
+// (earliest to the end) and produce→deliver latency at a steady 20k records/s; plus a "raw
+// protocol" client (ws + engine codec, no client library) to show what the library costs.
+// Every phase is bounded in time and records; the child is killed at the end, even on error.
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
+import { batchRecordCount, batchSize, encodeBatch } from '../engine/record-batch.js';
+import type { RecordInput } from '../engine/types.js';
+import { SeglogClient } from '../gateway/client.js';
+import { readHeader, FrameType, PROTOCOL_VERSION } from '../gateway/protocol/frame.js';
+import { encodeHello } from '../gateway/protocol/hello.js';
+import { encodeProduce } from '../gateway/protocol/produce.js';
+import { encodeSubscribe } from '../gateway/protocol/subscribe.js';
+import { encodeCredit } from '../gateway/protocol/subscribe.js';
+import { RECORD_SIZES, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+
+const SUITE = 'gateway';
+const here = path.dirname(fileURLToPath(import.meta.url));
+const CLI = path.resolve(here, '../gateway/cli.js');
+/** Payload bytes one produce round may store (the server keeps everything in memory). */
+const ROUND_PAYLOAD_BYTES_MAX = 384 * 1024 * 1024;
+/** Payload bytes stored once for the replay rounds. */
+const REPLAY_PAYLOAD_BYTES = 256 * 1024 * 1024;
+const LATENCY_RATE_PER_SEC = 20_000;
+const CHUNK_RECORDS = 8192;
+const POOL_RECORDS = 4096;
+
+interface Server {
+  url: string;
+  child: ChildProcess;
+}
+
+async function startServer(): Promise<Server> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--memory', '--auto-create', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => {
+    if (stderr.length < 10_000) stderr += d.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`gateway did not start within 10 s: ${stderr}`)), 10_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`gateway exited (${code}) before listening: ${stderr}`));
+    });
+  });
+  return { url, child };
+}
+
+async function stopServer(s: Server): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => s.child.once('exit', () => resolve()));
+  s.child.kill('SIGTERM');
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 3000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function roundMsOf(options: BenchOptions): number {
+  return Math.max(1000, options.roundMs * 3);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** Runs `round` (returns records/s) once as a warm-up, then `options.rounds` times: the median. */
+async function rounds(options: BenchOptions, round: (ms: number, index: number) => Promise<number>): Promise<number> {
+  const ms = roundMsOf(options);
+  await round(Math.ceil(ms / 4), -1);
+  const rates: number[] = [];
+  for (let i = 0; i < options.rounds; i++) rates.push(await round(ms, i));
+  return median(rates);
+}
+
+let topicSeq = 0;
+async function freshTopic(client: SeglogClient, recordBytes: number): Promise<string> {
+  const name = `bench-${recordBytes}-${process.pid}-${topicSeq++}`;
+  await client.createTopic(name, { partitions: 1 });
+  return name;
+}
+
+function recordPool(recordBytes: number): RecordInput[] {
+  return payloads(POOL_RECORDS, recordBytes).map((value) => ({ value }));
+}
+
+/** Library: one `send()` per record, at most two chunks unacknowledged. */
+async function producePerRecord(client: SeglogClient, recordBytes: number, ms: number): Promise<number> {
+  const topic = await freshTopic(client, recordBytes);
+  const pool = recordPool(recordBytes);
+  const producer = client.producer({ lingerMs: 0 });
+  const maxRecords = Math.floor(ROUND_PAYLOAD_BYTES_MAX / recordBytes);
+  const start = performance.now();
+  const deadline = start + ms;
+  let sent = 0;
+  let previous: Promise<unknown> = Promise.resolve();
+  while (performance.now() < deadline && sent + CHUNK_RECORDS <= maxRecords) {
+    let last: Promise<unknown> = previous;
+    for (let i = 0; i < CHUNK_RECORDS; i++) last = producer.send(topic, pool[(sent + i) % POOL_RECORDS]!);
+    last.catch(() => {}); // awaited below
+    sent += CHUNK_RECORDS;
+    await previous;
+    previous = last;
+  }
+  await previous;
+  await producer.close();
+  const rate = sent / ((performance.now() - start) / 1000);
+  await client.deleteTopic(topic);
+  return rate;
+}
+
+/** Records per bulk call: as many as fit in one batch of the server's default 1 MiB limit. */
+function bulkRecords(recordBytes: number): number {
+  return Math.min(CHUNK_RECORDS, Math.floor(900_000 / (recordBytes + 12) / 64) * 64);
+}
+
+/** Library: the bulk API, one call per bulkRecords(), at most two calls unacknowledged. */
+async function produceBulk(client: SeglogClient, recordBytes: number, ms: number): Promise<number> {
+  const topic = await freshTopic(client, recordBytes);
+  const pool = recordPool(recordBytes);
+  const perCall = bulkRecords(recordBytes);
+  const chunks: RecordInput[][] = [];
+  for (let c = 0; c < 4; c++) chunks.push(Array.from({ length: perCall }, (_, i) => pool[(c * perCall + i) % POOL_RECORDS]!));
+  const producer = client.producer({ lingerMs: 0 });
+  const maxRecords = Math.floor(ROUND_PAYLOAD_BYTES_MAX / recordBytes);
+  const start = performance.now();
+  const deadline = start + ms;
+  let sent = 0;
+  let previous: Promise<unknown> = Promise.resolve();
+  const bulk = (producer as unknown as { sendBatch?: (t: string, r: RecordInput[]) => Promise<unknown> }).sendBatch;
+  for (let c = 0; performance.now() < deadline && sent + perCall <= maxRecords; c++) {
+    const records = chunks[c % chunks.length]!;
+    const last = bulk !== undefined ? bulk.call(producer, topic, records) : producer.send(topic, records);
+    last.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+    sent += perCall;
+    await previous;
+    previous = last;
+  }
+  await previous;
+  await producer.close();
+  const rate = sent / ((performance.now() - start) / 1000);
+  await client.deleteTopic(topic);
+  return rate;
+}
+
+/** Fills a topic for the replay rounds (bulk produce). Returns the record count. */
+async function fill(client: SeglogClient, topic: string, recordBytes: number): Promise<number> {
+  const pool = recordPool(recordBytes);
+  const records = Array.from({ length: CHUNK_RECORDS }, (_, i) => pool[i % POOL_RECORDS]!);
+  const producer = client.producer({ lingerMs: 0 });
+  const total = Math.floor(REPLAY_PAYLOAD_BYTES / recordBytes / CHUNK_RECORDS) * CHUNK_RECORDS;
+  let previous: Promise<unknown> = Promise.resolve();
+  for (let sent = 0; sent < total; sent += CHUNK_RECORDS) {
+    const last = producer.send(topic, records);
+    await previous;
+    previous = last;
+  }
+  await previous;
+  await producer.close();
+  return total;
+}
+
+/** Library: subscribe from earliest and iterate to the end (or the round's time). */
+async function replayLibrary(client: SeglogClient, topic: string, ms: number): Promise<number> {
+  const start = performance.now();
+  const deadline = start + ms;
+  let n = 0;
+  let bytes = 0;
+  const consumer = client.subscribe(topic, { from: 'earliest', stopAtEnd: true });
+  for await (const r of consumer) {
+    bytes += r.value!.byteLength; // touch every value, as an application would
+    if ((++n & 0xfff) === 0 && performance.now() > deadline) break;
+  }
+  if (bytes === 0) throw new Error('replay read nothing');
+  return n / ((performance.now() - start) / 1000);
+}
+
+// --- raw protocol: ws + the engine's codec, no client library ---------------------------------
+
+interface RawConnection {
+  ws: WebSocket;
+  onFrame: (type: number, id: number, body: Uint8Array) => void;
+}
+
+async function rawConnect(url: string): Promise<RawConnection> {
+  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const conn: RawConnection = { ws, onFrame: () => {} };
+  ws.on('message', (data: Buffer) => {
+    const { header } = readHeader(data);
+    conn.onFrame(header.type, header.id, data.subarray(5));
+  });
+  await new Promise<void>((resolve) => {
+    conn.onFrame = (type) => {
+      if (type !== FrameType.HELLO_OK) throw new Error(`raw: expected HELLO_OK, got ${type}`);
+      resolve();
+    };
+    ws.send(encodeHello(1, { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: 0, clientId: 'bench-raw' }));
+  });
+  return conn;
+}
+
+/** Raw: batches of 1000 encoded by the engine's codec (native CRC), ≤ 32 PRODUCEs in flight. */
+async function produceRaw(url: string, client: SeglogClient, recordBytes: number, ms: number): Promise<number> {
+  const topic = await freshTopic(client, recordBytes);
+  const pool = recordPool(recordBytes);
+  const conn = await rawConnect(url);
+  const perBatch = 1000;
+  const maxRecords = Math.floor(ROUND_PAYLOAD_BYTES_MAX / recordBytes);
+  let inFlight = 0;
+  let acked = 0;
+  let wake: (() => void) | null = null;
+  conn.onFrame = (type) => {
+    if (type !== FrameType.PRODUCE_ACK) throw new Error(`raw: expected PRODUCE_ACK, got ${type}`);
+    inFlight--;
+    acked += perBatch;
+    wake?.();
+  };
+  const start = performance.now();
+  const deadline = start + ms;
+  let sent = 0;
+  let id = 2;
+  while (performance.now() < deadline && sent + perBatch <= maxRecords) {
+    while (inFlight >= 32) await new Promise<void>((r) => (wake = r));
+    const records = [];
+    for (let i = 0; i < perBatch; i++) records.push(pool[(sent + i) % POOL_RECORDS]!);
+    conn.ws.send(encodeProduce(id++, { topic, partition: 0, acks: 'written', batch: encodeBatch(records) }));
+    inFlight++;
+    sent += perBatch;
+  }
+  for (let i = 0; i < 10_000 && inFlight > 0; i++) await new Promise<void>((r) => (wake = r));
+  const rate = acked / ((performance.now() - start) / 1000);
+  conn.ws.close();
+  await client.deleteTopic(topic);
+  return rate;
+}
+
+/** Raw: SUBSCRIBE from earliest, records counted from batch headers (no decoding). */
+async function replayRaw(url: string, topic: string, total: number, ms: number): Promise<number> {
+  const conn = await rawConnect(url);
+  const windowBytes = 8 * 1024 * 1024;
+  const start = performance.now();
+  const deadline = start + ms;
+  let n = 0;
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(resolve, ms + 5000);
+    conn.onFrame = (type, _id, body) => {
+      if (type === FrameType.SUBSCRIBED) return;
+      if (type !== FrameType.DELIVER) return reject(new Error(`raw: unexpected frame ${type}`));
+      for (let pos = 4; pos < body.byteLength; pos += batchSize(body, pos)) n += batchRecordCount(body, pos);
+      conn.ws.send(encodeCredit(2, body.byteLength - 4));
+      if (n >= total || performance.now() > deadline) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    conn.ws.send(encodeSubscribe(2, { topic, partitions: [0], start: 'earliest', group: '', resume: [], creditBytes: windowBytes }));
+  });
+  const rate = n / ((performance.now() - start) / 1000);
+  conn.ws.close();
+  return rate;
+}
+
+// --- latency -----------------------------------------------------------------------------------
+
+/** Steady `rate` records/s for `ms`; each value starts with its send time (performance.now()). */
+async function latency(url: string, recordBytes: number, ms: number): Promise<{ p50: number; p99: number; p999: number; count: number }> {
+  const producerClient = await SeglogClient.connect(url, { clientId: 'bench-latency-producer' });
+  const consumerClient = await SeglogClient.connect(url, { clientId: 'bench-latency-consumer' });
+  try {
+    const topic = await freshTopic(producerClient, recordBytes);
+    const consumer = consumerClient.subscribe(topic, { from: 'latest' });
+    await consumer.ready;
+    const filler = payloads(1, recordBytes)[0]!;
+    const expected = Math.floor((ms / 1000) * LATENCY_RATE_PER_SEC);
+    const samples = new Float64Array(expected);
+    let received = 0;
+    const consumed = (async () => {
+      for await (const r of consumer) {
+        const v = r.value!;
+        const sentAt = new DataView(v.buffer, v.byteOffset, 8).getFloat64(0, true);
+        samples[received++] = performance.now() - sentAt;
+        if (received >= expected) break;
+      }
+    })();
+    const start = performance.now();
+    let sent = 0;
+    const sends: Promise<unknown>[] = [];
+    while (sent < expected && performance.now() - start < ms + 2000) {
+      const due = Math.min(expected, Math.floor(((performance.now() - start) / 1000) * LATENCY_RATE_PER_SEC));
+      for (; sent < due; sent++) {
+        const value = new Uint8Array(recordBytes);
+        value.set(filler);
+        new DataView(value.buffer).setFloat64(0, performance.now(), true);
+        sends.push(producerClient.send(topic, { value }));
+      }
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    await Promise.all(sends);
+    await Promise.race([consumed, new Promise((r) => setTimeout(r, 5000))]);
+    await consumer.close();
+    await producerClient.deleteTopic(topic);
+    const s = Array.from(samples.subarray(0, received)).sort((a, b) => a - b);
+    const q = (p: number): number => s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? NaN;
+    return { p50: q(0.5), p99: q(0.99), p999: q(0.999), count: received };
+  } finally {
+    await producerClient.close();
+    await consumerClient.close();
+  }
+}
+
+/**
+ * SEGLOG_BENCH_GATEWAY_CASES: comma-separated subset of produce,bulk,raw-produce,replay,raw-replay,
+ * latency (default all). SEGLOG_BENCH_GATEWAY_URL: use a running gateway (for profiling it)
+ * instead of starting one.
+ */
+export async function runGatewayBench(options: BenchOptions): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const wanted = new Set((process.env.SEGLOG_BENCH_GATEWAY_CASES ?? 'produce,bulk,raw-produce,replay,raw-replay,latency').split(','));
+  const sizes = process.env.SEGLOG_BENCH_GATEWAY_SIZES?.split(',').map(Number) ?? RECORD_SIZES;
+  const external = process.env.SEGLOG_BENCH_GATEWAY_URL;
+  const server = external !== undefined ? { url: external, child: null } : await startServer();
+  let client: SeglogClient | null = null;
+  try {
+    client = await SeglogClient.connect(server.url, { clientId: 'bench', requestTimeoutMs: 60_000 });
+    const c = client;
+    const hasBulk = typeof (c.producer() as unknown as { sendBatch?: unknown }).sendBatch === 'function';
+    for (const recordBytes of sizes) {
+      if (wanted.has('produce')) {
+        out.push(result(SUITE, 'produce, send() per record', recordBytes, await rounds(options, (ms) => producePerRecord(c, recordBytes, ms))));
+      }
+      if (wanted.has('bulk')) {
+        const name = hasBulk ? `produce, sendBatch() of ${bulkRecords(recordBytes)}` : `produce, send() of arrays of ${bulkRecords(recordBytes)}`;
+        out.push(result(SUITE, name, recordBytes, await rounds(options, (ms) => produceBulk(c, recordBytes, ms))));
+      }
+      if (wanted.has('raw-produce')) {
+        out.push(result(SUITE, 'produce, raw protocol (batches of 1000)', recordBytes, await rounds(options, (ms) => produceRaw(server.url, c, recordBytes, ms))));
+      }
+      if (wanted.has('replay') || wanted.has('raw-replay')) {
+        const topic = await freshTopic(c, recordBytes);
+        const total = await fill(c, topic, recordBytes);
+        if (wanted.has('replay')) {
+          out.push(result(SUITE, 'replay, subscribe from earliest', recordBytes, await rounds(options, (ms) => replayLibrary(c, topic, ms))));
+        }
+        if (wanted.has('raw-replay')) {
+          out.push(result(SUITE, 'replay, raw protocol (no decoding)', recordBytes, await rounds(options, (ms) => replayRaw(server.url, topic, total, ms))));
+        }
+        await c.deleteTopic(topic);
+      }
+      if (!wanted.has('latency')) continue;
+      const l = await latency(server.url, recordBytes, 3000);
+      out.push(
+        result(
+          SUITE,
+          `produce→deliver latency at ${LATENCY_RATE_PER_SEC / 1000}k records/s, 3 s`,
+          recordBytes,
+          LATENCY_RATE_PER_SEC,
+          `p50 ${l.p50.toFixed(2)} ms · p99 ${l.p99.toFixed(2)} ms · p999 ${l.p999.toFixed(2)} ms · ${l.count} records`,
+        ),
+      );
+    }
+  } finally {
+    await client?.close().catch(() => {});
+    if (server.child !== null) await stopServer(server as Server);
+  }
+  return out;
+}
