@@ -8,12 +8,14 @@ import { runEngineBench } from './engine.bench.js';
 import { benchOptions, type BenchResult } from './harness.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
+import { runRestartBench } from './restart.bench.js';
 
 const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult[] | Promise<BenchResult[]>> = {
   'partition-log': runPartitionLogBench,
   'record-batch': runRecordBatchBench,
   engine: runEngineBench,
   baselines: runBaselines,
+  restart: runRestartBench,
 };
 
 function formatRate(n: number): string {
