@@ -373,3 +373,45 @@ test.serial('SIGTERM mid-stream: exit code 0, partitions marked clean, the reope
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+// A kill while a segment is being created (a roll: create .log, size it, create .index and
+// .timeindex, then seal the old one) can leave a new segment file of size 0: created, not yet sized.
+// Killing a writer with 64 KiB segments at random moments leaves one within a few tries. The files
+// are made here as such a kill leaves them, so the test is deterministic: the partition must open
+// again with every record, and not fail on mapping a 0-byte file.
+test.serial('a kill during a segment roll (0-byte new .log, or 0-byte new .index) leaves the partition readable', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-crash-roll-'));
+  let s: ServeProcess | null = null;
+  try {
+    s = await startServe(dir);
+    await createTopics(s);
+    const h = new History();
+    const r = await produceUntilStopped(s, h, 'p0', 'written', 'SIGTERM');
+    s = null;
+    t.is(r.exit.code, 0);
+    const segmentName = (offset: number): string => String(offset).padStart(20, '0');
+    // The state of a kill during the roll: no clean-shutdown marker (removed: the kill came before
+    // any close) and the next segment's files as far as the roll got.
+    const cut = (target: Target, files: Record<string, number>): void => {
+      const partitionDir = path.join(dir, partitionDirName(target.topic, target.partition));
+      const marker = path.join(partitionDir, CLEAN_SHUTDOWN_MARKER);
+      const end = Number(fs.readFileSync(marker, 'utf8'));
+      fs.rmSync(marker);
+      for (const [suffix, bytes] of Object.entries(files)) {
+        const file = path.join(partitionDir, segmentName(end) + suffix);
+        fs.writeFileSync(file, '');
+        fs.truncateSync(file, bytes); // sparse, as ftruncate makes it
+      }
+    };
+    cut(TARGETS[0]!, { '.log': 0 }); // killed between creating and sizing the .log
+    cut(TARGETS[1]!, { '.log': 256 * 1024, '.index': 0 }); // killed between creating and sizing the .index
+    cut(TARGETS[3]!, { '.log': 0 });
+    s = await startServe(dir);
+    await verify(t, s, h, 'written', 'c0');
+    t.is((await stopServe(s, 'SIGTERM')).code, 0);
+    s = null;
+  } finally {
+    if (s !== null) await stopServe(s, 'SIGKILL').catch(() => undefined);
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
