@@ -9,6 +9,7 @@ import { runGatewayBench } from './gateway.bench.js';
 import { benchOptions, type BenchResult } from './harness.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
+import { runRestartBench } from './restart.bench.js';
 
 const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult[] | Promise<BenchResult[]>> = {
   'partition-log': runPartitionLogBench,
@@ -16,6 +17,7 @@ const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult
   engine: runEngineBench,
   baselines: runBaselines,
   gateway: runGatewayBench,
+  restart: runRestartBench,
 };
 
 function formatRate(n: number): string {

@@ -619,6 +619,14 @@ function listSegmentBases(dir: string): number[] {
 
 /** Leftovers of an earlier process: *.deleted (no mappings exist in a new process) and *.tmp files. */
 function removeLeftovers(dir: string): void {
+  // A segment file of size 0 was created but not yet sized when a crash cut a roll short (segment files
+  // are created at their full size otherwise): it holds nothing, and mapping it would fail. A .log goes
+  // (the previous segment is the active one again; its indexes go below); an index is recreated empty.
+  for (const name of fs.readdirSync(dir)) {
+    if (!(name.endsWith(LOG_SUFFIX) || name.endsWith(INDEX_SUFFIX) || name.endsWith(TIME_INDEX_SUFFIX))) continue;
+    const file = path.join(dir, name);
+    if (fs.statSync(file).size === 0) fs.rmSync(file, { force: true });
+  }
   for (const name of fs.readdirSync(dir)) {
     if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
     // An index without its .log (crash while creating a segment) is recreated with the segment.
