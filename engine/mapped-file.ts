@@ -21,16 +21,23 @@ import fs from 'node:fs';
 import { DiskFullError, IoError } from './errors.js';
 import { mmap, PROT_READ_WRITE } from './mmap.js';
 import {
-  CLAIMED,
-  CONFIRMED,
+  BASE,
+  CHUNK_BUSY,
+  CHUNK_BYTES,
+  CHUNK_DONE,
+  CHUNK_FREE,
   DETACHED,
-  FAIL_FROM,
-  FD,
-  RESERVE_CHUNK_BYTES,
-  SIZE,
-  SLOT_INTS,
+  DONE_PREFIX,
+  INFLIGHT,
+  RESERVE_CHUNK_BYTES_MAX,
+  SLOT_HEADER_INTS,
   TARGET,
   WORKER_FAILED,
+  advancePrefix,
+  claimAndWrite,
+  createSlot,
+  lastChunkFor,
+  reservedEnd,
   reserverThread,
   writeZerosAt,
   type ReserverThread,
@@ -38,7 +45,7 @@ import {
 
 let zeroChunk: Buffer | null = null;
 function zeros(): Buffer {
-  zeroChunk ??= Buffer.alloc(RESERVE_CHUNK_BYTES);
+  zeroChunk ??= Buffer.alloc(RESERVE_CHUNK_BYTES_MAX);
   return zeroChunk;
 }
 
@@ -46,6 +53,11 @@ function zeros(): Buffer {
 export const RESERVE_AHEAD_BYTES_DEFAULT = 8 * 1024 * 1024;
 /** The window ahead starts this small and grows with the data (so a quiet partition takes little disk). */
 export const RESERVE_AHEAD_BYTES_MIN = 64 * 1024;
+/**
+ * A file is handed to the reserver thread once its window reaches this: quiet files reserve on their
+ * own thread, in small steps (the reserver works in whole chunks of up to 1 MiB).
+ */
+const BACKGROUND_WINDOW_BYTES_MIN = 2 * 1024 * 1024;
 /** Bound on waiting for the reserver's chunk in flight before giving up with IoError. */
 const RESERVE_WAIT_MS_MAX = 60_000;
 const RESERVE_WAIT_SLICE_MS = 50;
@@ -75,7 +87,7 @@ export class MappedFile {
   readonly buffer: Buffer;
   readonly writable: boolean;
   private fd: number | null;
-  /** Main thread's view of the reserved end (with a reserver slot: a cache of its CONFIRMED). */
+  /** Main thread's view of the reserved end (with a reserver slot: a cache of its reserved prefix). */
   private reserved: number;
   private readonly reserveAheadBytes: number;
   private readonly reserveHook: ReserveHook | undefined;
@@ -142,7 +154,7 @@ export class MappedFile {
   }
 
   get reservedBytes(): number {
-    if (this.slot !== null) this.reserved = Atomics.load(this.slot, CONFIRMED);
+    if (this.slot !== null) this.reserved = reservedEnd(this.slot);
     return this.reserved;
   }
 
@@ -177,7 +189,7 @@ export class MappedFile {
     if (end <= this.reserved) return;
     if (end > this.sizeBytes) throw new IoError(`reservation to ${end} runs past the end of ${this.path} (${this.sizeBytes})`);
     if (this.slot !== null) {
-      this.reserveShared(end, Math.min(aheadBytes, RESERVE_CHUNK_BYTES));
+      this.reserveShared(end);
       return;
     }
     this.reserveTo(Math.min(this.sizeBytes, end + aheadBytes), end);
@@ -204,7 +216,7 @@ export class MappedFile {
       return;
     }
     this.aheadTarget = target;
-    if (this.background && this.attachSlot()) {
+    if (this.background && window >= BACKGROUND_WINDOW_BYTES_MIN && this.attachSlot()) {
       const slot = this.slot!;
       if (Atomics.load(slot, WORKER_FAILED) !== 0) return;
       Atomics.store(slot, TARGET, target);
@@ -232,95 +244,89 @@ export class MappedFile {
       this.background = false;
       return false;
     }
-    const buffer = new SharedArrayBuffer(SLOT_INTS * 4);
-    const slot = new Int32Array(buffer);
-    slot[CONFIRMED] = this.reserved;
-    slot[CLAIMED] = this.reserved;
-    slot[TARGET] = this.reserved;
-    slot[SIZE] = this.sizeBytes;
-    slot[FD] = this.fd;
-    slot[FAIL_FROM] = this.failFromBytes;
-    this.slot = slot;
+    const chunkBytes = Math.min(RESERVE_CHUNK_BYTES_MAX, this.reserveAheadBytes >>> 2);
+    this.slot = createSlot(this.reserved, this.sizeBytes, chunkBytes, this.fd, this.failFromBytes);
     this.reserver = reserver;
-    reserver.attach(buffer);
+    reserver.attach(this.slot);
     return true;
   }
 
   /**
-   * Stops the reserver from touching this file (sealed, or its fd is about to close): waits (bounded)
-   * for a chunk in flight, then marks the slot detached so no new claim can succeed.
+   * Stops the reserver from touching this file (sealed, or its fd is about to close): marks the slot
+   * detached, then waits (bounded) until the reserver is out of it. Chunks written beyond the
+   * reserved prefix stay written (harmless zeros past the data).
    */
   stopReserving(): void {
     const slot = this.slot;
     if (slot === null) return;
+    Atomics.store(slot, DETACHED, 1);
     const deadline = Date.now() + RESERVE_WAIT_MS_MAX;
-    for (;;) {
-      const confirmed = Atomics.load(slot, CONFIRMED);
-      if (Atomics.compareExchange(slot, CLAIMED, confirmed, DETACHED) === confirmed) break;
-      this.reserverStalled(slot, confirmed, deadline);
-      Atomics.wait(slot, CONFIRMED, confirmed, RESERVE_WAIT_SLICE_MS);
+    for (let inflight = Atomics.load(slot, INFLIGHT); inflight !== 0; inflight = Atomics.load(slot, INFLIGHT)) {
+      if (this.reserverGone(deadline)) break;
+      Atomics.wait(slot, INFLIGHT, inflight, RESERVE_WAIT_SLICE_MS);
     }
-    this.reserved = Atomics.load(slot, CONFIRMED);
+    this.reserved = reservedEnd(slot);
     this.slot = null;
     this.reserver = null;
     this.background = false;
   }
 
+  /** Whether the reserver thread is dead (then nothing it holds will finish); throws past the deadline. */
+  private reserverGone(deadline: number): boolean {
+    if (this.reserver === null || this.reserver.dead) return true;
+    if (Date.now() < deadline) return false;
+    throw new IoError(`reserving blocks for ${this.path}: the reserver thread did not finish a chunk in ${RESERVE_WAIT_MS_MAX} ms`);
+  }
+
   /**
-   * A chunk is in flight and the reserver is dead or timed out: take the claim back (the chunk's
-   * zeros may or may not be written; CONFIRMED does not cover them, so they are written again).
+   * ensureReserved with a reserver slot: every chunk up to the one holding `end - 1` must be DONE.
+   * Chunks still FREE are claimed and written here; a chunk the reserver is writing is waited for.
    */
-  private reserverStalled(slot: Int32Array, confirmed: number, deadline: number): void {
-    const dead = this.reserver === null || this.reserver.dead;
-    if (!dead && Date.now() < deadline) return;
-    if (!dead) throw new IoError(`reserving blocks for ${this.path}: the reserver thread did not finish a chunk in ${RESERVE_WAIT_MS_MAX} ms`);
-    Atomics.store(slot, CLAIMED, confirmed);
-  }
-
-  /** ensureReserved with a reserver slot: use its confirmed end, or claim and write, or wait. */
-  private reserveShared(end: number, aheadBytes: number): void {
+  private reserveShared(end: number): void {
     const slot = this.slot!;
+    const last = lastChunkFor(slot, end);
     const deadline = Date.now() + RESERVE_WAIT_MS_MAX;
+    const z = zeros();
     for (;;) {
-      const confirmed = Atomics.load(slot, CONFIRMED);
-      if (confirmed >= end) {
-        this.reserved = confirmed;
+      const prefixEnd = reservedEnd(slot);
+      if (prefixEnd >= end) {
+        this.reserved = prefixEnd;
         return;
       }
-      const to = Math.min(this.sizeBytes, end + aheadBytes);
-      if (Atomics.compareExchange(slot, CLAIMED, confirmed, to) === confirmed) {
-        this.writeClaimed(slot, confirmed, to, end);
-        return;
+      let busy = -1;
+      for (let i = Atomics.load(slot, DONE_PREFIX); i <= last; i++) {
+        const state = Atomics.load(slot, SLOT_HEADER_INTS + i);
+        if (state === CHUNK_DONE) continue;
+        if (state === CHUNK_BUSY) {
+          busy = i;
+          continue;
+        }
+        try {
+          this.reserveHook?.(this.path, slot[BASE]! + i * slot[CHUNK_BYTES]!, slot[CHUNK_BYTES]!);
+          if (claimAndWrite(slot, i, fs.writeSync, z) === 'done') this.succeededOnThisThread();
+        } catch (e) {
+          this.reserved = reservedEnd(slot);
+          throw this.reservationError(e);
+        }
       }
-      this.reserverStalled(slot, confirmed, deadline);
-      Atomics.wait(slot, CONFIRMED, confirmed, RESERVE_WAIT_SLICE_MS);
+      if (busy < 0) {
+        // Everything up to `last` is DONE; the thread that finished last may not have moved the prefix yet.
+        advancePrefix(slot);
+        continue;
+      }
+      if (this.reserverGone(deadline)) {
+        // A dead reserver never finishes its chunk: take it back.
+        Atomics.compareExchange(slot, SLOT_HEADER_INTS + busy, CHUNK_BUSY, CHUNK_FREE);
+        continue;
+      }
+      Atomics.wait(slot, SLOT_HEADER_INTS + busy, CHUNK_BUSY, RESERVE_WAIT_SLICE_MS);
     }
   }
 
-  /** Writes the zeros of a claim [from, to) held by this thread and ends the claim. */
-  private writeClaimed(slot: Int32Array, from: number, to: number, mustReach: number): void {
-    let done = from;
-    try {
-      const z = zeros();
-      while (done < to) {
-        const n = Math.min(z.length, to - done);
-        this.checkSimulatedFull(done, n);
-        writeZerosAt(fs.writeSync, this.fd!, z, done, n);
-        done += n;
-      }
-    } catch (e) {
-      Atomics.store(slot, CONFIRMED, done);
-      Atomics.store(slot, CLAIMED, done);
-      Atomics.notify(slot, CONFIRMED);
-      this.reserved = done;
-      if (done >= mustReach) return;
-      throw this.reservationError(e);
-    }
-    Atomics.store(slot, CONFIRMED, to);
-    Atomics.notify(slot, CONFIRMED);
-    this.reserved = to;
+  private succeededOnThisThread(): void {
     // The disk had room again: let the reserver serve this file again.
-    if (Atomics.load(slot, WORKER_FAILED) !== 0) Atomics.store(slot, WORKER_FAILED, 0);
+    const slot = this.slot;
+    if (slot !== null && Atomics.load(slot, WORKER_FAILED) !== 0) Atomics.store(slot, WORKER_FAILED, 0);
   }
 
   private checkSimulatedFull(position: number, bytes: number): void {

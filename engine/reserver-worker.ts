@@ -1,57 +1,55 @@
-// The reserver thread (see reserver.ts for the protocol): writes zeros ahead of active segments'
-// write positions, one claimed chunk at a time, so the event-loop thread finds blocks reserved.
-// It never touches a mapping and never writes below CONFIRMED (which is at or past the data's end).
+// The reserver thread (see reserver.ts for the protocol): writes zeros ahead of busy active
+// segments, one claimed chunk at a time, so the appending thread finds blocks reserved. It never
+// touches a mapping and never writes below a slot's BASE (which is at or past the data's end).
 import fs from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
-  CLAIMED,
-  CONFIRMED,
+  CHUNKS,
   DETACHED,
-  FAIL_FROM,
-  FD,
-  RESERVE_CHUNK_BYTES,
+  DONE_PREFIX,
+  INFLIGHT,
+  RESERVE_CHUNK_BYTES_MAX,
   SIZE,
   SLEEPING,
   TARGET,
   WAKE,
   WORKER_FAILED,
   WORKER_IDLE_WAIT_MS,
-  writeZerosAt,
+  claimAndWrite,
+  lastChunkFor,
 } from './reserver.js';
 
 const control = new Int32Array((workerData as { control: SharedArrayBuffer }).control);
 const port = parentPort!;
-const zeros = Buffer.alloc(RESERVE_CHUNK_BYTES);
+const zeros = Buffer.alloc(RESERVE_CHUNK_BYTES_MAX);
 const slots: Int32Array[] = [];
 /** After work, keep polling every POLL_INTERVAL_MS for this long before sleeping until woken. */
 const POLL_PERIOD_MS = 1000;
 const POLL_INTERVAL_MS = 1;
 let lastWorkMs = 0;
 
-/** Reserves one chunk of `slot` if it is behind its target and free; returns whether it wrote. */
+/** Writes one chunk of `slot` that is needed for its target and FREE; returns whether it wrote. */
 function serve(slot: Int32Array): boolean {
-  if (Atomics.load(slot, WORKER_FAILED) !== 0) return false;
-  const confirmed = Atomics.load(slot, CONFIRMED);
-  const target = Math.min(Atomics.load(slot, TARGET), Atomics.load(slot, SIZE));
-  if (target <= confirmed) return false;
-  const bytes = Math.min(RESERVE_CHUNK_BYTES, target - confirmed);
-  // The claim: fails if a chunk is in flight (the main thread's) or the slot was detached.
-  if (Atomics.compareExchange(slot, CLAIMED, confirmed, confirmed + bytes) !== confirmed) return false;
+  Atomics.add(slot, INFLIGHT, 1);
   try {
-    if (confirmed + bytes > Atomics.load(slot, FAIL_FROM)) {
-      throw Object.assign(new Error('simulated full disk'), { code: 'ENOSPC' });
+    // Raised INFLIGHT first: a detach that set DETACHED before this read waits for us to leave.
+    if (Atomics.load(slot, DETACHED) !== 0 || Atomics.load(slot, WORKER_FAILED) !== 0) return false;
+    const target = Math.min(Atomics.load(slot, TARGET), slot[SIZE]!);
+    const last = lastChunkFor(slot, target);
+    for (let i = Atomics.load(slot, DONE_PREFIX); i <= last; i++) {
+      try {
+        if (claimAndWrite(slot, i, fs.writeSync, zeros) === 'done') return true;
+      } catch {
+        // Full disk (or any error): the chunk is FREE again; the appender reports it when it needs it.
+        Atomics.store(slot, WORKER_FAILED, 1);
+        return true;
+      }
     }
-    // The fd stays open while we hold the claim: closing it needs a detach, which needs no claim.
-    writeZerosAt(fs.writeSync, Atomics.load(slot, FD), zeros, confirmed, bytes);
-    Atomics.store(slot, CONFIRMED, confirmed + bytes);
-  } catch {
-    // Full disk (or any error): give the claim back and stop serving this file until the main thread,
-    // which reports the error on the append that needs the space, succeeds again.
-    Atomics.store(slot, WORKER_FAILED, 1);
-    Atomics.store(slot, CLAIMED, confirmed);
+    return false;
+  } finally {
+    Atomics.sub(slot, INFLIGHT, 1);
+    Atomics.notify(slot, INFLIGHT);
   }
-  Atomics.notify(slot, CONFIRMED);
-  return true;
 }
 
 for (;;) {
@@ -62,7 +60,7 @@ for (;;) {
   let worked = false;
   for (let i = slots.length - 1; i >= 0; i--) {
     const slot = slots[i]!;
-    if (Atomics.load(slot, CLAIMED) === DETACHED) {
+    if (Atomics.load(slot, DETACHED) !== 0 || Atomics.load(slot, DONE_PREFIX) >= slot[CHUNKS]!) {
       slots[i] = slots[slots.length - 1]!;
       slots.pop();
       continue;

@@ -49,7 +49,7 @@ function verifyAll(t: { fail: (m: string) => void; is: (a: unknown, b: unknown, 
   t.is(k, batches.length, 'every batch read back');
 }
 
-for (const reserveAheadBytes of [64 * 1024, 8 * 1024 * 1024]) {
+for (const reserveAheadBytes of [64 * 1024, 2 * 1024 * 1024, 8 * 1024 * 1024]) {
   test(`appends racing the reserver read back byte for byte, before and after reopen (reserve ahead ${reserveAheadBytes})`, async (t) => {
     const { dir, cleanup } = tempDir();
     t.teardown(cleanup);
@@ -162,4 +162,36 @@ test('stopReserving waits for the chunk in flight; afterwards the reserver never
   t.is(fs.statSync(path.join(dir, 'f.log')).blocks, blocksAtStop, 'no zeros written after the detach');
   t.true(blocksAtStop * 512 >= reserved, 'what is confirmed has blocks');
   file.closeFd();
+});
+
+test('the appender waits for a chunk the reserver is writing before it writes there', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const chunkBytes = 1024 * 1024;
+  let caught = 0;
+  for (let round = 0; round < 20; round++) {
+    const file = MappedFile.create(path.join(dir, `f${round}.log`), 16 * chunkBytes, { background: true, reserveAheadBytes: 4 * chunkBytes });
+    file.reserveAhead(3 * chunkBytes); // a 3 MiB window: handed to the reserver, target 6 MiB
+    // Peek at the shared state (test only) until the reserver holds a chunk (bounded spin).
+    const slot = (file as unknown as { slot: Int32Array | null }).slot;
+    t.truthy(slot, 'the file was handed to the reserver');
+    let busy = -1;
+    for (let spin = 0; spin < 1_000_000 && busy < 0; spin++) {
+      for (let i = 0; i < 6; i++) if (Atomics.load(slot!, 16 + i) === 1) busy = i;
+    }
+    if (busy >= 0) {
+      caught++;
+      const from = busy * chunkBytes;
+      file.ensureReserved(from + chunkBytes);
+      // Back to front: the reserver writes front to back, so a copy that did not wait would be caught
+      // by its zeros arriving after it.
+      for (let p = from + chunkBytes - 4096; p >= from; p -= 4096) file.buffer.fill(0xab, p, p + 4096);
+      file.stopReserving();
+      const bad = file.buffer.subarray(from, from + chunkBytes).findIndex((b) => b !== 0xab);
+      t.is(bad, -1, `chunk ${busy}: the reserver's zeros landed over data at +${bad}`);
+    }
+    file.closeFd();
+  }
+  t.log(`caught the reserver mid-chunk in ${caught} of 20 rounds`);
+  t.pass();
 });
