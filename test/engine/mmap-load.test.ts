@@ -9,7 +9,8 @@ import { tempDir } from '../helpers/log-fixtures.js';
 
 const partitionLogUrl = pathToFileURL(path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../engine/partition-log.js')).href;
 
-test('a program started with --dir X --foo on its command line can open a PartitionLog', async (t) => {
+for (const load of ['direct', 'package'] as const) {
+test(`a program started with --dir X --foo on its command line can open a PartitionLog (mmap-io loaded ${load})`, async (t) => {
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const script = path.join(dir, 'script.mjs');
@@ -24,10 +25,12 @@ await log.close();
   );
   const logDir = path.join(dir, 'whatever');
   const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [script, '--dir', logDir, '--foo'], { timeout: 15_000 }, (err, stdout, stderr) =>
+    const env = { ...process.env, SEGLOG_MMAP_LOAD: load === 'package' ? 'package' : '' };
+    execFile(process.execPath, [script, '--dir', logDir, '--foo'], { timeout: 15_000, env }, (err, stdout, stderr) =>
       err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout),
     );
   });
   t.deepEqual(JSON.parse(out), { end: 0, argv: ['--dir', logDir, '--foo'] }, 'argv is restored after the load');
   t.true(fs.existsSync(path.join(logDir, '00000000000000000000.log')));
 });
+}
