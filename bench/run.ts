@@ -4,6 +4,7 @@
 // `node dist/bench/run.js record-batch baselines partition-log`.
 import os from 'node:os';
 import { runBaselines } from './baselines.js';
+import { runEngineBench } from './engine.bench.js';
 import { benchOptions, type BenchResult } from './harness.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
@@ -11,6 +12,7 @@ import { runRecordBatchBench } from './record-batch.bench.js';
 const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult[] | Promise<BenchResult[]>> = {
   'partition-log': runPartitionLogBench,
   'record-batch': runRecordBatchBench,
+  engine: runEngineBench,
   baselines: runBaselines,
 };
 
@@ -49,10 +51,16 @@ function printTargets(results: BenchResult[]): void {
   const append1k = rate(results, 'engine', 'PartitionLog.append', 1024);
   const mmap1k = rate(results, 'baseline', 'memcpy into an mmapped', 1024);
   const decode100 = rate(results, 'record batch', 'decode, forEachRecord (none)', 100);
+  const engineRead100 = rate(results, 'engine api', 'Engine.read with decoding', 100);
+  const replay100 = rate(results, 'engine api', 'Subscription replay', 100);
+  const produce100 = rate(results, 'engine api', 'Engine.produce, 1000', 100);
   if (append100 !== undefined) lines.push(`append 100 B: ${formatRate(append100)} records/s (target ≥ 8M)`);
   if (append100 !== undefined && raw100 !== undefined) lines.push(`append 100 B vs raw fs.writeSync: ${(append100 / raw100).toFixed(2)}× (target ≥ 1.5×)`);
   if (append1k !== undefined && mmap1k !== undefined) lines.push(`append 1 KiB vs memcpy into touched mmap: ${((100 * append1k) / mmap1k).toFixed(0)}% (target ≥ 50%)`);
   if (read100 !== undefined) lines.push(`sequential read with decoding, 100 B: ${formatRate(read100)} records/s (target ≥ 10M)`);
+  if (engineRead100 !== undefined) lines.push(`Engine.read with decoding, 100 B: ${formatRate(engineRead100)} records/s (target ≥ 10M)`);
+  if (replay100 !== undefined) lines.push(`Subscription replay, 100 B: ${formatRate(replay100)} records/s`);
+  if (produce100 !== undefined && append100 !== undefined) lines.push(`Engine.produce 100 B vs PartitionLog.append: ${((100 * produce100) / append100).toFixed(0)}%`);
   if (decode100 !== undefined) lines.push(`decode alone (forEachRecord), 100 B: ${formatRate(decode100)} records/s`);
   if (lines.length === 0) return;
   console.log('\nTargets (design.md §9), ratios from this run:');

@@ -26,9 +26,9 @@ import {
   TopicNotFoundError,
 } from './errors.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
-import { PartitionLog } from './partition-log.js';
+import { PartitionLog, type SegmentInfo } from './partition-log.js';
 import { partitionForKey } from './partitioner.js';
-import { CODEC_NONE, batchCodec, batchLastOffset, batchRecordCount, encodeBatch, forEachRecord, type RecordInput } from './record-batch.js';
+import { CODEC_NONE, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
 import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
@@ -96,8 +96,27 @@ interface PartitionState {
   log: PartitionLog | null;
   /** Set while an evicted log is closing; its lock is released when this settles. */
   closing: Promise<void> | null;
+  /**
+   * The figures of the log as it was evicted (exact while it stays closed: any change reopens it),
+   * so describeTopic, offsets, retention planning and idle subscriptions need not reopen it.
+   */
+  figures: PartitionFigures | null;
+  /** Counts evictions: a newer one (the log was used, then evicted again) supersedes an older one. */
+  evictions: number;
   watchers: Set<() => void>;
   notifyScheduled: boolean;
+}
+
+interface PartitionFigures {
+  startOffset: number;
+  endOffset: number;
+  sizeBytes: number;
+  newestTimestamp: number | null;
+  segments: SegmentInfo[];
+}
+
+function figuresOf(log: PartitionLog): PartitionFigures {
+  return { startOffset: log.startOffset, endOffset: log.endOffset, sizeBytes: log.sizeBytes, newestTimestamp: log.newestTimestamp, segments: log.segments() };
 }
 
 function isNonNegativeInt(v: unknown): v is number {
@@ -126,6 +145,45 @@ function tmpfsRoot(): string {
     // no tmpfs: fall back to the temp dir
   }
   return os.tmpdir();
+}
+
+function routeTo(routes: Map<number, number[]>, partition: number, index: number): void {
+  const list = routes.get(partition);
+  if (list === undefined) routes.set(partition, [index]);
+  else list.push(index);
+}
+
+/** PartitionLog.append option for batches the engine encoded itself: no CRC re-check (partition-log.ts). */
+const TRUSTED = { trusted: true } as const;
+
+/**
+ * How many of `batches` a read from `fromOffset` needs to reach `wanted` records (at least one):
+ * batches beyond that are neither copied nor decoded.
+ */
+function batchesNeeded(batches: readonly Buffer[], fromOffset: number, wanted: number): number {
+  let records = 0;
+  for (let b = 0; b < batches.length; b++) {
+    const batch = batches[b]!;
+    const last = batchLastOffset(batch);
+    if (last >= fromOffset) records += last + 1 - Math.max(fromOffset, last + 1 - batchRecordCount(batch));
+    if (records >= wanted) return b + 1;
+  }
+  return batches.length;
+}
+
+/** One buffer holding copies of the uncompressed batches among the first `count` of `batches`, in order. */
+function copyOutPlainBatches(batches: readonly Buffer[], count: number): Buffer {
+  let total = 0;
+  for (let b = 0; b < count; b++) if (batchCodec(batches[b]!) === CODEC_NONE) total += batches[b]!.length;
+  const copy = Buffer.allocUnsafe(total);
+  let pos = 0;
+  for (let b = 0; b < count; b++) {
+    const batch = batches[b]!;
+    if (batchCodec(batch) !== CODEC_NONE) continue;
+    copy.set(batch, pos);
+    pos += batch.length;
+  }
+  return copy;
 }
 
 function warn(message: string, error?: unknown): void {
@@ -273,6 +331,8 @@ export class Engine {
       dir: path.join(this.dir, partitionDirName(ts.name, partition)),
       log: null,
       closing: null,
+      figures: null,
+      evictions: 0,
       watchers: new Set(),
       notifyScheduled: false,
     };
@@ -323,16 +383,17 @@ export class Engine {
   describeTopic(name: string): TopicDescription {
     this.checkOpen();
     const ts = this.topicState(name);
-    const partitions: PartitionDescription[] = ts.partitions.map((ps) =>
-      this.withLog(ps, (log) => ({
+    const partitions: PartitionDescription[] = ts.partitions.map((ps) => {
+      const f = this.figures(ps);
+      return {
         partition: ps.partition,
-        startOffset: log.startOffset,
-        endOffset: log.endOffset,
-        sizeBytes: log.sizeBytes,
-        segments: log.segments().length,
-        newestTimestamp: log.newestTimestamp,
-      })),
-    );
+        startOffset: f.startOffset,
+        endOffset: f.endOffset,
+        sizeBytes: f.sizeBytes,
+        segments: f.segments.length,
+        newestTimestamp: f.newestTimestamp,
+      };
+    });
     return { name, config: { ...ts.config }, partitions };
   }
 
@@ -453,6 +514,7 @@ export class Engine {
       name: `${ps.topic.name}-${ps.partition}`,
     });
     ps.log = log;
+    ps.figures = null;
     this.openLogs.set(ps, true);
     this.evictColdLogs(ps);
     return log;
@@ -463,9 +525,11 @@ export class Engine {
     const log = ps.log;
     if (log !== null) {
       if (ps.closing === null) {
-        // move to the most recently used end (this also cancels a pending eviction)
-        this.openLogs.delete(ps);
+        // Move to the most recently used end. If its eviction was pending, this cancels it: evict
+        // another one instead, so the bound holds.
+        const wasOpen = this.openLogs.delete(ps);
         this.openLogs.set(ps, true);
+        if (!wasOpen) this.evictColdLogs(ps);
       }
       return log;
     }
@@ -473,8 +537,9 @@ export class Engine {
   }
 
   /**
-   * Runs a sync read on the partition's log. If the log turned out closed because it was being
-   * evicted, reopens it (its lock is free once its close has run) and retries once.
+   * Runs a sync read on the partition's log. An evicted log is closed only when nothing else can
+   * run until its lock is released (see evictLog), so a read never meets a closing log; should it
+   * anyway (a close that had I/O left), it reopens the log if its lock is free.
    */
   private withLog<T>(ps: PartitionState, fn: (log: PartitionLog) => T): T {
     const log = this.logSync(ps);
@@ -482,9 +547,16 @@ export class Engine {
       return fn(log);
     } catch (e) {
       if (ps.closing === null || !(e instanceof ClosedError)) throw e;
-      ps.log = null;
       return fn(this.openLog(ps));
     }
+  }
+
+  /** Start, end, size and segments of a partition: live when its log is open, else as evicted. */
+  private figures(ps: PartitionState): PartitionFigures {
+    // An open log (also one being evicted, without cancelling that: figures are no use of its data).
+    if (ps.log !== null && ps.closing === null) return figuresOf(ps.log);
+    if (ps.figures !== null) return ps.figures;
+    return this.withLog(ps, figuresOf);
   }
 
   /** The partition's log for an append: waits for an evicted log to finish closing first. */
@@ -497,11 +569,7 @@ export class Engine {
     });
   }
 
-  /**
-   * Evicts least recently used logs beyond maxOpenPartitions (never `keep`). An evicted log is
-   * first flushed while it stays fully usable; if it was used meanwhile, it stays open. Only then
-   * is it closed: appends wait for that, reads keep using it (or reopen it, see withLog).
-   */
+  /** Evicts least recently used logs beyond maxOpenPartitions (never `keep`). */
   private evictColdLogs(keep: PartitionState): void {
     let candidates = this.openLogs.size - this.maxOpenPartitions;
     if (candidates <= 0) return;
@@ -510,31 +578,57 @@ export class Engine {
       if (ps === keep) continue;
       candidates--;
       this.openLogs.delete(ps);
-      const log = ps.log!;
-      const evict = (async (): Promise<void> => {
-        try {
-          // Twice: the second waits out a flush cycle (and its checkpoint write) already running, so
-          // the close below has no I/O left and completes within the microtask queue: no request or
-          // timer can reach this partition in between (see withLog for the remaining microtasks).
-          await log.flush();
-          await log.flush();
-        } catch (e) {
-          warn(`flushing partition log ${ps.dir} before closing it failed`, e);
-        }
-        // Used again meanwhile (logSync re-inserted it), deleted, or the engine is closing: keep it.
-        if (this.openLogs.has(ps) || ps.log !== log || ps.closing !== null || this.closed) return;
-        const closing = log.close().then(
-          () => undefined,
-          (e) => warn(`closing partition log ${ps.dir} failed`, e),
-        );
-        ps.closing = closing;
-        await closing;
-        if (ps.log === log) ps.log = null;
-        ps.closing = null;
-      })();
+      const evict = this.evictLog(ps, ps.log!);
       this.closingLogs.add(evict);
       void evict.finally(() => this.closingLogs.delete(evict));
     }
+  }
+
+  /**
+   * Closes an evicted log, in two steps:
+   * 1. Flush it (twice: the second waits out a flush cycle and its checkpoint write already running)
+   *    while it stays fully usable. If it is used meanwhile (logSync puts it back into openLogs), it
+   *    stays open.
+   * 2. Close it from a setImmediate callback. The microtask queue is empty when such a callback starts,
+   *    and a flushed, unused log closes without I/O, so the whole close — from the log turning closed
+   *    to its lock being released — runs within that callback's microtask drain, and no other code
+   *    (a sync read that would find the log closed and try to reopen it while its lock is held: the
+   *    DIRECTORY_LOCKED race) runs in between. Appends arriving later wait for `closing`.
+   */
+  private async evictLog(ps: PartitionState, log: PartitionLog): Promise<void> {
+    const eviction = ++ps.evictions;
+    const stillEvicted = (): boolean =>
+      ps.evictions === eviction && !this.openLogs.has(ps) && ps.log === log && ps.closing === null && !this.closed && !ps.topic.deleted;
+    let flushedEnd: number;
+    try {
+      await log.flush();
+      await log.flush();
+      flushedEnd = log.endOffset;
+    } catch (e) {
+      if (!stillEvicted()) return;
+      // Not closed: a close would retry the failed I/O with the log already closed. Tried again later.
+      warn(`flushing partition log ${ps.dir} before closing it failed`, e);
+      this.openLogs.set(ps, true);
+      return;
+    }
+    await new Promise<void>((resolve) => {
+      setImmediate(() => {
+        // An append since the flush would leave I/O for close(): such a log was used, so it stays.
+        if (!stillEvicted() || log.endOffset !== flushedEnd) {
+          resolve();
+          return;
+        }
+        ps.figures = figuresOf(log);
+        ps.closing = log.close().then(
+          () => undefined,
+          (e) => warn(`closing partition log ${ps.dir} failed`, e),
+        ).then(() => {
+          if (ps.log === log) ps.log = null;
+          ps.closing = null;
+          resolve();
+        });
+      });
+    });
   }
 
   // --- produce -----------------------------------------------------------------------------------
@@ -555,40 +649,53 @@ export class Engine {
       throw new InvalidArgumentError(`at most ${ENGINE_DEFAULTS.produceRecordsMax} records per produce call, got ${records.length}`);
     }
     const acks = this.checkAcks(options?.acks);
-    const ts = await this.topicForWrite(topic);
-    if (records.length === 0) return [];
-    const n = ts.partitions.length;
-    // Route: partition → indexes of its records (input order kept within a partition).
-    const routes = new Map<number, number[]>();
-    if (options.partition !== undefined) {
-      this.partitionOf(ts, options.partition);
-      routes.set(options.partition, records.map((_, i) => i));
-    } else {
-      let sticky = -1;
-      for (let i = 0; i < records.length; i++) {
-        const r = records[i];
-        const key = r?.key;
-        let p: number;
-        if (key !== undefined && key !== null) {
-          if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
-            throw new InvalidArgumentError(`record ${i} key must be a string, a Uint8Array or null`);
-          }
-          p = partitionForKey(key, n);
-        } else {
-          if (sticky < 0) sticky = this.nextRoundRobin(ts);
-          p = sticky;
-        }
-        let list = routes.get(p);
-        if (list === undefined) routes.set(p, (list = []));
-        list.push(i);
-      }
-    }
-    // Encode everything before appending anything: bad records fail the call with nothing written.
+    const ts = this.topics.get(topic) ?? (await this.topicForWrite(topic));
+    const count = records.length;
+    if (count === 0) return [];
+    // Route. Common case, one partition (given, or no record has a key: all to one round robin
+    // partition): no per-record routing work. Otherwise partition → indexes of its records.
+    let plan: Array<{ ps: PartitionState; indexes: number[] | null; batches: Buffer[] }>;
     const nowMs = this.now();
-    const plan: Array<{ ps: PartitionState; indexes: number[]; batches: Buffer[] }> = [];
-    for (const [p, indexes] of routes) {
-      const subset = indexes.length === records.length ? records : indexes.map((i) => records[i]!);
-      plan.push({ ps: ts.partitions[p]!, indexes, batches: this.encodeBounded(subset, ts.config, nowMs) });
+    // Encode everything before appending anything: bad records fail the call with nothing written.
+    if (options.partition !== undefined) {
+      const ps = this.partitionOf(ts, options.partition);
+      plan = [{ ps, indexes: null, batches: this.encodeBounded(records, ts.config, nowMs) }];
+    } else {
+      const n = ts.partitions.length;
+      let routes: Map<number, number[]> | null = null;
+      let sticky = -1;
+      for (let i = 0; i < count; i++) {
+        const key = records[i]?.key;
+        if (key === undefined || key === null) {
+          if (routes !== null) {
+            if (sticky < 0) sticky = this.nextRoundRobin(ts);
+            routeTo(routes, sticky, i);
+          }
+          continue;
+        }
+        if (typeof key !== 'string' && !(key instanceof Uint8Array)) {
+          throw new InvalidArgumentError(`record ${i} key must be a string, a Uint8Array or null`);
+        }
+        if (routes === null) {
+          // The first keyed record: route the keyless ones before it, then continue per record.
+          routes = new Map();
+          if (i > 0) {
+            sticky = this.nextRoundRobin(ts);
+            for (let j = 0; j < i; j++) routeTo(routes, sticky, j);
+          }
+        }
+        routeTo(routes, partitionForKey(key, n), i);
+      }
+      if (routes === null) {
+        const ps = ts.partitions[this.nextRoundRobin(ts)]!;
+        plan = [{ ps, indexes: null, batches: this.encodeBounded(records, ts.config, nowMs) }];
+      } else {
+        plan = [];
+        for (const [p, indexes] of routes) {
+          const subset = indexes.length === count ? records : indexes.map((i) => records[i]!);
+          plan.push({ ps: ts.partitions[p]!, indexes: indexes.length === count ? null : indexes, batches: this.encodeBounded(subset, ts.config, nowMs) });
+        }
+      }
     }
     // Appends wait while a target log is closing (evicted); bounded: a log just waited for was used.
     for (let round = 0; round < 8 && plan.some((x) => x.ps.closing !== null); round++) {
@@ -596,22 +703,26 @@ export class Engine {
       this.checkOpen();
       if (ts.deleted) throw new TopicNotFoundError(ts.name);
     }
-    const results: ProduceResult[] = new Array(records.length);
-    const flushes: Promise<void>[] = [];
-    for (const { ps, indexes, batches } of plan) {
+    const results: ProduceResult[] = new Array(count);
+    let flushes: Promise<void>[] | null = null;
+    for (let x = 0; x < plan.length; x++) {
+      const { ps, indexes, batches } = plan[x]!;
       const log = this.logSync(ps);
+      const partition = ps.partition;
       let k = 0;
-      for (const batch of batches) {
-        // Encoded just above by this process: the CRC is right by construction.
-        const { baseOffset } = log.append(batch, { trusted: true });
-        const count = batchRecordCount(batch);
-        for (let j = 0; j < count; j++) results[indexes[k + j]!] = { partition: ps.partition, offset: baseOffset + j };
-        k += count;
+      for (let b = 0; b < batches.length; b++) {
+        const batch = batches[b]!;
+        // Encoded here, so valid by construction: the log may skip re-validating it (CRC).
+        const { baseOffset } = log.append(batch, TRUSTED);
+        const inBatch = batchRecordCount(batch);
+        if (indexes === null) for (let j = 0; j < inBatch; j++) results[k + j] = { partition, offset: baseOffset + j };
+        else for (let j = 0; j < inBatch; j++) results[indexes[k + j]!] = { partition, offset: baseOffset + j };
+        k += inBatch;
       }
       this.notify(ps);
-      if (acks === 'flushed') flushes.push(log.flush());
+      if (acks === 'flushed') (flushes ??= []).push(log.flush());
     }
-    if (flushes.length > 0) await Promise.all(flushes);
+    if (flushes !== null) await Promise.all(flushes);
     return results;
   }
 
@@ -700,24 +811,37 @@ export class Engine {
     const topic = ps.topic.name;
     const partition = ps.partition;
     const records: ConsumedRecord[] = [];
+    const end = log.endOffset;
     let next = offset;
     let bytes = 0;
-    const push = (r: { offset: number; timestamp: number; key: Buffer | null; value: Buffer | null; headers: ConsumedRecord['headers'] }): boolean => {
-      records.push({ topic, partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers });
-      next = r.offset + 1;
-      return records.length < maxRecords;
-    };
     // A read may stop at a segment boundary: continue into the next segment, a bounded number of times.
-    for (let round = 0; round < 1024 && bytes < maxBytes && records.length < maxRecords && next < log.endOffset; round++) {
-      const batches = log.read(next, maxBytes - bytes);
+    for (let round = 0; round < 1024 && bytes < maxBytes && records.length < maxRecords && next < end; round++) {
+      // The log checks every batch it returns (CRC): ask for about what maxRecords needs, estimated
+      // from the bytes per record seen so far (the first round asks for one batch).
+      const wanted = maxRecords - records.length;
+      const estimate = records.length === 0 ? 1 : Math.ceil((bytes / records.length) * wanted * 1.1);
+      const batches = log.read(next, Math.min(maxBytes - bytes, estimate));
       if (batches.length === 0) break;
-      for (const batch of batches) {
+      // Records handed out must not be views into the map: retention truncates deleted segment
+      // files after fileDeleteDelayMs, and touching a view then would fault (SIGBUS). One copy per
+      // read of the uncompressed batches (not per record); an LZ4 batch decompresses into a fresh
+      // buffer anyway. The records are views into that copy.
+      const count = batchesNeeded(batches, next, maxRecords - records.length);
+      const copy = copyOutPlainBatches(batches, count);
+      let copyPos = 0;
+      for (let b = 0; b < count; b++) {
+        const batch = batches[b]!;
         bytes += batch.length;
-        // Records handed out must not be views into the map: retention truncates deleted segment
-        // files after fileDeleteDelayMs, and touching a view then would fault (SIGBUS). One copy per
-        // batch (not per record); an LZ4 batch is decompressed into a fresh buffer anyway.
-        forEachRecord(batchCodec(batch) === CODEC_NONE ? Buffer.from(batch) : batch, push, next);
-        if (records.length >= maxRecords) break;
+        if (batchCodec(batch) === CODEC_NONE) {
+          decodeRecordsInto(copy, topic, partition, next, records, maxRecords, copyPos);
+          copyPos += batch.length;
+        } else {
+          decodeRecordsInto(batch, topic, partition, next, records, maxRecords);
+        }
+        if (records.length >= maxRecords) {
+          next = records[records.length - 1]!.offset + 1;
+          break;
+        }
         const after = batchLastOffset(batch) + 1;
         if (after > next) next = after;
       }
@@ -748,7 +872,8 @@ export class Engine {
   /** The partition's log start offset and end offset (the next offset to be assigned). */
   offsets(topic: string, partition: number): OffsetRange {
     this.checkOpen();
-    return this.withLog(this.partitionState(topic, partition), (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
+    const f = this.figures(this.partitionState(topic, partition));
+    return { startOffset: f.startOffset, endOffset: f.endOffset };
   }
 
   /** The first offset whose record timestamp is ≥ `timestamp`, or null when there is none. */
@@ -852,7 +977,8 @@ export class Engine {
       range: (p) => {
         this.checkOpen();
         if (ts.deleted) throw new TopicNotFoundError(ts.name);
-        return this.withLog(ts.partitions[p]!, (log) => ({ startOffset: log.startOffset, endOffset: log.endOffset }));
+        const f = this.figures(ts.partitions[p]!);
+        return { startOffset: f.startOffset, endOffset: f.endOffset };
       },
       fetch: (p, offset, maxRecords, maxBytes) => this.readRecords(ts.partitions[p]!, offset, maxRecords, maxBytes),
       watch: (p, wake) => this.addWatcher(ts.partitions[p]!, wake),
@@ -920,6 +1046,8 @@ export class Engine {
         if (retentionMs < 0 && retentionBytes < 0) continue;
         for (const ps of ts.partitions) {
           if (this.closed || ts.deleted) break;
+          // A closed log's figures are exact: plan on them and reopen only when there is work.
+          if (ps.log === null && ps.figures !== null && planRetention(ps.figures.segments, ts.config, this.now()).deleteBeforeOffset === null) continue;
           let log = this.logForWrite(ps);
           if (!(log instanceof PartitionLog)) log = await log;
           if (this.closed || ts.deleted) break;

@@ -572,3 +572,155 @@ export function walkBatches(buf: Uint8Array, onBatch: (pos: number, size: number
   }
   return pos;
 }
+
+/** A decoded record with the topic and partition it came from (the engine's ConsumedRecord shape). */
+export interface PartitionRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  timestamp: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: RecordHeader[];
+}
+
+/**
+ * The read path's decoder: as forEachRecord (same checks, same errors, same views), but it builds
+ * each record directly in the engine's output shape and pushes it onto `out` — one object per record,
+ * no callback — until `out.length` reaches `maxRecords`. Returns how many it pushed. Records before
+ * `fromOffset` are skipped. Kept in step with forEachRecord; the tests compare the two.
+ */
+export function decodeRecordsInto(
+  batch: Uint8Array,
+  topic: string,
+  partition: number,
+  fromOffset: number,
+  out: PartitionRecord[],
+  maxRecords: number,
+  pos = 0,
+): number {
+  const buf = asBuffer(batch);
+  const problem = batchProblem(buf, pos, buf.length, false);
+  if (problem !== null) throw new CorruptRecordError(`record batch does not decode: ${problem}`);
+  const baseOffset = batchBaseOffset(buf, pos);
+  const baseTimestamp = batchBaseTimestamp(buf, pos);
+  const count = batchRecordCount(buf, pos);
+  if (baseOffset < 0 || !Number.isSafeInteger(baseOffset + count)) {
+    throw new CorruptRecordError(`record batch does not decode: base offset ${baseOffset} is out of range`);
+  }
+  const s = recordsSection(buf, pos);
+  const sectionEnd = s.length;
+  const ab = s.buffer;
+  const base = s.byteOffset;
+  const startLength = out.length;
+  let n = startLength;
+  if (n >= maxRecords) return 0;
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    const length = readVarintAt(s, p, sectionEnd);
+    p = cursor.next;
+    if (p < 0 || length < 1 || length > sectionEnd - p) {
+      throw recordError(i, baseOffset, p < 0 ? 'length varint runs past the end' : `length ${length} does not fit`);
+    }
+    const end = p + length;
+    const offset = baseOffset + i;
+    if (offset < fromOffset) {
+      // Skipped records are still checked for their length and offsetDelta, as forEachRecord does in full.
+      p = skipRecord(s, p, end, i, baseOffset);
+      continue;
+    }
+    p++; // record attributes: unused
+    const tsDelta = readVarlongAt(s, p, end);
+    p = cursor.next;
+    const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end);
+    p = p < 0 ? p : cursor.next;
+    const keyLen = p < 0 ? 0 : readVarintAt(s, p, end);
+    p = p < 0 ? p : cursor.next;
+    if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
+    const keyStart = p;
+    if (keyLen > 0) p += keyLen;
+    const valueLen = readVarintAt(s, p, end);
+    p = cursor.next;
+    if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
+    const valueStart = p;
+    if (valueLen > 0) p += valueLen;
+    const headerCount = readVarintAt(s, p, end);
+    p = cursor.next;
+    if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
+    let headers: RecordHeader[] = NO_HEADERS;
+    if (headerCount > 0) {
+      headers = new Array(headerCount);
+      p = readHeaders(s, ab, base, p, end, headerCount, headers, i, baseOffset);
+    }
+    if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
+    if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
+    out.push({
+      topic,
+      partition,
+      offset,
+      timestamp: baseTimestamp + tsDelta,
+      key: keyLen < 0 ? null : view(s, ab, base + keyStart, keyLen),
+      value: valueLen < 0 ? null : view(s, ab, base + valueStart, valueLen),
+      headers,
+    });
+    if (++n >= maxRecords) return n - startLength;
+  }
+  if (p !== sectionEnd) throw recordError(count, baseOffset, `${sectionEnd - p} bytes follow the last record`);
+  return n - startLength;
+}
+
+/** Checks a record that is skipped (before fromOffset) as fully as decoding would; returns its end. */
+function skipRecord(s: Buffer, p: number, end: number, i: number, baseOffset: number): number {
+  const length = end - p;
+  p++;
+  readVarlongAt(s, p, end);
+  p = cursor.next;
+  const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end);
+  p = p < 0 ? p : cursor.next;
+  const keyLen = p < 0 ? 0 : readVarintAt(s, p, end);
+  p = p < 0 ? p : cursor.next;
+  if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
+  if (keyLen > 0) p += keyLen;
+  const valueLen = readVarintAt(s, p, end);
+  p = cursor.next;
+  if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
+  if (valueLen > 0) p += valueLen;
+  const headerCount = readVarintAt(s, p, end);
+  p = cursor.next;
+  if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
+  if (headerCount > 0) p = readHeaders(s, s.buffer, s.byteOffset, p, end, headerCount, null, i, baseOffset);
+  if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
+  if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
+  return p;
+}
+
+/** Reads `count` headers from p (into `into` when given); returns the position after them. */
+function readHeaders(
+  s: Buffer,
+  ab: ArrayBufferLike,
+  base: number,
+  p: number,
+  end: number,
+  count: number,
+  into: RecordHeader[] | null,
+  i: number,
+  baseOffset: number,
+): number {
+  for (let h = 0; h < count; h++) {
+    const kl = readVarintAt(s, p, end);
+    p = cursor.next;
+    if (p < 0 || kl < 0 || kl > end - p) throw recordError(i, baseOffset, `bad key length in header ${h}`);
+    const hk = into === null ? '' : s.toString('utf8', p, p + kl);
+    p += kl;
+    const vl = readVarintAt(s, p, end);
+    p = cursor.next;
+    if (p < 0 || vl < -1 || vl > end - p) throw recordError(i, baseOffset, `bad value length in header ${h}`);
+    let hv: Buffer | null = null;
+    if (vl >= 0) {
+      if (into !== null) hv = view(s, ab, base + p, vl);
+      p += vl;
+    }
+    if (into !== null) into[h] = { key: hk, value: hv };
+  }
+  return p;
+}

@@ -70,6 +70,8 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
   private failureReported = false;
   /** next() calls run one after another. */
   private chain: Promise<unknown> = Promise.resolve();
+  /** next() calls queued on the chain and not finished yet. */
+  private pending = 0;
   /** Records lost to retention so far (sum of gap sizes). */
   gapRecords = 0;
 
@@ -113,9 +115,29 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
   }
 
   next(): Promise<IteratorResult<ConsumedRecord>> {
-    const result = this.chain.then(() => this.pull());
+    // Fast path: no earlier next() pending and a record buffered: hand it out now (in order, since
+    // nothing is queued before it), without a trip through the chain.
+    if (this.pending === 0 && this.bufferPos < this.buffer.length) return Promise.resolve(this.take());
+    this.pending++;
+    const result = this.chain.then(() => this.pullCounted());
     this.chain = result.catch(() => undefined);
     return result;
+  }
+
+  private async pullCounted(): Promise<IteratorResult<ConsumedRecord>> {
+    try {
+      return await this.pull();
+    } finally {
+      this.pending--;
+    }
+  }
+
+  /** The next buffered record (the buffer must not be empty). */
+  private take(): IteratorResult<ConsumedRecord> {
+    const record = this.buffer[this.bufferPos]!;
+    this.buffer[this.bufferPos++] = undefined as never; // let delivered records go
+    this.bufferCursor!.position = record.offset + 1;
+    return { done: false, value: record };
   }
 
   return(): Promise<IteratorResult<ConsumedRecord>> {
@@ -152,12 +174,7 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
   private async pull(): Promise<IteratorResult<ConsumedRecord>> {
     // Each round either delivers, ends, or sleeps until an append (or end) wakes it.
     for (;;) {
-      if (this.bufferPos < this.buffer.length) {
-        const record = this.buffer[this.bufferPos]!;
-        this.buffer[this.bufferPos++] = undefined as never; // let delivered records go
-        this.bufferCursor!.position = record.offset + 1;
-        return { done: false, value: record };
-      }
+      if (this.bufferPos < this.buffer.length) return this.take();
       if (this.ended) {
         if (this.failure !== null && !this.failureReported) {
           this.failureReported = true;

@@ -249,3 +249,74 @@ test('Engine.open validates its options', async (t) => {
   const ok = await Engine.open({ dir });
   await ok.close();
 });
+
+test('decodeRecordsInto (the read path) gives what forEachRecord gives, skips and stops alike, and refuses what it refuses', async (t) => {
+  const { decodeRecordsInto, forEachRecord } = await import('../../engine/record-batch.js');
+  const records = Array.from({ length: 40 }, (_, i) => ({
+    key: i % 3 === 0 ? null : `k${i}`,
+    value: i % 7 === 0 ? null : Buffer.alloc(i * 5, i),
+    headers: i % 4 === 0 ? [{ key: 'a', value: `h${i}` }, { key: 'b', value: null }] : undefined,
+    timestamp: 5000 + i * 3,
+  }));
+  for (const compression of ['none', 'lz4'] as const) {
+    const batch = encodeBatch(records, { compression, baseOffset: 100 });
+    for (const [from, max] of [[0, 1000], [100, 1000], [117, 1000], [139, 1000], [100, 5], [120, 7], [140, 10]] as const) {
+      const expected: object[] = [];
+      forEachRecord(batch, (r) => {
+        if (expected.length >= max) return false;
+        expected.push({ topic: 'x', partition: 3, ...r });
+        return expected.length < max;
+      }, from);
+      const out: import('../../engine/record-batch.js').PartitionRecord[] = [];
+      const n = decodeRecordsInto(batch, 'x', 3, from, out, max);
+      t.is(n, out.length);
+      t.deepEqual(out, expected as never, `${compression} from ${from} max ${max}`);
+    }
+    // Appends to what is there and respects the total.
+    const out = [{ topic: 'x', partition: 3, offset: 0, timestamp: 0, key: null, value: null, headers: [] }];
+    t.is(decodeRecordsInto(batch, 'x', 3, 0, out, 3), 2);
+    t.is(out.length, 3);
+  }
+  // Corruptions: the same error class and message as forEachRecord.
+  const good = encodeBatch(records, { baseOffset: 0 });
+  let detected = 0;
+  for (const [pos, byte] of [[61, 0x7f], [61, 0x02], [63, 0x55], [64, 0x7f], [70, 0xff], [good.length - 1, 0x09], [57, 0x7f]] as const) {
+    const bad = Buffer.from(good);
+    bad[pos] = byte;
+    let expected: unknown = null;
+    try {
+      forEachRecord(bad, () => undefined, 0);
+    } catch (e) {
+      expected = e;
+    }
+    let actual: unknown = null;
+    try {
+      decodeRecordsInto(bad, 'x', 0, 0, [], 1_000_000);
+    } catch (e) {
+      actual = e;
+    }
+    if (expected === null) {
+      t.is(actual, null, `byte ${pos} = ${byte} is accepted by both`);
+      continue;
+    }
+    detected++;
+    t.is((actual as Error)?.constructor, (expected as Error).constructor);
+    t.is((actual as Error)?.message, (expected as Error).message);
+  }
+  t.true(detected >= 4);
+});
+
+bothModes('read results are copies: they survive writes and stay equal after retention removed their segment', async (t, fx) => {
+  let nowMs = 1_000_000;
+  const engine = await fx.open({ now: () => nowMs, fileDeleteDelayMs: 0, retentionMs: 1000 });
+  await engine.createTopic('c', { segmentBytes: 64 * 1024 });
+  const value = Buffer.alloc(20_000, 7);
+  for (let i = 0; i < 8; i++) await engine.produce('c', [{ value, timestamp: nowMs }], { partition: 0 });
+  const kept = engine.read('c', 0, 0, { maxRecords: 3 });
+  t.is(kept.length, 3);
+  nowMs += 10_000;
+  const report = await engine.runRetention();
+  t.true(report.length > 0 && report[0]!.segmentsDeleted > 0);
+  await new Promise((resolve) => setTimeout(resolve, 20)); // the delayed truncation (0 ms) has run
+  for (const r of kept) t.true(r.value!.equals(value));
+});

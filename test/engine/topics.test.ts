@@ -234,3 +234,32 @@ test('topic registry file is written atomically (no temp file left, valid JSON)'
   t.deepEqual(Object.keys(doc.topics), ['a', 'b']);
   t.is(doc.topics.b.config.partitions, 2);
 });
+
+onDisk('describeTopic, offsets and retention use the figures of evicted logs without reopening them', async (t, dir, open) => {
+  const engine = await open({ maxOpenPartitions: 2, retentionMs: 3_600_000 });
+  const P = 10;
+  await engine.createTopic('cold', { partitions: P });
+  for (let p = 0; p < P; p++) await engine.produce('cold', Array.from({ length: p + 1 }, (_, i) => ({ value: `${p}:${i}` })), { partition: p });
+  const before = engine.describeTopic('cold');
+  // Wait (bounded) until the evicted logs have released their locks.
+  const lockOf = (p: number): string => path.join(dir, `cold-${p}`, '.lock');
+  for (let i = 0; i < 200 && Array.from({ length: P }, (_, p) => fs.existsSync(lockOf(p))).filter(Boolean).length > 2; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  const openBefore = Array.from({ length: P }, (_, p) => fs.existsSync(lockOf(p)));
+  t.true(openBefore.filter(Boolean).length <= 2);
+  const after = engine.describeTopic('cold');
+  t.deepEqual(after, before);
+  for (let p = 0; p < P; p++) {
+    t.deepEqual(after.partitions[p]!.endOffset, p + 1);
+    t.deepEqual(engine.offsets('cold', p), { startOffset: 0, endOffset: p + 1 });
+  }
+  t.deepEqual(await engine.runRetention(), []);
+  // None of that reopened a closed log.
+  t.deepEqual(Array.from({ length: P }, (_, p) => fs.existsSync(lockOf(p))), openBefore);
+  // And a closed partition still reads and appends correctly (reopened on demand).
+  const cold = openBefore.indexOf(false);
+  t.deepEqual(engine.read('cold', cold, 0).map((r) => text(r.value)), Array.from({ length: cold + 1 }, (_, i) => `${cold}:${i}`));
+  t.deepEqual(await engine.produce('cold', [{ value: 'x' }], { partition: cold }), [{ partition: cold, offset: cold + 1 }]);
+  t.is(engine.describeTopic('cold').partitions[cold]!.endOffset, cold + 2);
+});

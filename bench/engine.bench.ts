@@ -1,0 +1,179 @@
+// The Engine API's own figures (what an embedding application gets), in a temp dir removed after:
+//   - Engine.produce of 1000 records per call (acks written): routing, encoding, append, results.
+//   - Engine.appendBatch of pre-encoded batches of 1000 (acks written): the gateway's path.
+//   - Engine.read with record decoding, sequentially over what was appended.
+//   - Subscription replay: for await over subscribe(from earliest) until caught up.
+//   - acks flushed with several concurrent producers: one msync resolves many (group commit).
+// Rounds are bounded by time and by bytes written (APPEND_BYTES_MAX per round).
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Engine } from '../engine/engine.js';
+import { encodeBatch, type RecordInput } from '../engine/record-batch.js';
+import { RECORDS_PER_BATCH, RECORD_SIZES, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+
+const SUITE = 'engine api';
+const SEGMENT_BYTES = 128 * 1024 * 1024;
+/** Upper bound on what one produce/append round writes. */
+const APPEND_BYTES_MAX = 384 * 1024 * 1024;
+const DISTINCT_BATCHES = 16;
+const FLUSHED_PRODUCERS = 8;
+const FLUSHED_RECORDS_PER_CALL = 100;
+
+/**
+ * As harness.measure, for asynchronous steps: warm-up round, then `rounds` rounds of at most
+ * roundMs (and at most maxSteps steps); `setup` runs untimed before each round. Median rate.
+ */
+async function measureAsync(
+  options: BenchOptions,
+  step: () => Promise<number>,
+  setup: () => Promise<void> | void = () => undefined,
+  maxSteps = 1_000_000,
+): Promise<number> {
+  const rates: number[] = [];
+  for (let round = -1; round < options.rounds; round++) {
+    await setup();
+    let records = 0;
+    const start = process.hrtime.bigint();
+    const roundMs = round < 0 ? Math.ceil(options.roundMs / 4) : options.roundMs;
+    const deadline = start + BigInt(roundMs) * 1_000_000n;
+    let now = start;
+    for (let steps = 0; steps < maxSteps; steps++) {
+      const n = await step();
+      records += n;
+      now = process.hrtime.bigint();
+      if (n === 0 || now >= deadline) break;
+    }
+    const seconds = Number(now - start) / 1e9;
+    if (round >= 0) rates.push(seconds > 0 ? records / seconds : 0);
+  }
+  rates.sort((a, b) => a - b);
+  return rates[Math.floor(rates.length / 2)]!;
+}
+
+export async function runEngineBench(options: BenchOptions): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  for (const recordBytes of RECORD_SIZES) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-engine-'));
+    let engine: Engine | null = null;
+    try {
+      engine = await Engine.open({ dir, segmentBytes: SEGMENT_BYTES, flushIntervalMs: 0, retentionMs: -1 });
+      out.push(...(await benchOneSize(engine, recordBytes, options)));
+    } finally {
+      await engine?.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+  return out;
+}
+
+async function benchOneSize(engine: Engine, recordBytes: number, options: BenchOptions): Promise<BenchResult[]> {
+  const values = payloads(RECORDS_PER_BATCH * DISTINCT_BATCHES, recordBytes);
+  const recordSets: RecordInput[][] = [];
+  for (let b = 0; b < DISTINCT_BATCHES; b++) {
+    recordSets.push(values.slice(b * RECORDS_PER_BATCH, (b + 1) * RECORDS_PER_BATCH).map((value) => ({ value })));
+  }
+  const batches = recordSets.map((records) => encodeBatch(records, { compression: 'none' }));
+  const batchBytes = batches[0]!.length;
+  const out: BenchResult[] = [];
+  let round = 0;
+  let topic = '';
+  let written = 0;
+  let i = 0;
+  // Each round writes to a fresh topic, so every round pays for new segments alike.
+  // The previous round's topic is deleted first (disk use stays at one round's worth).
+  const freshTopic = async (prefix: string): Promise<void> => {
+    if (topic !== '') await engine.deleteTopic(topic);
+    topic = `${prefix}-${recordBytes}-${round++}`;
+    await engine.createTopic(topic, { partitions: 1 });
+    written = 0;
+  };
+
+  const produceRate = await measureAsync(
+    options,
+    async () => {
+      if (written + batchBytes > APPEND_BYTES_MAX) return 0;
+      const res = await engine.produce(topic, recordSets[i++ % DISTINCT_BATCHES]!, { partition: 0 });
+      written += batchBytes;
+      return res.length;
+    },
+    () => freshTopic('produce'),
+  );
+  out.push(result(SUITE, 'Engine.produce, 1000 records per call, acks written', recordBytes, produceRate));
+
+  const appendRate = await measureAsync(
+    options,
+    async () => {
+      if (written + batchBytes > APPEND_BYTES_MAX) return 0;
+      await engine.appendBatch(topic, batches[i++ % DISTINCT_BATCHES]!, { partition: 0 });
+      written += batchBytes;
+      return RECORDS_PER_BATCH;
+    },
+    () => freshTopic('append'),
+  );
+  out.push(result(SUITE, 'Engine.appendBatch, batches of 1000, acks written', recordBytes, appendRate));
+
+  // Read back the last append round's topic, decoding every record (the reader touches each value).
+  const readTopic = topic;
+  const endOffset = engine.offsets(readTopic, 0).endOffset;
+  let offset = 0;
+  let checksum = 0;
+  const readRate = await measureAsync(
+    options,
+    async () => {
+      if (offset >= endOffset) return 0;
+      const records = engine.read(readTopic, 0, offset, { maxRecords: 100_000, maxBytes: 4 * 1024 * 1024 });
+      for (let k = 0; k < records.length; k++) checksum += records[k]!.value!.length;
+      offset = records[records.length - 1]!.offset + 1;
+      return records.length;
+    },
+    () => {
+      offset = 0;
+    },
+  );
+  out.push(result(SUITE, 'Engine.read with decoding', recordBytes, readRate));
+
+  // Replay through a subscription: for await over every record up to the end offset.
+  let sub: ReturnType<Engine['subscribe']> | null = null;
+  let seen = 0;
+  const replayRate = await measureAsync(
+    options,
+    async () => {
+      if (seen >= endOffset) return 0;
+      let n = 0;
+      const it = sub!;
+      // Pull in chunks of ~10,000 so the clock is read rarely.
+      for (; n < 10_000 && seen < endOffset; n++, seen++) {
+        const r = await it.next();
+        if (r.done === true) throw new Error('subscription ended early');
+        checksum += r.value.value!.length;
+      }
+      return n;
+    },
+    () => {
+      void sub?.return();
+      sub = engine.subscribe(readTopic, { partitions: 0, from: 'earliest' });
+      seen = 0;
+    },
+  );
+  void (sub as ReturnType<Engine['subscribe']> | null)?.return();
+  out.push(result(SUITE, 'Subscription replay (for await)', recordBytes, replayRate));
+  if (checksum === 0) throw new Error('engine read bench decoded nothing');
+
+  // acks 'flushed' from several concurrent producers: their appends share msyncs (group commit).
+  const small = recordSets.map((records) => records.slice(0, FLUSHED_RECORDS_PER_CALL));
+  const flushedRate = await measureAsync(
+    options,
+    async () => {
+      if (written > APPEND_BYTES_MAX) return 0;
+      const calls: Promise<unknown>[] = [];
+      for (let p = 0; p < FLUSHED_PRODUCERS; p++) calls.push(engine.produce(topic, small[i++ % DISTINCT_BATCHES]!, { partition: 0, acks: 'flushed' }));
+      await Promise.all(calls);
+      written += FLUSHED_PRODUCERS * FLUSHED_RECORDS_PER_CALL * (recordBytes + 8);
+      return FLUSHED_PRODUCERS * FLUSHED_RECORDS_PER_CALL;
+    },
+    () => freshTopic('flushed'),
+  );
+  out.push(result(SUITE, `Engine.produce acks flushed, ${FLUSHED_PRODUCERS} concurrent producers × ${FLUSHED_RECORDS_PER_CALL} records`, recordBytes, flushedRate));
+  return out;
+}
