@@ -26,6 +26,7 @@ import {
   CHUNK_BYTES,
   CHUNK_DONE,
   CHUNK_FREE,
+  DATA_END,
   DETACHED,
   DONE_PREFIX,
   INFLIGHT,
@@ -206,6 +207,7 @@ export class MappedFile {
    * is reported by the next ensureReserved that needs the blocks.
    */
   reserveAhead(dataEnd: number): void {
+    if (this.slot !== null) Atomics.store(this.slot, DATA_END, dataEnd);
     const window = this.windowFor(dataEnd);
     const target = Math.min(this.sizeBytes, dataEnd + window);
     // Hand out work in steps of half a window, so the reserver is woken rarely.

@@ -4,7 +4,9 @@
 import fs from 'node:fs';
 import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import {
+  CHUNK_BYTES,
   CHUNKS,
+  DATA_END,
   DETACHED,
   DONE_PREFIX,
   INFLIGHT,
@@ -36,7 +38,10 @@ function serve(slot: Int32Array): boolean {
     if (Atomics.load(slot, DETACHED) !== 0 || Atomics.load(slot, WORKER_FAILED) !== 0) return false;
     const target = Math.min(Atomics.load(slot, TARGET), slot[SIZE]!);
     const last = lastChunkFor(slot, target);
-    for (let i = Atomics.load(slot, DONE_PREFIX); i <= last; i++) {
+    // Chunks the appender will need within about a chunk are its own to write (see reserver.ts).
+    const chunkBytes = slot[CHUNK_BYTES]!;
+    const first = Math.max(Atomics.load(slot, DONE_PREFIX), lastChunkFor(slot, Atomics.load(slot, DATA_END) + chunkBytes) + 1);
+    for (let i = first; i <= last; i++) {
       try {
         if (claimAndWrite(slot, i, fs.writeSync, zeros) === 'done') return true;
       } catch {

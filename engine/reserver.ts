@@ -13,6 +13,8 @@
 //   - The appender, when it needs a chunk that is not DONE, claims and writes it itself if it is
 //     FREE, or waits (Atomics.wait, bounded) if the reserver has it BUSY. Both threads can thus write
 //     different chunks at the same time: the reserver ahead, the appender what it needs now.
+//   - The reserver leaves the chunks within one chunk of the appender's data end to the appender
+//     (which would otherwise often wait for the chunk it needs next) and works further ahead.
 //   - A failed write (full disk) puts the chunk back to FREE; the reserver then stops serving the
 //     file (WORKER_FAILED) until the appender succeeds again; the appender reports DiskFullError.
 //   - Detaching (before the fd is closed, or at seal) sets DETACHED, then waits until INFLIGHT is 0.
@@ -36,6 +38,8 @@ export const DETACHED = 8;
 /** Reserver visits in progress (see the detach rule above). */
 export const INFLIGHT = 9;
 export const DONE_PREFIX = 10;
+/** The appender's data end (stored on every append): the reserver leaves the next chunk to it. */
+export const DATA_END = 11;
 export const SLOT_HEADER_INTS = 16;
 
 export const CHUNK_FREE = 0;
@@ -63,6 +67,7 @@ export function createSlot(base: number, sizeBytes: number, chunkBytes: number, 
   slot[CHUNK_BYTES] = chunk;
   slot[CHUNKS] = chunks;
   slot[TARGET] = base;
+  slot[DATA_END] = base;
   slot[SIZE] = sizeBytes;
   slot[FD] = fd;
   slot[FAIL_FROM] = failFrom;
