@@ -22,7 +22,7 @@ import {
   IoError,
   OffsetOutOfRangeError,
 } from './errors.js';
-import type { ReserveHook } from './mapped-file.js';
+import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
   batchBaseOffset,
   batchLastOffsetDelta,
@@ -43,9 +43,8 @@ const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
 const DEFAULT_SEGMENT_MS = 7 * 24 * 3600 * 1000;
 /** Sealed segments kept mapped per partition log (3 mappings each); colder ones are let go. */
 export const MAPPED_SEALED_SEGMENTS_MAX = 32;
-/** Default upper bound of blocks reserved ahead of the write position (see mapped-file.ts). */
-export const RESERVE_AHEAD_BYTES_DEFAULT = 8 * 1024 * 1024;
-export const RESERVE_AHEAD_BYTES_MIN = 4096;
+/** Smallest accepted reserveAheadBytes option (the default is mapped-file.ts's RESERVE_AHEAD_BYTES_DEFAULT). */
+const RESERVE_AHEAD_OPTION_BYTES_MIN = 4096;
 
 export interface PartitionLogOptions {
   /** The partition directory, created if missing. */
@@ -202,7 +201,7 @@ export class PartitionLog {
     const config: SegmentConfig = {
       segmentBytes,
       indexIntervalBytes,
-      reserveAheadBytes: intOption(options.reserveAheadBytes, RESERVE_AHEAD_BYTES_DEFAULT, RESERVE_AHEAD_BYTES_MIN, SEGMENT_BYTES_MAX, 'reserveAheadBytes'),
+      reserveAheadBytes: intOption(options.reserveAheadBytes, RESERVE_AHEAD_BYTES_DEFAULT, RESERVE_AHEAD_OPTION_BYTES_MIN, SEGMENT_BYTES_MAX, 'reserveAheadBytes'),
       backgroundReserve: options.backgroundReserve !== false,
       reserveHook: options.reserveHook,
       failReservationFromBytes: options.failReservationFromBytes,
