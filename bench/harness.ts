@@ -55,22 +55,51 @@ export function measure(
   // Round -1 is a short warm-up (JIT, page cache), not counted.
   for (let round = -1; round < options.rounds; round++) {
     setup();
-    let records = 0;
-    const start = process.hrtime.bigint();
-    const roundMs = round < 0 ? Math.ceil(options.roundMs / 4) : options.roundMs;
-    const deadline = start + BigInt(roundMs) * 1_000_000n;
-    let now = start;
-    for (let steps = 0; steps < maxSteps; steps++) {
-      const n = step();
-      records += n;
-      now = process.hrtime.bigint();
-      if (n === 0 || now >= deadline) break;
-    }
-    const seconds = Number(now - start) / 1e9;
-    if (round >= 0) rates.push(seconds > 0 ? records / seconds : 0);
+    const rate = timedRound(options, round, step, maxSteps);
+    if (round >= 0) rates.push(rate);
   }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
+  return median(rates);
+}
+
+/**
+ * measure() with an asynchronous, untimed `setup` before each round (e.g. flushing what the previous
+ * round wrote, or reopening a log), so that every round starts from the same state.
+ */
+export async function measureAsync(
+  options: BenchOptions,
+  step: () => number,
+  setup: () => Promise<void>,
+  maxSteps = 1_000_000,
+): Promise<number> {
+  const rates: number[] = [];
+  for (let round = -1; round < options.rounds; round++) {
+    await setup();
+    const rate = timedRound(options, round, step, maxSteps);
+    if (round >= 0) rates.push(rate);
+  }
+  return median(rates);
+}
+
+/** One round (round -1 is the warm-up, a quarter as long): records per second. */
+function timedRound(options: BenchOptions, round: number, step: () => number, maxSteps: number): number {
+  let records = 0;
+  const start = process.hrtime.bigint();
+  const roundMs = round < 0 ? Math.ceil(options.roundMs / 4) : options.roundMs;
+  const deadline = start + BigInt(roundMs) * 1_000_000n;
+  let now = start;
+  for (let steps = 0; steps < maxSteps; steps++) {
+    const n = step();
+    records += n;
+    now = process.hrtime.bigint();
+    if (n === 0 || now >= deadline) break;
+  }
+  const seconds = Number(now - start) / 1e9;
+  return seconds > 0 ? records / seconds : 0;
+}
+
+function median(values: number[]): number {
+  values.sort((a, b) => a - b);
+  return values[Math.floor(values.length / 2)]!;
 }
 
 export function result(suite: string, operation: string, recordBytes: number, recordsPerSec: number, note?: string): BenchResult {

@@ -57,6 +57,8 @@ export const ENGINE_DEFAULTS = {
   maxOpenPartitions: 1000,
   /** Segment size in memory mode: tmpfs reserves RAM. */
   memorySegmentBytes: 8 * MiB,
+  /** Blocks reserved ahead of the write position in memory mode: on tmpfs they are RAM. */
+  memoryReserveAheadBytes: 64 * 1024,
   readMaxBytes: 1 * MiB,
   readMaxRecords: 10_000,
   readMaxBytesLimit: 64 * MiB,
@@ -151,13 +153,7 @@ function routeTo(routes: Map<number, number[]>, partition: number, index: number
   else list.push(index);
 }
 
-/**
- * PartitionLog.append with the storage layer's `{ trusted: true }` option: the batch was encoded by
- * the engine itself, so re-checking its CRC is wasted work. (A log without the option ignores it.)
- */
-interface TrustedAppendLog {
-  append(batch: Uint8Array, options: { trusted: boolean }): { baseOffset: number; lastOffset: number };
-}
+/** PartitionLog.append option for batches the engine encoded itself: no CRC re-check (partition-log.ts). */
 const TRUSTED = { trusted: true } as const;
 
 /**
@@ -513,6 +509,7 @@ export class Engine {
       indexIntervalBytes: this.indexIntervalBytes,
       flushIntervalMs: this.flushIntervalMs,
       fileDeleteDelayMs: this.fileDeleteDelayMs,
+      ...(this.memory ? { reserveAheadBytes: ENGINE_DEFAULTS.memoryReserveAheadBytes } : {}),
       now: this.now,
       name: `${ps.topic.name}-${ps.partition}`,
     });
@@ -716,7 +713,7 @@ export class Engine {
       for (let b = 0; b < batches.length; b++) {
         const batch = batches[b]!;
         // Encoded here, so valid by construction: the log may skip re-validating it (CRC).
-        const { baseOffset } = (log as TrustedAppendLog).append(batch, TRUSTED);
+        const { baseOffset } = log.append(batch, TRUSTED);
         const inBatch = batchRecordCount(batch);
         if (indexes === null) for (let j = 0; j < inBatch; j++) results[k + j] = { partition, offset: baseOffset + j };
         else for (let j = 0; j < inBatch; j++) results[indexes[k + j]!] = { partition, offset: baseOffset + j };

@@ -18,17 +18,16 @@ import { acquireDirLock, type DirLock } from './dir-lock.js';
 import {
   BatchTooLargeError,
   ClosedError,
-  CorruptRecordError,
   InvalidArgumentError,
   IoError,
   OffsetOutOfRangeError,
 } from './errors.js';
-import type { ReserveHook } from './mapped-file.js';
+import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
   batchBaseOffset,
   batchLastOffsetDelta,
-  batchProblem,
   forEachRecord,
+  validateOwnBatch,
   validateProducerBatch,
 } from './record-batch.js';
 import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE, recoverSegments, type RecoveryReport } from './recovery.js';
@@ -44,9 +43,8 @@ const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
 const DEFAULT_SEGMENT_MS = 7 * 24 * 3600 * 1000;
 /** Sealed segments kept mapped per partition log (3 mappings each); colder ones are let go. */
 export const MAPPED_SEALED_SEGMENTS_MAX = 32;
-/** Blocks reserved ahead of the write position; refilled in a setImmediate below the low-water mark. */
-const RESERVE_AHEAD_BYTES = 2 * 1024 * 1024;
-const RESERVE_LOW_WATER_BYTES = 1024 * 1024;
+/** Smallest accepted reserveAheadBytes option (the default is mapped-file.ts's RESERVE_AHEAD_BYTES_DEFAULT). */
+const RESERVE_AHEAD_OPTION_BYTES_MIN = 4096;
 
 export interface PartitionLogOptions {
   /** The partition directory, created if missing. */
@@ -67,8 +65,31 @@ export interface PartitionLogOptions {
   now?: () => number;
   /** E.g. "orders-0", used in error messages. */
   name?: string;
-  /** Test hook: runs before every block reservation write; throw an ENOSPC error to simulate a full disk. */
+  /**
+   * Upper bound of real disk blocks (zeros) kept reserved ahead of the active segment's write
+   * position, so a full disk is a DiskFullError and never a SIGBUS. The window starts at 64 KiB (or
+   * this, if smaller) and grows with the segment's data up to this bound, so a quiet partition holds
+   * little. Default 8 MiB; 4 KiB..segmentBytes. On tmpfs (memory mode) reserved blocks are RAM: keep
+   * it small there.
+   */
+  reserveAheadBytes?: number;
+  /**
+   * Write the reservation zeros on the process's reserver thread (one per process, shared by all
+   * logs), so appends rarely pay for them. Default true; false reserves on the calling thread.
+   */
+  backgroundReserve?: boolean;
+  /** Test hook: runs before every block reservation; throw an ENOSPC error to simulate a full disk. */
   reserveHook?: ReserveHook;
+  /** Test hook: reservation writes reaching past this position of a .log fail with ENOSPC, in either thread. */
+  failReservationFromBytes?: number;
+}
+
+export interface AppendOptions {
+  /**
+   * The batch was encoded by this process (e.g. Engine.produce), so its CRC is known good: skip the
+   * CRC check (header and length are still checked). Never set it for bytes from elsewhere.
+   */
+  trusted?: boolean;
 }
 
 export interface AppendResult {
@@ -139,7 +160,6 @@ export class PartitionLog {
   private nextFlush: Deferred | null = null;
   private recoveryPoint: number;
   private flushTimer: NodeJS.Timeout | null = null;
-  private reserveScheduled = false;
 
   private constructor(
     options: PartitionLogOptions,
@@ -181,8 +201,10 @@ export class PartitionLog {
     const config: SegmentConfig = {
       segmentBytes,
       indexIntervalBytes,
-      reserveAheadBytes: RESERVE_AHEAD_BYTES,
+      reserveAheadBytes: intOption(options.reserveAheadBytes, RESERVE_AHEAD_BYTES_DEFAULT, RESERVE_AHEAD_OPTION_BYTES_MIN, SEGMENT_BYTES_MAX, 'reserveAheadBytes'),
+      backgroundReserve: options.backgroundReserve !== false,
       reserveHook: options.reserveHook,
+      failReservationFromBytes: options.failReservationFromBytes,
     };
     const dir = options.dir;
     fs.mkdirSync(dir, { recursive: true });
@@ -295,12 +317,13 @@ export class PartitionLog {
    * Validates the batch, then copies it into the active segment and stamps its base offset there (the
    * caller's buffer is not touched). On any error nothing was written.
    */
-  append(batch: Uint8Array): AppendResult {
+  append(batch: Uint8Array, options?: AppendOptions): AppendResult {
     this.checkOpen();
     if (!(batch instanceof Uint8Array)) throw new InvalidArgumentError('append needs the batch as a Uint8Array');
     const size = batch.length;
     if (size > this.maxBatchBytes) throw new BatchTooLargeError(size, this.maxBatchBytes);
-    validateProducerBatch(batch);
+    if (options?.trusted === true) validateOwnBatch(batch);
+    else validateProducerBatch(batch);
     const lastOffsetDelta = batchLastOffsetDelta(batch, 0);
     const nowMs = this.now();
     let seg = this.active;
@@ -313,27 +336,7 @@ export class PartitionLog {
     }
     const baseOffset = seg.endOffset;
     seg.append(batch, baseOffset, nowMs);
-    if (!this.reserveScheduled && seg.log.reservedBytes - seg.dataBytes < RESERVE_LOW_WATER_BYTES && seg.log.reservedBytes < seg.capacityBytes) {
-      this.reserveScheduled = true;
-      setImmediate(() => this.reserveAhead());
-    }
     return { baseOffset, lastOffset: baseOffset + lastOffsetDelta };
-  }
-
-  /**
-   * Tops up the active segment's reserved blocks off the produce path. Synchronous writes, run from
-   * setImmediate, so they never race writes into the mapping. A failure (full disk) is left for the
-   * next append to report through its own reservation.
-   */
-  private reserveAhead(): void {
-    this.reserveScheduled = false;
-    if (this.closed) return;
-    const seg = this.active;
-    try {
-      seg.log.ensureReserved(Math.min(seg.capacityBytes, seg.dataBytes + RESERVE_AHEAD_BYTES), 0);
-    } catch {
-      // reported by the next append that needs the blocks
-    }
   }
 
   /** Seals the active segment now and starts a new one (no-op if the active segment is empty). */
@@ -391,8 +394,7 @@ export class PartitionLog {
       const pos = seg.positionForTimestamp(timestamp, start);
       if (pos < 0) continue;
       const buf = seg.log.buffer;
-      const problem = batchProblem(buf, pos, seg.dataBytes);
-      if (problem !== null) throw new CorruptRecordError(`stored record batch is corrupt: ${problem}`, seg.logPath, pos);
+      seg.verifyBatch(pos);
       let found: number | null = null;
       forEachRecord(
         buf,

@@ -164,7 +164,19 @@ export function batchProblem(buf: Uint8Array, pos: number, limit: number, checkC
  * bad CRC or a lying length, InvalidRecordError for an unsupported codec or attribute.
  */
 export function validateProducerBatch(bytes: Uint8Array): void {
-  const problem = batchProblem(bytes, 0, bytes.length);
+  validateBatchBytes(bytes, true);
+}
+
+/**
+ * validateProducerBatch without the CRC, for a batch this process encoded itself (its CRC is right
+ * by construction): header, length and attributes are still checked.
+ */
+export function validateOwnBatch(bytes: Uint8Array): void {
+  validateBatchBytes(bytes, false);
+}
+
+function validateBatchBytes(bytes: Uint8Array, checkCrc: boolean): void {
+  const problem = batchProblem(bytes, 0, bytes.length, checkCrc);
   if (problem !== null) throw new CorruptRecordError(`invalid record batch: ${problem}`);
   const size = batchSize(bytes, 0);
   if (size !== bytes.length) {

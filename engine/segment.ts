@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CorruptRecordError, IoError } from './errors.js';
-import { MappedFile, type ReserveHook } from './mapped-file.js';
+import { MappedFile, type MappedFileOptions, type ReserveHook } from './mapped-file.js';
 import { OffsetIndex } from './offset-index.js';
 import {
   HEADER_BYTES,
@@ -33,9 +33,13 @@ export interface SegmentConfig {
   /** Logical size of new .log files. */
   segmentBytes: number;
   indexIntervalBytes: number;
-  /** Blocks reserved ahead of the write position of the .log. */
+  /** Upper bound of blocks reserved ahead of the write position of the .log. */
   reserveAheadBytes: number;
+  /** Reserve the .log's blocks on the process's reserver thread (reserver.ts). */
+  backgroundReserve?: boolean;
   reserveHook?: ReserveHook;
+  /** Test hook (mapped-file.ts): .log reservation writes past this position fail with ENOSPC. */
+  failReservationFromBytes?: number;
 }
 
 export const LOG_SUFFIX = '.log';
@@ -59,6 +63,15 @@ function headerLooksValid(buf: Buffer, pos: number, limit: number): boolean {
   return length >= HEADER_BYTES - LOG_OVERHEAD && length <= limit - pos - LOG_OVERHEAD && buf[pos + OFF_MAGIC] === MAGIC;
 }
 
+function logFileOptions(config: SegmentConfig): Omit<MappedFileOptions, 'writable'> {
+  return {
+    reserveAheadBytes: config.reserveAheadBytes,
+    reserveHook: config.reserveHook,
+    background: config.backgroundReserve === true,
+    failReservationFromBytes: config.failReservationFromBytes,
+  };
+}
+
 export class Segment {
   readonly dir: string;
   readonly baseOffset: number;
@@ -78,6 +91,14 @@ export class Segment {
   /** Base offset of the last batch (for the seal's time-index entry). */
   private lastBatchBaseOffset = -1;
   private bytesSinceIndexEntry = 0;
+  /**
+   * CRC bookkeeping, so each batch's CRC is checked at most once per process: batches in
+   * [0, verifiedEnd) were checked by a read; batches at or after verifiedFrom were appended (and
+   * validated) by this process or re-checked by recovery. Everything else was on disk before open
+   * and is checked on its first read.
+   */
+  private verifiedEnd = 0;
+  private verifiedFrom = 0;
   /** Clock time the segment's first batch counts from for segmentMs (null when empty). */
   firstBatchTimeMs: number | null = null;
   active: boolean;
@@ -136,10 +157,7 @@ export class Segment {
     const entries = indexEntriesFor(config.segmentBytes, config.indexIntervalBytes);
     // Remove leftovers of an earlier attempt (e.g. a crash between creating files).
     for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath]) fs.rmSync(p, { force: true });
-    seg.logFile = MappedFile.create(seg.logPath, config.segmentBytes, {
-      reserveAheadBytes: config.reserveAheadBytes,
-      reserveHook: config.reserveHook,
-    });
+    seg.logFile = MappedFile.create(seg.logPath, config.segmentBytes, logFileOptions(config));
     seg.offsetIndexFile = OffsetIndex.create(seg.indexPath, entries, config.reserveHook);
     seg.timeIndexFile = TimeIndex.create(seg.timeIndexPath, entries, config.reserveHook);
     return seg;
@@ -152,11 +170,7 @@ export class Segment {
    */
   static openActive(dir: string, baseOffset: number, config: SegmentConfig): Segment {
     const seg = new Segment(dir, baseOffset, config, true, 0);
-    seg.logFile = MappedFile.open(seg.logPath, {
-      writable: true,
-      reserveAheadBytes: config.reserveAheadBytes,
-      reserveHook: config.reserveHook,
-    });
+    seg.logFile = MappedFile.open(seg.logPath, { ...logFileOptions(config), writable: true });
     seg.capacityBytes = seg.logFile.sizeBytes;
     seg.openIndexes(true);
     const last = seg.offsetIndexFile!.lastEntry();
@@ -166,6 +180,7 @@ export class Segment {
     const end = seg.offsetIndexFile!.lastEntry();
     if (end !== null && end.position >= seg.dataBytes) seg.offsetIndexFile!.truncateTo(seg.offsetIndexFile!.entries - 1);
     seg.log.noteDataEnd(seg.dataBytes);
+    seg.verifiedFrom = seg.dataBytes;
     seg.bytesSinceIndexEntry = seg.dataBytes - (seg.offsetIndexFile!.lastEntry()?.position ?? 0);
     if (!seg.isEmpty) seg.firstBatchTimeMs = batchMaxTimestamp(seg.log.buffer, 0);
     return seg;
@@ -205,6 +220,7 @@ export class Segment {
     }
     if (endEntry !== null && lastTime !== null && baseOffset + endEntry.relativeOffset === nextBaseOffset && endEntry.position <= seg.capacityBytes) {
       seg.dataBytes = endEntry.position;
+      seg.verifiedFrom = seg.dataBytes;
       seg.maxTimestamp = lastTime.timestamp;
       return seg;
     }
@@ -219,6 +235,7 @@ export class Segment {
         seg.dataBytes,
       );
     }
+    seg.verifiedFrom = seg.dataBytes;
     return seg;
   }
 
@@ -311,6 +328,7 @@ export class Segment {
     this.noteBatch(pos, size, offset, offset + batchLastOffsetDelta(batch, 0), batchMaxTimestamp(batch, 0));
     if (this.firstBatchTimeMs === null) this.firstBatchTimeMs = nowMs;
     this.dirty = true;
+    log.reserveAhead(pos + size);
   }
 
   /** Index bookkeeping for the batch now lying at `pos` (append and recovery share it). */
@@ -356,6 +374,9 @@ export class Segment {
       ti.truncateAfter(rel - 1);
     }
     this.dataBytes = position;
+    // Recovery re-checks every batch from here on (recovery.ts).
+    this.verifiedFrom = position;
+    if (this.verifiedEnd > position) this.verifiedEnd = position;
     this.endOffset = offset;
     this.maxTimestamp = runningMax;
     this.bytesSinceIndexEntry = position - (oi.lastEntry()?.position ?? 0);
@@ -382,6 +403,8 @@ export class Segment {
       }
     }
     this.active = false;
+    // No more appends: the reserver leaves this file alone from now on.
+    this.logFile?.stopReserving();
   }
 
   // --- reading ----------------------------------------------------------------------------------
@@ -401,8 +424,9 @@ export class Segment {
   }
 
   /**
-   * Pushes whole batches from `position` on into `out` (views into the mapping), at least one, then
-   * while the total stays within `maxBytes`. Every batch's CRC is checked. Returns bytes pushed.
+   * Pushes whole batches from `position` (a batch boundary) on into `out` (views into the mapping), at
+   * least one, then while the total stays within `maxBytes`. Returns bytes pushed. A batch's CRC is
+   * checked unless this process already did (see verifiedEnd).
    */
   readFrom(position: number, maxBytes: number, out: Buffer[]): number {
     const buf = this.log.buffer;
@@ -410,9 +434,9 @@ export class Segment {
     let pos = position;
     let total = 0;
     while (pos < end) {
-      const problem = batchProblem(buf, pos, end);
-      if (problem !== null) throw new CorruptRecordError(`stored record batch is corrupt: ${problem}`, this.logPath, pos);
+      if (pos >= this.verifiedEnd && pos < this.verifiedFrom) this.verifyBatch(pos);
       const size = batchSize(buf, pos);
+      if (size < HEADER_BYTES || size > end - pos) throw new CorruptRecordError(`batch size ${size} does not fit the segment`, this.logPath, pos);
       if (out.length > 0 && total + size > maxBytes) break;
       out.push(buf.subarray(pos, pos + size));
       total += size;
@@ -420,6 +444,15 @@ export class Segment {
       if (total >= maxBytes) break;
     }
     return total;
+  }
+
+  /** Checks the batch at `pos` in full (header, bounds, CRC) unless already done in this process. */
+  verifyBatch(pos: number): void {
+    if (pos < this.verifiedEnd || pos >= this.verifiedFrom) return;
+    const buf = this.log.buffer;
+    const problem = batchProblem(buf, pos, this.dataBytes);
+    if (problem !== null) throw new CorruptRecordError(`stored record batch is corrupt: ${problem}`, this.logPath, pos);
+    if (pos === this.verifiedEnd) this.verifiedEnd = pos + batchSize(buf, pos);
   }
 
   /**

@@ -107,17 +107,7 @@ async function serve(args: string[]): Promise<void> {
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const memory = values['memory'] === true;
   if (memory && values['dir'] !== undefined) throw new UsageError('--memory and --dir exclude each other');
-  // @riaskov/mmap-io loads its addon through node-pre-gyp, which parses process.argv at load time
-  // and takes our `--dir X` for its own `--directory`. Load the engine with a clean argv.
-  const argv = process.argv;
-  process.argv = argv.slice(0, 2);
-  let engineModule;
-  try {
-    engineModule = await import('../engine/index.js');
-  } finally {
-    process.argv = argv;
-  }
-  const { Engine } = engineModule;
+  const { Engine } = await import('../engine/index.js');
   const { GatewayServer } = await import('./server.js');
   const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
   let server;

@@ -327,3 +327,75 @@ test('a full disk is a clean DiskFullError: nothing written, the log stays usabl
   t.is(readAll(again).length, (appended + 1) * 50);
   await again.close();
 });
+
+test('CRCs are checked once per process: data from before open on its first read, appends at append', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const opts = { dir, segmentBytes: 1024 * 1024, flushIntervalMs: 0 };
+  let log = PartitionLog.open(opts);
+  const batch = makeBatch(10, { valueBytes: 100 });
+  for (let i = 0; i < 3; i++) log.append(batch);
+  await log.close();
+  const file = path.join(dir, '00000000000000000000.log');
+  const flip = (position: number): void => {
+    const fd = fs.openSync(file, 'r+');
+    fs.writeSync(fd, Buffer.from([0xee]), 0, 1, position);
+    fs.closeSync(fd);
+  };
+  flip(batch.length + 100); // inside the 2nd batch, before this process opens the log
+  log = PartitionLog.open(opts);
+  t.true(log.recovery.clean);
+  log.append(batch); // offsets 30..39, appended (and validated) by this process
+  t.is(log.read(30, 1).length, 1, 'an appended batch reads without a check');
+  t.is(log.read(0, 1).length, 1, 'the 1st batch passes its first check');
+  t.throws(() => log.read(10, 1), { instanceOf: CorruptRecordError }, 'the 2nd batch fails its first check');
+  t.throws(() => log.read(10, 1), { instanceOf: CorruptRecordError }, 'and every later one: a failed check is not remembered as passed');
+  t.throws(() => log.read(0, 1 << 20), { instanceOf: CorruptRecordError }, 'a longer read stops at it too');
+  // The shared page cache shows this write through the mapping: a batch already checked is not re-checked.
+  flip(100);
+  t.is(log.read(0, 1).length, 1);
+  await log.close();
+  // A new open checks again.
+  log = PartitionLog.open(opts);
+  t.throws(() => log.read(0, 1), { instanceOf: CorruptRecordError });
+  await log.close();
+});
+
+test('a trusted append skips only the CRC: header and length are still checked', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const log = PartitionLog.open({ dir, segmentBytes: 1024 * 1024, flushIntervalMs: 0 });
+  const batch = makeBatch(10);
+  t.deepEqual(log.append(batch, { trusted: true }), { baseOffset: 0, lastOffset: 9 });
+  const badCrc = Buffer.from(batch);
+  badCrc[batch.length - 1]! ^= 0xff;
+  t.throws(() => log.append(badCrc), { instanceOf: CorruptRecordError }, 'untrusted appends check the CRC');
+  t.throws(() => log.append(batch.subarray(0, batch.length - 1), { trusted: true }), { instanceOf: CorruptRecordError });
+  const badMagic = Buffer.from(batch);
+  badMagic[16] = 1;
+  t.throws(() => log.append(badMagic, { trusted: true }), { instanceOf: CorruptRecordError });
+  t.is(log.endOffset, 10);
+  t.is(decodeRecords(log.read(0, 1)[0]!).length, 10);
+  await log.close();
+});
+
+test('reserveAheadBytes bounds the blocks held ahead of the data; a quiet partition holds little', async (t) => {
+  const { dir, cleanup } = tempDir();
+  t.teardown(cleanup);
+  const logBlocks = (d: string): number => fs.statSync(path.join(d, '00000000000000000000.log')).blocks * 512;
+  const batch = makeBatch(100, { valueBytes: 1000 }); // ~100 KiB
+  for (const [name, reserveAheadBytes, batches, slackMax] of [
+    ['small', 64 * 1024, 40, 256 * 1024],
+    ['default, one batch', undefined, 1, 128 * 1024],
+  ] as const) {
+    const sub = path.join(dir, name);
+    const log = PartitionLog.open({ dir: sub, segmentBytes: 32 * 1024 * 1024, flushIntervalMs: 0, reserveAheadBytes });
+    for (let i = 0; i < batches; i++) log.append(batch);
+    await new Promise((resolve) => setTimeout(resolve, 20)); // let the reserver do what it was asked
+    const data = log.sizeBytes;
+    const blocks = logBlocks(sub);
+    t.true(blocks >= data, `${name}: data has blocks`);
+    t.true(blocks - data <= slackMax, `${name}: ${blocks - data} bytes reserved ahead of ${data} bytes of data`);
+    await log.close();
+  }
+});
