@@ -110,6 +110,11 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   }
 
   private async subscribe(): Promise<void> {
+    // One SUBSCRIBE at a time: a subscribe() made while reconnecting waits in client.request() and
+    // goes out on the new connection, so the onReconnected() that follows must not send another
+    // with the same id. A request lost with the old connection is retried below or by onReconnected().
+    if (this.subscribeInFlight) return;
+    this.subscribeInFlight = true;
     const initial = !this.subscribedOnce;
     const p = this.options.partitions;
     const partitions = initial ? (p === undefined ? null : Array.isArray(p) ? p : [p]) : [...this.received.keys()];
@@ -132,11 +137,19 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       );
     } catch (e) {
       const err = e as SeglogClientError;
-      // Lost the connection meanwhile: onReconnected() tries again.
-      if (err.code === ClientErrorCode.DISCONNECTED && this.client.isConnected === false) return;
+      this.subscribeInFlight = false;
+      if (err.code === ClientErrorCode.DISCONNECTED && (this.state as string) !== 'ended') {
+        // Lost the connection meanwhile: onReconnected() tries again, or we do if it already ran.
+        if (this.client.isConnected) void this.subscribe();
+        return;
+      }
       this.fail(err);
+      return;
     }
+    this.subscribeInFlight = false;
   }
+
+  private subscribeInFlight = false;
 
   private applyStarts(starts: PartitionStart[], initial: boolean): void {
     if (this.state === 'ended') {
