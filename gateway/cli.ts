@@ -3,7 +3,7 @@
 // Errors print one line on stderr and exit non-zero.
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SeglogClient, SeglogClientError, type ClientRecord } from './client.js';
+import { SeglogClient, SeglogClientError, type ClientRecord, type RecordInput } from './client.js';
 
 const DEFAULT_URL = 'ws://127.0.0.1:7070';
 
@@ -15,7 +15,7 @@ Usage:
   seglog topics list
   seglog topics describe NAME
   seglog topics delete NAME
-  seglog produce TOPIC [--key K] [--partition P] [--acks written|flushed]
+  seglog produce TOPIC [--key K] [--partition P] [--acks written|flushed] [--format value|json]
   seglog consume TOPIC [--from earliest|latest|OFFSET|ISO-8601] [--partition P] [--group G]
                        [--max N] [--no-follow] [--format value|json]
 
@@ -23,6 +23,15 @@ Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}).
 produce: each line of stdin is one record; exits 0 once stdin ends and every record is acked.
 consume: one record per line; --from defaults to latest (earliest with --no-follow); with
 --group, starts from the group's committed offsets and commits what it printed.
+
+--format value (default): a line is the record's value as text.
+--format json: a line is a JSON object. consume prints
+  {"topic","partition","offset","timestamp","key","value","headers":{name: value}}
+  where key, value and header values are a string when the bytes are valid UTF-8, null when
+  absent, else {"base64":"..."} (lossless for binary data). produce reads lines of
+  {"key"?, "value"?, "headers"?: {name: value}, "partition"?, "timestamp"?} with the same
+  encodings, so consume's output can be produced again; --partition is the default for lines
+  without "partition" (--key does not apply).
 `;
 
 class UsageError extends Error {}
@@ -183,13 +192,72 @@ async function topics(args: string[]): Promise<void> {
 
 // --- produce ---------------------------------------------------------------------------------
 
+type JsonBytes = string | { base64: string } | null;
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** Bytes as JSON: the text when they are valid UTF-8, else base64 under an explicit marker. */
+export function bytesToJson(b: Uint8Array | null): JsonBytes {
+  if (b === null) return null;
+  try {
+    return strictUtf8.decode(b);
+  } catch {
+    return { base64: Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64') };
+  }
+}
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+
+function bytesFromJson(v: unknown, what: string): string | Uint8Array | null {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && Object.keys(v).length === 1 && typeof (v as { base64?: unknown }).base64 === 'string') {
+    const b64 = (v as { base64: string }).base64;
+    if (b64.length % 4 !== 0 || !BASE64.test(b64)) throw new Error(`${what}: invalid base64`);
+    return new Uint8Array(Buffer.from(b64, 'base64'));
+  }
+  throw new Error(`${what} must be a string, null or {"base64": "..."}`);
+}
+
+const JSON_RECORD_FIELDS = new Set(['key', 'value', 'headers', 'partition', 'timestamp', 'topic', 'offset']);
+
+/** One `--format json` input line: the record and its partition (undefined: the default). */
+export function recordFromJsonLine(line: string): { record: RecordInput; partition: number | undefined } {
+  let o: unknown;
+  try {
+    o = JSON.parse(line);
+  } catch (e) {
+    throw new Error(`not JSON (${(e as Error).message})`);
+  }
+  if (o === null || typeof o !== 'object' || Array.isArray(o)) throw new Error('a record must be a JSON object');
+  const obj = o as Record<string, unknown>;
+  for (const k of Object.keys(obj)) if (!JSON_RECORD_FIELDS.has(k)) throw new Error(`unknown field ${JSON.stringify(k)}`);
+  const record: RecordInput = { key: bytesFromJson(obj['key'], 'key'), value: bytesFromJson(obj['value'], 'value') };
+  const headers = obj['headers'];
+  if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object' || Array.isArray(headers)) throw new Error('headers must be an object');
+    record.headers = Object.entries(headers as Record<string, unknown>).map(([key, value]) => ({ key, value: bytesFromJson(value, `header ${JSON.stringify(key)}`) }));
+  }
+  const ts = obj['timestamp'];
+  if (ts !== undefined && ts !== null) {
+    if (!Number.isSafeInteger(ts) || (ts as number) < 0) throw new Error('timestamp must be a non-negative integer (ms since the epoch)');
+    record.timestamp = ts as number;
+  }
+  const p = obj['partition'];
+  if (p !== undefined && p !== null && !(Number.isSafeInteger(p) && (p as number) >= 0)) throw new Error('partition must be a non-negative integer');
+  return { record, partition: (p ?? undefined) as number | undefined };
+}
+
 async function produce(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...urlOption, key: { type: 'string' }, partition: { type: 'string' }, acks: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, { ...urlOption, key: { type: 'string' }, partition: { type: 'string' }, acks: { type: 'string' }, format: { type: 'string' } }, 1);
   const topic = positionals[0]!;
   const partition = integer(values['partition'], 'partition');
   const acks = (values['acks'] as string | undefined) ?? 'written';
   if (acks !== 'written' && acks !== 'flushed') throw new UsageError('--acks must be written or flushed');
   const key = values['key'] as string | undefined;
+  const format = (values['format'] as string | undefined) ?? 'value';
+  if (format !== 'value' && format !== 'json') throw new UsageError('--format must be value or json');
+  if (format === 'json' && key !== undefined) throw new UsageError('--key does not apply with --format json (put "key" in each line)');
   const started = Date.now();
   await withClient(values, async (client) => {
     const producer = client.producer({ lingerMs: 5, acks });
@@ -197,8 +265,24 @@ async function produce(args: string[]): Promise<void> {
     let pending: Promise<unknown>[] = [];
     let firstError: Error | null = null;
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+    let lineNumber = 0;
     for await (const line of lines) {
-      pending.push(producer.send(topic, { key: key ?? null, value: line }, { partition }).then(() => void count++, (e: Error) => void (firstError ??= e)));
+      lineNumber++;
+      let sent: Promise<unknown>;
+      if (format === 'json') {
+        if (line.trim() === '') continue;
+        let parsed;
+        try {
+          parsed = recordFromJsonLine(line);
+        } catch (e) {
+          firstError = new Error(`stdin line ${lineNumber}: ${(e as Error).message}; records before it were sent`);
+          break;
+        }
+        sent = producer.send(topic, parsed.record, { partition: parsed.partition ?? partition });
+      } else {
+        sent = producer.send(topic, { key: key ?? null, value: line }, { partition });
+      }
+      pending.push(sent.then(() => void count++, (e: Error) => void (firstError ??= e)));
       // Bound what is outstanding: wait for acks every so often.
       if (pending.length >= 10_000) {
         await Promise.all(pending);
@@ -226,9 +310,9 @@ function formatRecord(r: ClientRecord, format: string): string {
     partition: r.partition,
     offset: r.offset,
     timestamp: r.timestamp,
-    key: asText(r.key),
-    value: asText(r.value),
-    headers: Object.fromEntries(r.headers.map((h) => [h.key, asText(h.value)])),
+    key: bytesToJson(r.key),
+    value: bytesToJson(r.value),
+    headers: Object.fromEntries(r.headers.map((h) => [h.key, bytesToJson(h.value)])),
   });
 }
 

@@ -232,11 +232,16 @@ export class SeglogClient {
     timeoutMs: number | null = this.requestTimeoutMs,
   ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
+      if (this.pending.has(id)) {
+        // Two outstanding requests with one id would each take the other's answer.
+        reject(new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, `request id ${id} is already awaiting an answer`));
+        return;
+      }
       const frame = build(id);
       const entry: Pending = { expect, decode, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
       if (timeoutMs !== null) {
         entry.timer = setTimeout(() => {
-          this.pending.delete(id);
+          if (this.pending.get(id) === entry) this.pending.delete(id);
           reject(new SeglogClientError(ClientErrorCode.TIMEOUT, `no answer to request ${id} within ${timeoutMs} ms`));
         }, timeoutMs);
       }

@@ -1,4 +1,5 @@
-// Client-side consumer: one subscription as an async iterator of records. It grants the server
+// Client-side consumer: one subscription as an async iterator of records (or, cheaper, of arrays:
+// the records of one delivered batch, `batches()`/`nextBatch()`). It grants the server
 // credit for `maxBufferedBytes` and gives bytes back as their records are consumed, so a consumer
 // that stops pulling stops the flow. Tracks, per partition, the next offset it expects from the
 // server; after a reconnect it subscribes again from exactly there (records before it in a
@@ -110,6 +111,11 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   }
 
   private async subscribe(): Promise<void> {
+    // One SUBSCRIBE at a time: a subscribe() made while reconnecting waits in client.request() and
+    // goes out on the new connection, so the onReconnected() that follows must not send another
+    // with the same id. A request lost with the old connection is retried below or by onReconnected().
+    if (this.subscribeInFlight) return;
+    this.subscribeInFlight = true;
     const initial = !this.subscribedOnce;
     const p = this.options.partitions;
     const partitions = initial ? (p === undefined ? null : Array.isArray(p) ? p : [p]) : [...this.received.keys()];
@@ -132,11 +138,19 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       );
     } catch (e) {
       const err = e as SeglogClientError;
-      // Lost the connection meanwhile: onReconnected() tries again.
-      if (err.code === ClientErrorCode.DISCONNECTED && this.client.isConnected === false) return;
+      this.subscribeInFlight = false;
+      if (err.code === ClientErrorCode.DISCONNECTED && (this.state as string) !== 'ended') {
+        // Lost the connection meanwhile: onReconnected() tries again, or we do if it already ran.
+        if (this.client.isConnected) void this.subscribe();
+        return;
+      }
       this.fail(err);
+      return;
     }
+    this.subscribeInFlight = false;
   }
+
+  private subscribeInFlight = false;
 
   private applyStarts(starts: PartitionStart[], initial: boolean): void {
     if (this.state === 'ended') {
@@ -297,12 +311,58 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   }
 
   private async nextSlow(): Promise<IteratorResult<ClientRecord>> {
+    if (!(await this.fill())) return { value: undefined, done: true };
+    const r = this.current[this.currentIndex++]!;
+    this.currentConsumed = r.offset + 1;
+    return { value: r, done: false };
+  }
+
+  /**
+   * The records of the next delivered record batch not yet handed out (from the subscription's
+   * start offset in the first one), as one array; null when the iteration is over. One promise per
+   * batch instead of per record. Mixes with next(): after some records of a batch were taken one by
+   * one, the rest of that batch comes back. Credit and positions (commit()) advance as with next().
+   */
+  async nextBatch(): Promise<ClientRecord[] | null> {
+    if (!(await this.fill())) return null;
+    const records = this.current;
+    const from = this.currentIndex;
+    let to = records.length;
+    if (this.currentEnd !== Infinity) while (to > from && records[to - 1]!.offset >= this.currentEnd) to--;
+    const out = from === 0 && to === records.length ? records : records.slice(from, to);
+    this.currentIndex = records.length;
+    this.currentConsumed = out[out.length - 1]!.offset + 1;
+    return out;
+  }
+
+  /** `for await (const records of consumer.batches())`: nextBatch() as an async iterator; break ends the subscription. */
+  batches(): AsyncIterableIterator<ClientRecord[]> {
+    const iterator: AsyncIterableIterator<ClientRecord[]> = {
+      next: async () => {
+        const records = await this.nextBatch();
+        return records === null ? { value: undefined, done: true } : { value: records, done: false };
+      },
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /**
+   * Makes `current` hold at least one record to hand out at currentIndex (below stopAtEnd's end):
+   * decodes the next batch, moves to the next delivery (crediting the used one), handles gaps,
+   * waits for the server. False when the iteration is over; throws the subscription's error.
+   */
+  private async fill(): Promise<boolean> {
     for (;;) {
-      while (this.currentIndex < this.current.length) {
-        const r = this.current[this.currentIndex++]!;
-        if (r.offset >= this.currentEnd) continue; // past what stopAtEnd asked for
-        this.currentConsumed = r.offset + 1;
-        return { value: r, done: false };
+      const i = this.currentIndex;
+      if (i < this.current.length) {
+        // Offsets increase within a batch: past stopAtEnd's end, the rest of it is too.
+        if (this.current[i]!.offset < this.currentEnd) return true;
+        this.currentIndex = this.current.length;
       }
       this.foldPosition();
       const entry = this.currentEntry;
@@ -323,7 +383,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       }
       if (this.subscribedOnce && this.reachedEnd()) {
         await this.close();
-        return { value: undefined, done: true };
+        return false;
       }
       const next = this.queue[0];
       if (next !== undefined) {
@@ -342,7 +402,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
         this.error = null;
         throw e;
       }
-      if (this.state === 'ended') return { value: undefined, done: true };
+      if (this.state === 'ended') return false;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
       });

@@ -1,7 +1,21 @@
 // Client-side producer: collects records into one batch per (topic, partition, acks) for up to
 // lingerMs or maxBatchBytes, encodes each batch once (optionally LZ4) straight into its PRODUCE
 // frame, keeps up to maxInFlightBatches unacknowledged, and resolves every send() with the
-// offsets its records got. Order is kept per partition: batches go out in the order they close.
+// offsets its records got.
+//
+// Order: records sent to one partition are stored in the order of the send()/sendBatch() calls.
+// Every batch names its partition (keys: murmur2 as Kafka; no key: the sticky partitioner below),
+// a partition has at most one open batch, batches go out in the order they close, and the server
+// appends one connection's batches for a partition in the order it reads them. Calls that must
+// wait (topic metadata, LZ4 loading, buffer space) wait in one FIFO queue, and later calls queue
+// behind them, so no call overtakes an earlier one.
+//
+// Records without a key and without an explicit partition: sticky partitioning, as Kafka's
+// default since 2.4. All of them join the open batch of one partition per topic; when that batch
+// closes (linger over or full), the next keyless record moves on to the next partition (round
+// robin; the first one is picked at random). Fewer, larger batches than per-record round robin,
+// spread evenly over time. Only when the topic does not exist yet (a server with auto-create) do
+// keyless records go out with partition -1 and the server picks.
 import { partitionForKey } from '../engine/partitioner.js';
 import type { RecordInput } from '../engine/types.js';
 import { BATCH_HEADER_BYTES, encodeRecordBatch, type Compression } from './batch-codec.js';
@@ -27,7 +41,7 @@ export interface ProducerOptions {
 }
 
 export interface SendOptions {
-  /** Send to this partition. Otherwise: by key hash (Kafka's murmur2), or the server picks for records without key. */
+  /** Send to this partition. Otherwise: by key hash (Kafka's murmur2); records without key: the sticky partitioner (see Producer). */
   partition?: number;
   acks?: AcksName;
 }
@@ -135,7 +149,13 @@ export class Producer {
   private bufferedBytes = 0;
   private spaceWaiters: Array<() => void> = [];
   private idleWaiters: Array<() => void> = [];
+  /** Partition counts by topic; 0: the server said the topic does not exist. */
   private readonly metadata = new Map<string, { partitions: number; at: number }>();
+  /** Per topic: the partition keyless records stick to, and the batch they fill there. */
+  private readonly sticky = new Map<string, { partition: number; batch: OpenBatch | null }>();
+  /** Calls waiting in the admission queue (metadata, LZ4, space): later calls queue behind them. */
+  private pendingAdmissions = 0;
+  private admissionTail: Promise<void> = Promise.resolve();
   private closed = false;
   private pumping = false;
   /** The last batch a single send() went to, and what it was for: skips the key string and map lookup. */
@@ -177,19 +197,17 @@ export class Producer {
     if (problem !== null) return Promise.reject(problem);
     const r = input;
     if (r === null || typeof r !== 'object') return Promise.reject(new SeglogClientError('INVALID_RECORD', 'record 0 is not an object'));
-    const keyed = options.partition === undefined && r.key !== undefined && r.key !== null;
-    if (
-      (this.compression === 'lz4' && !isLz4Loaded()) ||
-      this.bufferedBytes >= this.maxBufferedBytes ||
-      this.spaceWaiters.length > 0 ||
-      (keyed && this.cachedPartitions(topic) === 0)
-    ) {
+    const routed = options.partition === undefined;
+    const keyed = routed && r.key !== undefined && r.key !== null;
+    const count = routed ? this.cachedPartitions(topic) : 1;
+    if (!this.canEnqueueNow() || count < 0 || (keyed && count === 0)) {
       return this.sendMany(topic, [r], options).then((m) => m[0]!);
     }
     const acks = options.acks ?? this.acks;
-    const partition = keyed ? partitionForKey(r.key!, this.cachedPartitions(topic)) : (options.partition ?? ANY_PARTITION);
+    const partition = !routed ? options.partition! : keyed ? partitionForKey(r.key!, count) : this.keylessPartition(topic, count);
     return new Promise<RecordMetadata>((resolve, reject) => {
       const batch = this.batchFor(topic, partition, acks, r);
+      if (routed && !keyed) this.stick(topic, batch);
       batch.singleAt.push(batch.records.length);
       batch.singleResolve.push(resolve);
       batch.singleReject.push(reject);
@@ -198,10 +216,13 @@ export class Producer {
   }
 
   /**
-   * Sends `records` as one record batch to one partition (`options.partition`, else the server
-   * picks; keys do not route here) and resolves once with where they went: record i got offset
-   * baseOffset + i. No promise or result object per record. Rejects with BATCH_TOO_LARGE when the
-   * records do not fit in one batch of the server's maxBatchBytes.
+   * Sends `records` as one record batch to one partition and resolves once with where they went:
+   * record i got offset baseOffset + i. The partition: `options.partition`, else the sticky
+   * partitioner's current one for the topic (the batch closes at once, so the next keyless records
+   * move on to the next partition); keys do not route here. Order with other calls is kept as for
+   * send(): the open batch of that partition goes out first. No promise or result object per
+   * record. Rejects with BATCH_TOO_LARGE when the records do not fit in one batch of the server's
+   * maxBatchBytes.
    */
   sendBatch(topic: string, records: RecordInput[], options: SendOptions = NO_OPTIONS): Promise<BatchMetadata> {
     const problem = this.checkSend(topic, options);
@@ -217,31 +238,37 @@ export class Producer {
       estimated += sizeScratch.estimate;
       worst += sizeScratch.worst;
     }
+    const routed = options.partition === undefined;
+    let count = routed ? this.cachedPartitions(topic) : 1;
     // Queued in the caller's tick (so it keeps its place among send() calls) unless it must wait.
-    if ((this.compression === 'lz4' && !isLz4Loaded()) || this.bufferedBytes >= this.maxBufferedBytes || this.spaceWaiters.length > 0) {
-      return (async () => {
+    if (this.canEnqueueNow() && count >= 0) return this.enqueueBulk(topic, records, options, estimated, worst, count);
+    return this.admit(
+      async () => {
         await this.ensureLz4();
+        if (routed) count = await this.routingPartitions(topic, false);
         await this.waitForSpace();
-        return this.enqueueBulk(topic, records, options, estimated, worst);
-      })();
-    }
-    return this.enqueueBulk(topic, records, options, estimated, worst);
+      },
+      () => this.enqueueBulk(topic, records, options, estimated, worst, count),
+    );
   }
 
-  private enqueueBulk(topic: string, records: RecordInput[], options: SendOptions, estimated: number, worst: number): Promise<BatchMetadata> {
+  private enqueueBulk(topic: string, records: RecordInput[], options: SendOptions, estimated: number, worst: number, partitionCount: number): Promise<BatchMetadata> {
     const acks = options.acks ?? this.acks;
-    const partition = options.partition ?? ANY_PARTITION;
+    const routed = options.partition === undefined;
+    const partition = !routed ? options.partition! : partitionCount > 0 ? this.keylessPartition(topic, partitionCount) : ANY_PARTITION;
     return new Promise<BatchMetadata>((resolve, reject) => {
       const key = `${acks}\u0000${partition}\u0000${topic}`;
       // Order per partition: what was sent before this call goes out first.
       const open = this.openBatches.get(key);
       if (open !== undefined) this.closeBatch(open);
+      this.closeOtherAcks(topic, partition, acks);
       const batch = this.newBatch(topic, partition, acks, key);
       batch.records = records;
       batch.bulk = { resolve, reject };
       batch.estimatedBytes = estimated;
       batch.worstCaseBytes = worst;
       batch.closed = true;
+      if (routed && partition !== ANY_PARTITION) this.stick(topic, batch);
       this.bufferedBytes += estimated;
       this.ready.push(batch);
       void this.pump();
@@ -258,6 +285,33 @@ export class Producer {
     return null;
   }
 
+  /** True when a call can queue its records in the caller's tick: nothing to wait for, nobody waiting ahead. */
+  private canEnqueueNow(): boolean {
+    return this.pendingAdmissions === 0 && this.bufferedBytes < this.maxBufferedBytes && (this.compression !== 'lz4' || isLz4Loaded());
+  }
+
+  /**
+   * Runs `prepare` (which may wait) after every earlier admission, then `enqueue` right away, in
+   * the same turn: calls that had to wait queue their records in call order, and calls made
+   * meanwhile wait behind them (canEnqueueNow() is false while any is pending).
+   */
+  private admit<T>(prepare: () => Promise<void>, enqueue: () => Promise<T>): Promise<T> {
+    this.pendingAdmissions++;
+    let result: Promise<T> | null = null;
+    const turn = this.admissionTail.then(async () => {
+      try {
+        if (this.closed) throw new SeglogClientError(ClientErrorCode.CLOSED, 'the producer is closed');
+        await prepare();
+        if (this.closed) throw new SeglogClientError(ClientErrorCode.CLOSED, 'the producer is closed');
+        result = enqueue();
+      } finally {
+        this.pendingAdmissions--;
+      }
+    });
+    this.admissionTail = turn.catch(() => undefined);
+    return turn.then(() => result!);
+  }
+
   private async ensureLz4(): Promise<void> {
     if (this.compression === 'lz4' && !(await loadLz4())) {
       throw new SeglogClientError('INVALID_ARGUMENT', 'LZ4 compression requested but no LZ4 codec can be loaded');
@@ -265,35 +319,53 @@ export class Producer {
   }
 
   private async waitForSpace(): Promise<void> {
-    if (this.bufferedBytes >= this.maxBufferedBytes || this.spaceWaiters.length > 0) {
-      // FIFO: a send that has to wait keeps its place ahead of later ones.
+    // Only the head of the admission queue waits here; the others wait behind it.
+    if (this.bufferedBytes >= this.maxBufferedBytes) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       if (this.closed) throw new SeglogClientError(ClientErrorCode.CLOSED, 'the producer is closed');
     }
   }
 
-  private async sendMany(topic: string, records: RecordInput[], options: SendOptions): Promise<RecordMetadata[]> {
+  private sendMany(topic: string, records: RecordInput[], options: SendOptions): Promise<RecordMetadata[]> {
     const problem = this.checkSend(topic, options);
-    if (problem !== null) throw problem;
-    if (records.length === 0) return [];
-    await this.ensureLz4();
-    const acks = options.acks ?? this.acks;
-    let partitionCount = 0;
-    if (options.partition === undefined && records.some((r) => r?.key !== undefined && r.key !== null)) {
-      partitionCount = await this.partitionsOf(topic);
+    if (problem !== null) return Promise.reject(problem);
+    if (records.length === 0) return Promise.resolve([]);
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i];
+      // Refused before any record of the call is queued: a rejected call stores nothing.
+      if (r === null || typeof r !== 'object') return Promise.reject(new SeglogClientError('INVALID_RECORD', `record ${i} is not an object`));
     }
-    await this.waitForSpace();
+    const acks = options.acks ?? this.acks;
+    const routed = options.partition === undefined;
+    const anyKeyed = routed && records.some((r) => r.key !== undefined && r.key !== null);
+    let count = routed ? this.cachedPartitions(topic) : 1;
+    if (this.canEnqueueNow() && count >= (anyKeyed ? 1 : 0)) return this.enqueueMany(topic, records, options.partition, acks, count);
+    return this.admit(
+      async () => {
+        await this.ensureLz4();
+        if (routed) count = await this.routingPartitions(topic, anyKeyed);
+        await this.waitForSpace();
+      },
+      () => this.enqueueMany(topic, records, options.partition, acks, count),
+    );
+  }
+
+  /** Queues checked records; `partitionCount` > 0 unless a partition is given or no record has a key. */
+  private enqueueMany(topic: string, records: RecordInput[], fixedPartition: number | undefined, acks: AcksName, partitionCount: number): Promise<RecordMetadata[]> {
     return new Promise<RecordMetadata[]>((resolve, reject) => {
       const state: SendState = { results: new Array(records.length), remaining: records.length, settled: false, resolve, reject };
-      const fixedPartition = options.partition ?? ANY_PARTITION;
       for (let i = 0; i < records.length; i++) {
         const r = records[i]!;
-        if (r === null || typeof r !== 'object') {
-          this.failSend(state, new SeglogClientError('INVALID_RECORD', `record ${i} is not an object`));
-          return;
+        let partition: number;
+        let keyless = false;
+        if (fixedPartition !== undefined) partition = fixedPartition;
+        else if (r.key !== undefined && r.key !== null) partition = partitionForKey(r.key, partitionCount);
+        else {
+          keyless = partitionCount > 0;
+          partition = keyless ? this.keylessPartition(topic, partitionCount) : ANY_PARTITION;
         }
-        const partition = partitionCount > 0 && r.key !== undefined && r.key !== null ? partitionForKey(r.key, partitionCount) : fixedPartition;
         const batch = this.batchFor(topic, partition, acks, r);
+        if (keyless) this.stick(topic, batch);
         const last = batch.ranges[batch.ranges.length - 1];
         if (last !== undefined && last.send === state && last.inputStart + last.count === i && last.batchStart + last.count === batch.records.length) last.count++;
         else batch.ranges.push({ send: state, inputStart: i, batchStart: batch.records.length, count: 1 });
@@ -303,19 +375,62 @@ export class Producer {
     });
   }
 
+  /** The partition keyless records of `topic` go to now: moves on once the batch they filled closed. */
+  private keylessPartition(topic: string, partitionCount: number): number {
+    let s = this.sticky.get(topic);
+    if (s === undefined) {
+      s = { partition: Math.floor(Math.random() * partitionCount), batch: null };
+      this.sticky.set(topic, s);
+    } else if (s.batch !== null && s.batch.closed) {
+      s.partition = s.partition + 1;
+      s.batch = null;
+    }
+    if (s.partition >= partitionCount) s.partition %= partitionCount;
+    return s.partition;
+  }
+
+  private stick(topic: string, batch: OpenBatch): void {
+    const s = this.sticky.get(topic);
+    if (s !== undefined) s.batch = batch;
+  }
+
+  /** Fresh partition count: > 0; 0 when the server said the topic does not exist; -1 when not known. */
   private cachedPartitions(topic: string): number {
     const cached = this.metadata.get(topic);
-    return cached !== undefined && Date.now() - cached.at < this.metadataMaxAgeMs ? cached.partitions : 0;
+    return cached !== undefined && Date.now() - cached.at < this.metadataMaxAgeMs ? cached.partitions : -1;
   }
 
-  private async partitionsOf(topic: string): Promise<number> {
+  /**
+   * The topic's partition count, from the server when not cached. A topic that does not exist
+   * gives 0 (keyless records then let the server pick, which creates it on an auto-create server),
+   * or TOPIC_NOT_FOUND when `mustExist` (keyed records need the count).
+   */
+  private async routingPartitions(topic: string, mustExist: boolean): Promise<number> {
     const cached = this.cachedPartitions(topic);
-    if (cached > 0) return cached;
-    const d = await this.client.describeTopic(topic);
-    this.metadata.set(topic, { partitions: d.partitions.length, at: Date.now() });
-    return d.partitions.length;
+    if (cached > 0 || (cached === 0 && !mustExist)) return cached;
+    let partitions: number;
+    try {
+      partitions = (await this.client.describeTopic(topic)).partitions.length;
+    } catch (e) {
+      if ((e as SeglogClientError).code !== 'TOPIC_NOT_FOUND' || mustExist) throw e;
+      partitions = 0;
+    }
+    this.metadata.set(topic, { partitions, at: Date.now() });
+    return partitions;
   }
 
+  /** Forget what we know of the topic (after the server refused a batch for it). */
+  private forgetTopic(topic: string): void {
+    this.metadata.delete(topic);
+    this.sticky.delete(topic);
+  }
+
+  /** A batch for (topic, partition) under other acks is closed first: one open batch per partition keeps order. */
+  private closeOtherAcks(topic: string, partition: number, acks: AcksName): void {
+    const other: AcksName = acks === 'written' ? 'flushed' : 'written';
+    const open = this.openBatches.get(`${other}\u0000${partition}\u0000${topic}`);
+    if (open !== undefined) this.closeBatch(open);
+  }
   private newBatch(topic: string, partition: number, acks: AcksName, key: string): OpenBatch {
     return {
       topic,
@@ -345,6 +460,7 @@ export class Producer {
       const key = `${acks}\u0000${partition}\u0000${topic}`;
       batch = this.openBatches.get(key) ?? null;
       if (batch === null) {
+        this.closeOtherAcks(topic, partition, acks);
         batch = this.newBatch(topic, partition, acks, key);
         this.openBatches.set(key, batch);
       }
@@ -471,6 +587,8 @@ export class Producer {
 
   private settleBatch(batch: OpenBatch, partition: number, baseOffset: number): void {
     const topic = batch.topic;
+    // The server picked because the topic did not exist; now it does (auto-created): route ourselves.
+    if (batch.partition === ANY_PARTITION && this.metadata.get(topic)?.partitions === 0) this.metadata.delete(topic);
     if (batch.bulk !== null) {
       batch.bulk.resolve({ topic, partition, baseOffset, count: batch.records.length });
       return;
@@ -510,6 +628,9 @@ export class Producer {
 
   /** Fails every send with records in the batch; `release` unless transmit() releases it itself. */
   private failBatch(batch: OpenBatch, e: Error, release = true): void {
+    const code = (e as SeglogClientError).code;
+    // The topic was deleted or shrunk (or recreated): ask for its partition count again.
+    if (code === 'TOPIC_NOT_FOUND' || code === 'PARTITION_NOT_FOUND') this.forgetTopic(batch.topic);
     batch.bulk?.reject(e);
     for (const reject of batch.singleReject) reject(e);
     for (const r of batch.ranges) this.failSend(r.send, e);
@@ -526,6 +647,9 @@ export class Producer {
 
   /** Sends every open batch now and resolves once all sent batches are acknowledged (or failed). */
   async flush(): Promise<void> {
+    for (const batch of [...this.openBatches.values()]) this.closeBatch(batch);
+    // Calls still waiting to queue their records (topic metadata, LZ4, space) are part of the flush.
+    for (let i = 0; i < 1000 && this.pendingAdmissions > 0; i++) await this.admissionTail;
     for (const batch of [...this.openBatches.values()]) this.closeBatch(batch);
     if (this.inFlight === 0 && this.ready.length === 0 && this.openBatches.size === 0) return;
     await new Promise<void>((resolve) => {

@@ -90,3 +90,27 @@ test('consumer groups: committed offsets are where a new consumer of the group s
     await h.stop();
   }
 });
+
+test('a subscription made while the client is reconnecting is sent once and outlives requestTimeoutMs', async (t) => {
+  const h = await startGateway();
+  try {
+    const producer = await h.connect();
+    await producer.createTopic('late-sub', { partitions: 1 });
+    await producer.send('late-sub', { value: 'before' });
+    const reader = await h.connect({ requestTimeoutMs: 800, reconnect: { initialDelayMs: 300, maxDelayMs: 300 } });
+    t.is(h.server.sessions().length, 2);
+    h.server.sessions()[1]!.terminate(); // the reader's (sessions are listed in connection order)
+    await until(() => !reader.isConnected, 'the reader noticed the lost connection');
+    const consumer = reader.subscribe('late-sub', { from: 'earliest' });
+    const first = await take(consumer, 1);
+    t.deepEqual(first.map((r) => text(r.value)), ['before']);
+    // Longer than requestTimeoutMs: a stray second request with the same id would time out and end it.
+    await new Promise((r) => setTimeout(r, 1200));
+    await producer.send('late-sub', { value: 'after' });
+    const second = await take(consumer, 1, 5000);
+    t.deepEqual(second.map((r) => text(r.value)), ['after']);
+    await consumer.close();
+  } finally {
+    await h.stop();
+  }
+});
