@@ -127,6 +127,13 @@ function checkOffset(offset: unknown): asserts offset is number {
   if (!isNonNegativeInt(offset)) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${String(offset)}`);
 }
 
+/** An options argument: undefined or null mean none; anything but an object is refused. */
+function checkOptionsObject<T extends object>(options: T | null | undefined): T {
+  if (options === undefined || options === null) return {} as T;
+  if (typeof options !== 'object') throw new InvalidArgumentError(`options must be an object, got ${typeof options}`);
+  return options;
+}
+
 function limitOption(name: string, v: unknown, fallback: number, max: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 1 || v > max) {
@@ -644,6 +651,7 @@ export class Engine {
    */
   async produce(topic: string, records: RecordInput[], options: ProduceOptions = {}): Promise<ProduceResult[]> {
     this.checkOpen();
+    options = checkOptionsObject(options);
     if (!Array.isArray(records)) throw new InvalidArgumentError('records must be an array');
     if (records.length > ENGINE_DEFAULTS.produceRecordsMax) {
       throw new InvalidArgumentError(`at most ${ENGINE_DEFAULTS.produceRecordsMax} records per produce call, got ${records.length}`);
@@ -758,6 +766,7 @@ export class Engine {
    */
   async appendBatch(topic: string, batch: Uint8Array, options: { partition?: number; acks?: Acks } = {}): Promise<BatchAppendResult> {
     this.checkOpen();
+    options = checkOptionsObject(options);
     if (!(batch instanceof Uint8Array)) throw new InvalidArgumentError('batch must be a Uint8Array');
     const acks = this.checkAcks(options?.acks);
     let ts = this.topics.get(topic);

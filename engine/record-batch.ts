@@ -30,6 +30,8 @@ export const CODEC_LZ4 = 3;
 const CODEC_MASK = 0x07;
 /** Upper bound on records in one batch; keeps a lying recordCount from driving big loops. */
 export const MAX_RECORDS_PER_BATCH = 1 << 20;
+/** Largest timestamp distance from a batch's first record (its zigzag varlong delta stays an exact number). */
+export const MAX_TIMESTAMP_DELTA_MS = 2 ** 52;
 
 export type Compression = 'none' | 'lz4';
 export type Bytes = string | Uint8Array;
@@ -241,6 +243,10 @@ export function encodeBatch(records: readonly RecordInput[], options: EncodeOpti
     if (r === null || typeof r !== 'object') throw new InvalidRecordError(`record ${i} is not an object`);
     const ts = r.timestamp ?? now;
     if (!Number.isSafeInteger(ts)) throw new InvalidRecordError(`record ${i} has an invalid timestamp ${String(r.timestamp)}`);
+    // The delta is a zigzag varlong: exact only up to 2^52 either way in a JavaScript number.
+    if (ts - baseTimestamp > MAX_TIMESTAMP_DELTA_MS || baseTimestamp - ts > MAX_TIMESTAMP_DELTA_MS) {
+      throw new InvalidRecordError(`record ${i} timestamp ${ts} is more than 2^52 ms from the batch's first timestamp ${baseTimestamp}`);
+    }
     if (ts > maxTimestamp) maxTimestamp = ts;
     const key = r.key ?? null;
     const value = r.value === undefined ? null : r.value;
