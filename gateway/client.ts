@@ -237,7 +237,14 @@ export class SeglogClient {
         reject(new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, `request id ${id} is already awaiting an answer`));
         return;
       }
-      const frame = build(id);
+      let frame: Uint8Array;
+      try {
+        frame = build(id);
+      } catch (e) {
+        // An argument that does not fit its field (NaN, a float, out of range): refused here.
+        reject(new SeglogClientError('INVALID_ARGUMENT', (e as Error)?.message ?? String(e), { cause: e }));
+        return;
+      }
       const entry: Pending = { expect, decode, resolve: resolve as (v: unknown) => void, reject, timer: undefined };
       if (timeoutMs !== null) {
         entry.timer = setTimeout(() => {

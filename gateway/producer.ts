@@ -172,6 +172,9 @@ export class Producer {
     this.maxInFlight = options.maxInFlightBatches ?? 32;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? 30_000;
+    if (this.acks !== 'written' && this.acks !== 'flushed') {
+      throw new SeglogClientError('INVALID_ARGUMENT', `acks must be "written" or "flushed", got ${JSON.stringify(this.acks)}`);
+    }
     if (this.compression !== 'none' && this.compression !== 'lz4') {
       throw new SeglogClientError('INVALID_ARGUMENT', `unknown compression ${JSON.stringify(this.compression)}`);
     }
@@ -279,6 +282,10 @@ export class Producer {
   private checkSend(topic: string, options: SendOptions): SeglogClientError | null {
     if (this.closed) return new SeglogClientError(ClientErrorCode.CLOSED, 'the producer is closed');
     if (typeof topic !== 'string') return new SeglogClientError('INVALID_ARGUMENT', 'topic must be a string');
+    // A typo ('all', 'flush') must not silently downgrade durability to 'written'.
+    if (options.acks !== undefined && options.acks !== 'written' && options.acks !== 'flushed') {
+      return new SeglogClientError('INVALID_ARGUMENT', `acks must be "written" or "flushed", got ${JSON.stringify(options.acks)}`);
+    }
     if (options.partition !== undefined && !(Number.isInteger(options.partition) && options.partition >= 0)) {
       return new SeglogClientError('INVALID_ARGUMENT', `partition must be a non-negative integer, got ${String(options.partition)}`);
     }

@@ -112,6 +112,14 @@ export class FrameReader {
   }
 }
 
+/**
+ * DataView setters silently wrap or truncate (NaN → 0, 1.5 → 1, 2^32 → 0): a value that does not
+ * fit its field would go out as a different, valid-looking number (e.g. partition NaN as 0).
+ */
+function checkInt(v: number, min: number, max: number, type: string): void {
+  if (!Number.isInteger(v) || v < min || v > max) throw new RangeError(`${String(v)} does not fit a ${type} field (an integer from ${min} to ${max})`);
+}
+
 /** Grows as needed; frames other than batch carriers are small. */
 export class FrameWriter {
   private buf: Uint8Array;
@@ -134,12 +142,14 @@ export class FrameWriter {
   }
 
   u8(v: number): this {
+    checkInt(v, 0, 0xff, 'u8');
     this.ensure(1);
     this.view.setUint8(this.pos++, v);
     return this;
   }
 
   u16(v: number): this {
+    checkInt(v, 0, 0xffff, 'u16');
     this.ensure(2);
     this.view.setUint16(this.pos, v);
     this.pos += 2;
@@ -147,6 +157,7 @@ export class FrameWriter {
   }
 
   i32(v: number): this {
+    checkInt(v, -0x80000000, 0x7fffffff, 'i32');
     this.ensure(4);
     this.view.setInt32(this.pos, v);
     this.pos += 4;
@@ -154,6 +165,7 @@ export class FrameWriter {
   }
 
   u32(v: number): this {
+    checkInt(v, 0, 0xffffffff, 'u32');
     this.ensure(4);
     this.view.setUint32(this.pos, v);
     this.pos += 4;

@@ -36,8 +36,9 @@ export function encodeSubscribe(id: number, req: SubscribeRequest): Uint8Array {
   const s = req.start;
   if (s === 'earliest') w.u8(START_EARLIEST).i64(0);
   else if (s === 'latest') w.u8(START_LATEST).i64(0);
-  else if ('offset' in s) w.u8(START_OFFSET).i64(s.offset);
-  else w.u8(START_TIMESTAMP).i64(s.timestamp);
+  else if (typeof s === 'object' && s !== null && 'offset' in s) w.u8(START_OFFSET).i64(s.offset);
+  else if (typeof s === 'object' && s !== null && 'timestamp' in s) w.u8(START_TIMESTAMP).i64(s.timestamp);
+  else throw new RangeError(`start must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(s)}`);
   w.string(req.group).i32(req.resume.length);
   for (const r of req.resume) w.i32(r.partition).i64(r.offset);
   return w.u32(req.creditBytes).finish();
