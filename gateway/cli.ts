@@ -73,15 +73,24 @@ export function parseDurationMs(text: string): number {
   if (text === '-1' || text === 'forever' || text === 'infinite') return -1;
   const m = /^(\d+)(ms|s|m|h|d|w)?$/.exec(text.trim());
   if (m === null) throw new UsageError(`invalid duration ${JSON.stringify(text)} (examples: 7d, 12h, 30m, 500ms, forever)`);
-  return Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
+  const ms = Number(m[1]) * DURATION_UNITS[m[2] ?? 'ms']!;
+  if (!Number.isSafeInteger(ms)) throw new UsageError(`duration ${JSON.stringify(text)} is too long`);
+  return ms;
 }
 
 /** `earliest`, `latest`, an offset, or an ISO-8601 time. */
 export function parseFrom(text: string): 'earliest' | 'latest' | { offset: number } | { timestamp: number } {
   if (text === 'earliest' || text === 'latest') return text;
-  if (/^\d+$/.test(text)) return { offset: Number(text) };
+  if (/^\d+$/.test(text)) {
+    const offset = Number(text);
+    if (!Number.isSafeInteger(offset)) throw new UsageError(`--from offset ${text} is larger than ${Number.MAX_SAFE_INTEGER}`);
+    return { offset };
+  }
   const t = Date.parse(text);
-  if (Number.isNaN(t) || !/^\d{4}-\d{2}-\d{2}/.test(text)) {
+  const ymd = /^(\d{4})-(\d{2})-(\d{2})/.exec(text);
+  // Date.parse rolls impossible dates over (2026-02-30 → March 2): refuse them instead.
+  const day = ymd === null ? null : new Date(Date.UTC(Number(ymd[1]), Number(ymd[2]) - 1, Number(ymd[3])));
+  if (Number.isNaN(t) || ymd === null || day!.getUTCFullYear() !== Number(ymd[1]) || day!.getUTCMonth() !== Number(ymd[2]) - 1 || day!.getUTCDate() !== Number(ymd[3])) {
     throw new UsageError(`--from must be earliest, latest, an offset or an ISO-8601 time, got ${JSON.stringify(text)}`);
   }
   return { timestamp: t };
