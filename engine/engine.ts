@@ -872,7 +872,10 @@ export class Engine {
   /** The partition's log start offset and end offset (the next offset to be assigned). */
   offsets(topic: string, partition: number): OffsetRange {
     this.checkOpen();
-    const f = this.figures(this.partitionState(topic, partition));
+    const ps = this.partitionState(topic, partition);
+    // Called per delivery step by the gateway: an open log answers without building its figures.
+    if (ps.log !== null && ps.closing === null) return { startOffset: ps.log.startOffset, endOffset: ps.log.endOffset };
+    const f = this.figures(ps);
     return { startOffset: f.startOffset, endOffset: f.endOffset };
   }
 

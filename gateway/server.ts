@@ -179,5 +179,6 @@ export class GatewayServer {
     this.http.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
     await httpClosed;
+    this.metrics.close();
   }
 }
