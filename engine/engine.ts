@@ -40,6 +40,7 @@ import type {
   EngineOptions,
   OffsetRange,
   PartitionDescription,
+  PartitionRecovery,
   ProduceOptions,
   ProduceResult,
   RawBatchRead,
@@ -67,6 +68,8 @@ export const ENGINE_DEFAULTS = {
   subscribeMaxBytesPerFetch: 1 * MiB,
   watchersPerPartitionMax: 65_536,
   produceRecordsMax: 1 << 20,
+  /** Recovery reports kept (unclean opens); older ones are dropped first. */
+  recoveryReportsMax: 10_000,
 } as const;
 
 export interface RetentionReport {
@@ -216,6 +219,10 @@ export class Engine {
   private readonly openLogs = new Map<PartitionState, true>();
   private readonly closingLogs = new Set<Promise<void>>();
   private readonly subscriptions = new Set<Subscription>();
+  /** Partitions whose log was opened after an unclean shutdown, oldest first (bounded). */
+  private readonly recoveries: PartitionRecovery[] = [];
+  private readonly recoveryListeners = new Set<(r: PartitionRecovery) => void>();
+  private openingAll: Promise<number> | null = null;
   /** Topic admin operations (create, delete, add partitions) run one at a time. */
   private adminChain: Promise<unknown> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -524,7 +531,80 @@ export class Engine {
     ps.figures = null;
     this.openLogs.set(ps, true);
     this.evictColdLogs(ps);
+    if (!log.recovery.clean) this.noteRecovery(ps, log);
     return log;
+  }
+
+  private noteRecovery(ps: PartitionState, log: PartitionLog): void {
+    const r = log.recovery;
+    const report: PartitionRecovery = {
+      topic: ps.topic.name,
+      partition: ps.partition,
+      clean: r.clean,
+      scannedBytes: r.scannedBytes,
+      truncated: r.truncated === null ? null : { ...r.truncated },
+    };
+    if (this.recoveries.length >= ENGINE_DEFAULTS.recoveryReportsMax) this.recoveries.shift();
+    this.recoveries.push(report);
+    for (const listener of this.recoveryListeners) {
+      try {
+        listener(report);
+      } catch (e) {
+        warn('a recovery listener threw', e);
+      }
+    }
+  }
+
+  /**
+   * The partitions this process found shut down uncleanly, as their logs were opened (recovery runs
+   * at a log's first open: see openAllPartitions), oldest first; at most
+   * ENGINE_DEFAULTS.recoveryReportsMax. `truncated` is set when data had to be cut.
+   */
+  recoveryReports(): PartitionRecovery[] {
+    return this.recoveries.map((r) => ({ ...r, truncated: r.truncated === null ? null : { ...r.truncated } }));
+  }
+
+  /** Calls `listener` for every later unclean open (as recoveryReports() would list it). Returns the unsubscribe function. */
+  onRecovery(listener: (report: PartitionRecovery) => void): () => void {
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
+    this.recoveryListeners.add(listener);
+    return () => {
+      this.recoveryListeners.delete(listener);
+    };
+  }
+
+  /**
+   * Opens every partition's log now, one per event-loop turn (so requests keep being served), so
+   * that recovery after a crash runs — and is reported — at start rather than at a partition's first
+   * request, which is then fast. Memory stays bounded: beyond maxOpenPartitions the least recently
+   * used logs are closed again as usual. Resolves to the number of logs opened; one call at a time
+   * (a second call gets the running one). A partition that fails to open is skipped (warned); its
+   * first request reports the error.
+   */
+  openAllPartitions(): Promise<number> {
+    this.checkOpen();
+    this.openingAll ??= this.openAllNow().finally(() => {
+      this.openingAll = null;
+    });
+    return this.openingAll;
+  }
+
+  private async openAllNow(): Promise<number> {
+    let opened = 0;
+    const targets: PartitionState[] = [];
+    for (const ts of this.topics.values()) targets.push(...ts.partitions);
+    for (const ps of targets) {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      if (this.closed) break;
+      if (ps.topic.deleted || ps.log !== null || ps.closing !== null) continue;
+      try {
+        this.openLog(ps);
+        opened++;
+      } catch (e) {
+        warn(`opening partition log ${ps.dir} failed`, e);
+      }
+    }
+    return opened;
   }
 
   /** The partition's log, opened if needed (sync). While an evicted log closes, that log. */
@@ -881,7 +961,10 @@ export class Engine {
   /** The partition's log start offset and end offset (the next offset to be assigned). */
   offsets(topic: string, partition: number): OffsetRange {
     this.checkOpen();
-    const f = this.figures(this.partitionState(topic, partition));
+    const ps = this.partitionState(topic, partition);
+    // Called per delivery step by the gateway: an open log answers without building its figures.
+    if (ps.log !== null && ps.closing === null) return { startOffset: ps.log.startOffset, endOffset: ps.log.endOffset };
+    const f = this.figures(ps);
     return { startOffset: f.startOffset, endOffset: f.endOffset };
   }
 

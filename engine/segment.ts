@@ -307,8 +307,8 @@ export class Segment {
 
   /**
    * Copies a validated batch to the end of the data and stamps `offset` as its base offset in the
-   * segment copy. Reserves blocks (data and, when due, index entries) first, so a full disk throws
-   * DiskFullError before any byte changed.
+   * segment copy. Reserves blocks (index entries first, data with the copy: MappedFile.writeData), so a
+   * full disk throws DiskFullError with no byte of data or index changed.
    */
   append(batch: Uint8Array, offset: number, nowMs: number): void {
     const pos = this.dataBytes;
@@ -322,8 +322,7 @@ export class Segment {
       this.offsetIndex.reserveNext();
       this.timeIndex.reserveNext();
     }
-    log.ensureReserved(pos + size);
-    log.buffer.set(batch, pos);
+    log.writeData(pos, batch);
     setBatchBaseOffset(log.buffer, pos, offset);
     this.noteBatch(pos, size, offset, offset + batchLastOffsetDelta(batch, 0), batchMaxTimestamp(batch, 0));
     if (this.firstBatchTimeMs === null) this.firstBatchTimeMs = nowMs;

@@ -137,3 +137,16 @@ export interface OffsetRange {
   startOffset: number;
   endOffset: number;
 }
+
+/**
+ * How a partition's log was found when this process opened it (recovery runs at a log's first open;
+ * see FORMAT.md). `clean`: shut down cleanly, nothing checked. Otherwise `scannedBytes` were checked
+ * and, when the log had to be cut, `truncated` says where and why (bytes after the cut are gone).
+ */
+export interface PartitionRecovery {
+  topic: string;
+  partition: number;
+  clean: boolean;
+  scannedBytes: number;
+  truncated: null | { segment: string; position: number; bytes: number; reason: string };
+}

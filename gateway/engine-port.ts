@@ -4,6 +4,7 @@ import type {
   Acks,
   BatchAppendResult,
   OffsetRange,
+  PartitionRecovery,
   RawBatchRead,
   TopicConfig,
   TopicDescription,
@@ -22,4 +23,8 @@ export interface GatewayEngine {
   watch(topic: string, partition: number, listener: () => void): () => void;
   commit(group: string, topic: string, partition: number, offset: number): Promise<void>;
   committed(group: string, topic: string, partition: number): Promise<number | null>;
+  /** Optional: recovery reporting and opening every partition at start (Engine has them). */
+  recoveryReports?(): PartitionRecovery[];
+  onRecovery?(listener: (report: PartitionRecovery) => void): () => void;
+  openAllPartitions?(): Promise<number>;
 }

@@ -1,6 +1,7 @@
 // Plain HTTP on the gateway's port: GET /healthz (JSON) and GET /metrics (Prometheus text, via
 // prom-client). Each server has its own registry, so several servers can share a process.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { GatewayEngine } from './engine-port.js';
 
@@ -14,6 +15,10 @@ export class GatewayMetrics {
   readonly bytesOut: Counter;
   readonly requestErrors: Counter<'code'>;
   readonly appendLatency: Histogram;
+  readonly gcPause: Histogram<'kind'>;
+  /** Event-loop delay, sampled every EVENT_LOOP_RESOLUTION_MS; reset at each scrape. */
+  private readonly loopDelay: IntervalHistogram;
+  private readonly gcObserver: PerformanceObserver;
 
   constructor(engine: GatewayEngine) {
     const registers = [this.registry];
@@ -30,6 +35,39 @@ export class GatewayMetrics {
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
       registers,
     });
+    // A stalled event loop delays every ack and delivery of every connection: make it visible.
+    this.loopDelay = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+    this.loopDelay.enable();
+    const loopDelay = this.loopDelay;
+    new Gauge({
+      name: 'seglog_event_loop_delay_seconds',
+      help: `Event-loop delay since the previous scrape (sampled every ${EVENT_LOOP_RESOLUTION_MS} ms), by quantile; quantile 1 is the longest stall`,
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        const seconds = (ns: number): number => (Number.isFinite(ns) ? ns / 1e9 : 0);
+        const empty = loopDelay.count === 0;
+        this.set({ quantile: '0.5' }, empty ? 0 : seconds(loopDelay.percentile(50)));
+        this.set({ quantile: '0.99' }, empty ? 0 : seconds(loopDelay.percentile(99)));
+        this.set({ quantile: '1' }, empty ? 0 : seconds(loopDelay.max));
+        loopDelay.reset();
+      },
+    });
+    this.gcPause = new Histogram({
+      name: 'seglog_gc_pause_seconds',
+      help: 'Garbage-collection pauses of the server process, by kind (minor, major, incremental, weakcb)',
+      labelNames: ['kind'],
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+      registers,
+    });
+    const gcPause = this.gcPause;
+    this.gcObserver = new PerformanceObserver((list) => {
+      for (const entry of list.getEntries()) {
+        const kind = GC_KINDS[((entry as { detail?: { kind?: number } }).detail)?.kind ?? 0] ?? 'other';
+        gcPause.observe({ kind }, entry.duration / 1000);
+      }
+    });
+    this.gcObserver.observe({ entryTypes: ['gc'] });
     new Gauge({
       name: 'seglog_partition_end_offset',
       help: 'Next offset to be assigned, per partition',
@@ -49,7 +87,17 @@ export class GatewayMetrics {
       },
     });
   }
+
+  /** Stops the event-loop monitor and the GC observer (the server is closing). */
+  close(): void {
+    this.loopDelay.disable();
+    this.gcObserver.disconnect();
+  }
 }
+
+const EVENT_LOOP_RESOLUTION_MS = 10;
+/** perf_hooks constants.NODE_PERFORMANCE_GC_* (1, 4, 8, 16) to names. */
+const GC_KINDS: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weakcb' };
 
 export interface HealthSource {
   health(): Record<string, unknown>;

