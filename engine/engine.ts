@@ -90,6 +90,8 @@ interface TopicState {
   deleted: boolean;
   /** Subscriptions to the whole topic, told about added partitions. */
   wholeTopicSubscriptions: Set<Subscription>;
+  /** onPartitionsAdded() listeners (dropped with the topic). */
+  partitionsAddedListeners: Set<(partitions: number[]) => void>;
 }
 
 interface PartitionState {
@@ -332,7 +334,7 @@ export class Engine {
   // --- topics ------------------------------------------------------------------------------------
 
   private addTopicState(name: string, config: TopicConfig): TopicState {
-    const ts: TopicState = { name, config, partitions: [], roundRobin: 0, deleted: false, wholeTopicSubscriptions: new Set() };
+    const ts: TopicState = { name, config, partitions: [], roundRobin: 0, deleted: false, wholeTopicSubscriptions: new Set(), partitionsAddedListeners: new Set() };
     for (let p = 0; p < config.partitions; p++) ts.partitions.push(this.newPartitionState(ts, p));
     this.topics.set(name, ts);
     return ts;
@@ -475,8 +477,37 @@ export class Engine {
       }
       // Whole-topic subscriptions follow new partitions from their beginning (nothing is missed).
       for (const sub of ts.wholeTopicSubscriptions) sub.addPartitions(added);
+      const numbers = added.map((a) => a.partition);
+      for (const listener of [...ts.partitionsAddedListeners]) {
+        try {
+          listener([...numbers]);
+        } catch (e) {
+          warn(`a partitions-added listener of ${name} threw`, e);
+        }
+      }
     });
     return this.describeTopic(name);
+  }
+
+  /**
+   * Calls `listener` with the new partition numbers each time addPartitions grows the topic, before
+   * addPartitions resolves and before anything can be appended to them (so a follower starting them
+   * at offset 0 misses nothing). Lets code outside the engine follow a whole topic as subscribe()
+   * does. The listener goes with the topic when it is deleted. Returns the unsubscribe function.
+   */
+  onPartitionsAdded(topic: string, listener: (partitions: number[]) => void): () => void {
+    this.checkOpen();
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
+    const ts = this.topicState(topic);
+    if (ts.partitionsAddedListeners.size >= ENGINE_DEFAULTS.watchersPerPartitionMax) {
+      throw new InvalidArgumentError(`topic ${topic} already has ${ts.partitionsAddedListeners.size} partitions-added listeners (the limit)`);
+    }
+    // A wrapper per call, so the same function can listen twice and unlisten once.
+    const entry = (partitions: number[]): void => listener(partitions);
+    ts.partitionsAddedListeners.add(entry);
+    return () => {
+      ts.partitionsAddedListeners.delete(entry);
+    };
   }
 
   private topicState(name: string): TopicState {

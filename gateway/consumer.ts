@@ -118,8 +118,13 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     this.subscribeInFlight = true;
     const initial = !this.subscribedOnce;
     const p = this.options.partitions;
-    const partitions = initial ? (p === undefined ? null : Array.isArray(p) ? p : [p]) : [...this.received.keys()];
+    const wholeTopic = p === undefined;
+    // A whole topic stays a whole topic after a reconnect (partitions added meanwhile are
+    // followed). Every partition we know is in `resume`; any other was added after we started,
+    // so it starts at the earliest, as the server starts partitions added while subscribed.
+    const partitions = wholeTopic ? null : initial ? (Array.isArray(p) ? p : [p]) : [...this.received.keys()];
     const resume = initial ? [] : [...this.received].map(([partition, offset]) => ({ partition, offset }));
+    const start: StartSpec = initial || !wholeTopic ? this.start() : 'earliest';
     // The new subscription's credit: the window less what we still hold.
     const creditBytes = Math.max(0, Math.min(MAX_CREDIT_WINDOW, this.windowBytes - this.bufferedBytes));
     this.grantBytes = 0;
@@ -127,7 +132,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     try {
       // Applied while the SUBSCRIBED frame is handled, before any DELIVER behind it in the same read.
       await this.client.request(
-        (id) => encodeSubscribe(id, { topic: this.topic, partitions, start: this.start(), group: this.options.group ?? '', resume, creditBytes }),
+        (id) => encodeSubscribe(id, { topic: this.topic, partitions, start, group: this.options.group ?? '', resume, creditBytes }),
         FrameType.SUBSCRIBED,
         (r) => {
           const starts = decodeSubscribed(r);
@@ -168,9 +173,31 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       if (this.options.stopAtEnd) this.endTargets = new Map(starts.map((s) => [s.partition, s.endOffset]));
       this.resolveReady(starts);
     } else {
-      for (const s of starts) if (s.startOffset > (this.received.get(s.partition) ?? 0)) this.received.set(s.partition, s.startOffset);
+      for (const s of starts) {
+        const known = this.received.get(s.partition);
+        if (known === undefined) this.learnPartition(s.partition, s.startOffset);
+        else if (s.startOffset > known) this.received.set(s.partition, s.startOffset);
+      }
     }
     this.notify();
+  }
+
+  /**
+   * A partition of a whole-topic subscription we did not know (added to the topic after we
+   * subscribed; the server starts such partitions at offset 0). With stopAtEnd its end is 0: it had
+   * no records when we started, so none of it is ours to read.
+   */
+  private learnPartition(partition: number, startOffset: number): void {
+    this.received.set(partition, startOffset);
+    if (this.endTargets !== null && !this.endTargets.has(partition)) this.endTargets.set(partition, 0);
+  }
+
+  /** True when `partition` is ours: subscribed, or (whole topic) newly added, which is then learned. */
+  private knowsPartition(partition: number): boolean {
+    if (this.received.has(partition)) return true;
+    if (this.options.partitions !== undefined || !this.subscribedOnce || partition < 0) return false;
+    this.learnPartition(partition, 0);
+    return true;
   }
 
   // --- PushTarget ------------------------------------------------------------------------------
@@ -179,13 +206,14 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     if (this.state === 'ended') return;
     if (type === FrameType.GAP) {
       const g = decodeGap(reader);
+      if (!this.knowsPartition(g.partition)) return this.fail(new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, `gap for partition ${g.partition}, not subscribed`));
       this.queue.push({ kind: 'gap', partition: g.partition, fromOffset: g.fromOffset, toOffset: g.toOffset });
       if (g.toOffset > (this.received.get(g.partition) ?? 0)) this.received.set(g.partition, g.toOffset);
       this.notify();
       return;
     }
     const d = decodeDeliver(reader);
-    const skipBelow = this.received.get(d.partition);
+    const skipBelow = this.knowsPartition(d.partition) ? this.received.get(d.partition) : undefined;
     if (skipBelow === undefined) return this.fail(new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, `delivery for partition ${d.partition}, not subscribed`));
     let last = -1;
     try {

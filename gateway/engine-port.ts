@@ -21,6 +21,8 @@ export interface GatewayEngine {
   offsets(topic: string, partition: number): OffsetRange;
   offsetForTimestamp(topic: string, partition: number, timestamp: number): number | null;
   watch(topic: string, partition: number, listener: () => void): () => void;
+  /** Calls `listener` with the new partition numbers after addPartitions grew the topic. */
+  onPartitionsAdded(topic: string, listener: (partitions: number[]) => void): () => void;
   commit(group: string, topic: string, partition: number, offset: number): Promise<void>;
   committed(group: string, topic: string, partition: number): Promise<number | null>;
   /** Optional: recovery reporting and opening every partition at start (Engine has them). */

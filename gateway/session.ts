@@ -362,7 +362,8 @@ export class Session implements DeliverySink {
           throw new InvalidArgumentError(`at most ${this.ctx.limits.maxSubscriptions} subscriptions per connection`);
         }
         this.pendingSubscriptionIds.add(id);
-        return this.track(id, () => this.subscribe(id, req).finally(() => this.pendingSubscriptionIds.delete(id)));
+        // subscribe() moves the id from pending to open itself, in the same synchronous step.
+        return this.track(id, () => this.subscribe(id, req));
       }
       case FrameType.CREDIT: {
         const bytes = decodeCredit(r);
@@ -460,57 +461,76 @@ export class Session implements DeliverySink {
     }
   }
 
-  /** Resolves where each partition starts, then opens the subscription. */
+  /**
+   * Resolves where each partition starts, then opens the subscription. The id leaves
+   * pendingSubscriptionIds exactly when it enters `subscriptions` (or when this fails): a
+   * SUBSCRIBE with no group resolves synchronously, and dropping the pending id a microtask later
+   * counted it twice against maxSubscriptions for the rest of the read.
+   */
   private async subscribe(id: number, req: SubscribeRequest): Promise<null> {
-    const engine = this.ctx.engine;
-    const description = engine.describeTopic(req.topic);
-    const count = description.partitions.length;
-    let partitions: number[];
-    if (req.partitions === null) partitions = description.partitions.map((p) => p.partition);
-    else {
-      partitions = [...new Set(req.partitions)];
-      if (partitions.length === 0) throw new InvalidArgumentError('a subscription needs at least one partition');
-      for (const p of partitions) if (!(p >= 0 && p < count)) throw new PartitionNotFoundError(req.topic, p, count);
-    }
-    const resume = new Map(req.resume.map((x) => [x.partition, x.offset]));
-    const starts: PartitionStart[] = [];
-    for (const partition of partitions) {
-      const { startOffset, endOffset } = engine.offsets(req.topic, partition);
-      let from: number | undefined = resume.get(partition);
-      if (from === undefined && req.group !== '') {
-        const committed = await engine.committed(req.group, req.topic, partition);
-        if (committed !== null) from = committed;
+    try {
+      const engine = this.ctx.engine;
+      const description = engine.describeTopic(req.topic);
+      const count = description.partitions.length;
+      let partitions: number[];
+      if (req.partitions === null) partitions = description.partitions.map((p) => p.partition);
+      else {
+        partitions = [...new Set(req.partitions)];
+        if (partitions.length === 0) throw new InvalidArgumentError('a subscription needs at least one partition');
+        for (const p of partitions) if (!(p >= 0 && p < count)) throw new PartitionNotFoundError(req.topic, p, count);
       }
-      if (from !== undefined) {
-        // Resume points and committed offsets may lie below the start (retention ran): the pump
-        // sends a GAP. Beyond the end they cannot be honoured: continue at the end.
-        from = Math.min(Math.max(from, 0), endOffset);
-      } else if (req.start === 'earliest') from = startOffset;
-      else if (req.start === 'latest') from = endOffset;
-      else if ('offset' in req.start) {
-        const o = req.start.offset;
-        if (o < startOffset || o > endOffset) throw new OffsetOutOfRangeError(o, startOffset, endOffset, `${req.topic}/${partition}`);
-        from = o;
-      } else {
-        from = engine.offsetForTimestamp(req.topic, partition, req.start.timestamp) ?? endOffset;
+      const resume = new Map(req.resume.map((x) => [x.partition, x.offset]));
+      const starts: PartitionStart[] = [];
+      for (const partition of partitions) {
+        const { startOffset, endOffset } = engine.offsets(req.topic, partition);
+        let from: number | undefined = resume.get(partition);
+        if (from === undefined && req.group !== '') {
+          const committed = await engine.committed(req.group, req.topic, partition);
+          if (committed !== null) from = committed;
+        }
+        if (from !== undefined) {
+          // Resume points and committed offsets may lie below the start (retention ran): the pump
+          // sends a GAP. Beyond the end they cannot be honoured: continue at the end.
+          from = Math.min(Math.max(from, 0), endOffset);
+        } else if (req.start === 'earliest') from = startOffset;
+        else if (req.start === 'latest') from = endOffset;
+        else if ('offset' in req.start) {
+          const o = req.start.offset;
+          if (o < startOffset || o > endOffset) throw new OffsetOutOfRangeError(o, startOffset, endOffset, `${req.topic}/${partition}`);
+          from = o;
+        } else {
+          from = engine.offsetForTimestamp(req.topic, partition, req.start.timestamp) ?? endOffset;
+        }
+        starts.push({ partition, startOffset: from, endOffset });
       }
-      starts.push({ partition, startOffset: from, endOffset });
+      if (req.partitions === null) {
+        // Partitions added while we awaited committed offsets: new, so from offset 0, like those
+        // added once the subscription is open (see ServerSubscription's followNewPartitions).
+        const total = engine.describeTopic(req.topic).partitions.length;
+        for (let partition = count; partition < total; partition++) {
+          starts.push({ partition, startOffset: 0, endOffset: engine.offsets(req.topic, partition).endOffset });
+        }
+      }
+      if (this.state !== 'open') return null;
+      const sub = new ServerSubscription(
+        engine,
+        this,
+        { readChunkBytes: this.ctx.limits.readChunkBytes, readsPerTurn: this.ctx.limits.readsPerTurn },
+        id,
+        req.topic,
+        starts,
+        req.creditBytes,
+        req.partitions === null,
+      );
+      this.subscriptions.set(id, sub);
+      this.ctx.metrics.subscriptions.inc();
+      this.sendFrame(encodeSubscribed(id, starts));
+      sub.schedule();
+      return null;
+    } finally {
+      // Synchronously as this returns or throws (unless it awaited): not a microtask later.
+      this.pendingSubscriptionIds.delete(id);
     }
-    if (this.state !== 'open') return null;
-    const sub = new ServerSubscription(
-      engine,
-      this,
-      { readChunkBytes: this.ctx.limits.readChunkBytes, readsPerTurn: this.ctx.limits.readsPerTurn },
-      id,
-      req.topic,
-      starts,
-      req.creditBytes,
-    );
-    this.subscriptions.set(id, sub);
-    this.ctx.metrics.subscriptions.inc();
-    this.sendFrame(encodeSubscribed(id, starts));
-    sub.schedule();
-    return null;
   }
 
   subscriptionFailed(subscriptionId: number, error: unknown): void {

@@ -40,6 +40,7 @@ export class ServerSubscription {
   private readonly cursors: PartitionCursor[] = [];
   private creditBytes: number;
   private scheduled = false;
+  private unlistenPartitions: () => void = () => {};
   private closed = false;
   /** Round-robin start, so every partition gets its turn when credit is short. */
   private nextCursor = 0;
@@ -53,13 +54,40 @@ export class ServerSubscription {
     topic: string,
     starts: Array<{ partition: number; startOffset: number }>,
     creditBytes: number,
+    /** A whole-topic subscription: follow partitions added later, from offset 0. */
+    followNewPartitions = false,
   ) {
     this.id = id;
     this.topic = topic;
     this.creditBytes = Math.min(creditBytes, CREDIT_MAX);
+    this.addCursors(starts);
+    if (followNewPartitions) {
+      this.unlistenPartitions = engine.onPartitionsAdded(topic, (partitions) => {
+        try {
+          this.addPartitions(partitions.map((partition) => ({ partition, startOffset: 0 })));
+        } catch (e) {
+          this.sink.subscriptionFailed(this.id, e);
+        }
+      });
+    }
+  }
+
+  /**
+   * Follows more partitions (a whole-topic subscription after addPartitions), from the given
+   * offsets; partitions already followed are left alone. Nothing is announced to the client: the
+   * DELIVERs (or GAPs) for the new partition are how it learns of it.
+   */
+  addPartitions(starts: Array<{ partition: number; startOffset: number }>): void {
+    if (this.closed) return;
+    this.addCursors(starts);
+    this.schedule();
+  }
+
+  private addCursors(starts: Array<{ partition: number; startOffset: number }>): void {
     for (const s of starts) {
+      if (this.cursors.some((c) => c.partition === s.partition)) continue;
       const cursor: PartitionCursor = { partition: s.partition, nextOffset: s.startOffset, unwatch: () => {} };
-      cursor.unwatch = engine.watch(topic, s.partition, () => this.schedule());
+      cursor.unwatch = this.engine.watch(this.topic, s.partition, () => this.schedule());
       this.cursors.push(cursor);
     }
   }
@@ -106,6 +134,7 @@ export class ServerSubscription {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.unlistenPartitions();
     for (const c of this.cursors) c.unwatch();
   }
 

@@ -19,10 +19,10 @@ function sendCorked(peer: RawPeer, frames: Uint8Array[]): void {
   socket.uncork();
 }
 
-// session.ts counts a subscription opened in the same read as both pending and open (the pending
-// id is dropped in a .finally() microtask after `subscriptions.set`), so SUBSCRIBEs arriving
-// together are refused at half the limit. Kept out of the suite until session.ts is fixed.
-test.failing('maxSubscriptionsPerSession: as many SUBSCRIBEs as the limit arriving together all succeed', async (t) => {
+// session.ts used to count a subscription opened in the same read as both pending and open (the
+// pending id was dropped in a .finally() microtask after `subscriptions.set`), so SUBSCRIBEs
+// arriving together were refused at half the limit.
+test('maxSubscriptionsPerSession: as many SUBSCRIBEs as the limit arriving together all succeed', async (t) => {
   const h = await startGateway({}, { maxSubscriptionsPerSession: 8 });
   t.teardown(() => h.stop());
   await h.engine.createTopic('t', { partitions: 2 });
@@ -37,10 +37,10 @@ test.failing('maxSubscriptionsPerSession: as many SUBSCRIBEs as the limit arrivi
 });
 
 // The engine's whole-topic subscriptions follow partitions added later; the gateway's (partition
-// count -1, "every partition of the topic") keep the partitions they started with, so records
-// produced to an added partition never reach a client subscribed to the whole topic.
-// gateway/session.ts subscribe() and gateway/subscription.ts fix the cursors at SUBSCRIBE time.
-test.failing('a whole-topic subscription over the gateway receives records of partitions added later', async (t) => {
+// count -1, "every partition of the topic") used to keep the partitions they started with, so
+// records produced to an added partition never reached a client subscribed to the whole topic.
+// More in whole-topic.test.ts.
+test('a whole-topic subscription over the gateway receives records of partitions added later', async (t) => {
   const h = await startGateway();
   t.teardown(() => h.stop());
   const c = await h.connect();
