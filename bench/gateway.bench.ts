@@ -337,7 +337,7 @@ function latencyNote(l: LatencyResult): string {
   parts.push(loop === null ? 'server: n/a' : `server: loop stall p99 ${ms(loop.p99Ms)} max ${ms(loop.maxMs)} ms${gc}`);
   const p = l.producerNoise;
   const c = l.noise;
-  parts.push(`producer/consumer: loop stall p99 ${ms(p.loopDelayP99Ms)}/${ms(c.loopDelayP99Ms)} max ${ms(p.loopDelayMaxMs)}/${ms(c.loopDelayMaxMs)} ms, GC max ${ms(p.gcMaxMs)}/${ms(c.gcMaxMs)} ms, send lag max ${ms(l.sendLagMaxMs)} ms`);
+  parts.push(`producer/consumer: CPU ${p.cpuPct.toFixed(0)}/${c.cpuPct.toFixed(0)}% of a core, loop stall p99 ${ms(p.loopDelayP99Ms)}/${ms(c.loopDelayP99Ms)} max ${ms(p.loopDelayMaxMs)}/${ms(c.loopDelayMaxMs)} ms, GC max ${ms(p.gcMaxMs)}/${ms(c.gcMaxMs)} ms, send lag max ${ms(l.sendLagMaxMs)} ms`);
   if (l.machine !== null) parts.push(`machine: CPU busy ${l.machine.busyPct.toFixed(0)}%, stolen ${l.machine.stealPct.toFixed(1)}%`);
   return parts.join(' · ');
 }

@@ -137,6 +137,8 @@ export interface ProcessNoise {
   /** Longest single GC pause and the sum of all pauses. */
   gcMaxMs: number;
   gcTotalMs: number;
+  /** CPU time (user + system) of this process, % of one core. */
+  cpuPct: number;
 }
 
 /** Watches this process's event-loop delay and GC pauses until the returned function is called. */
@@ -152,12 +154,16 @@ export function watchProcessNoise(): () => ProcessNoise {
     }
   });
   gc.observe({ entryTypes: ['gc'] });
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
   return () => {
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuPct = (100 * (cpu.user + cpu.system)) / 1000 / Math.max(1, performance.now() - wallStart);
     loop.disable();
     gc.disconnect();
     // The histogram holds whole sampling intervals: the stall is what exceeds the 1 ms.
     const ms = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - 1) : 0);
-    return { loopDelayMaxMs: loop.count > 0 ? ms(loop.max) : 0, loopDelayP99Ms: loop.count > 0 ? ms(loop.percentile(99)) : 0, gcMaxMs, gcTotalMs };
+    return { loopDelayMaxMs: loop.count > 0 ? ms(loop.max) : 0, loopDelayP99Ms: loop.count > 0 ? ms(loop.percentile(99)) : 0, gcMaxMs, gcTotalMs, cpuPct };
   };
 }
 

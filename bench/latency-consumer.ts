@@ -80,7 +80,7 @@ async function run(start: StartMessage): Promise<void> {
   })();
   await allIn;
   if (finishing !== null) clearTimeout(finishing);
-  const noise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0 };
+  const noise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0, cpuPct: 0 };
   const got = new Float64Array(count);
   for (let i = 0, j = 0; i < measured; i++) if (seen[i] === 1) got[j++] = samples[i]!;
   got.sort();

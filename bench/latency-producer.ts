@@ -1,9 +1,8 @@
 // Child process of the gateway latency case: the producer. gateway.bench.ts starts one per run, so
 // it begins with a clean heap whatever the bench ran before. Measured as peers.md measured NATS,
 // JetStream and Redis: a steady 20k records/s for 5 s, p50/p99 of produce → deliver. The producer
-// runs here, the consumer in a child process
-// (latency-consumer.ts), the server in its own: no process's GC or event loop stamps another's
-// times. Each value carries its send time on the machine's monotonic clock (monotonicMs, read right
+// runs here, the consumer in a child process (latency-consumer.ts), the server in its own: no
+// process's GC or event loop stamps another's times. Each value carries its send time on the machine's monotonic clock (monotonicMs, read right
 // before send()) and a sequence number; the consumer subtracts on receipt. The first second is a
 // warm-up (JIT, connections, first batches) and is not counted.
 //
@@ -12,6 +11,11 @@
 // producer.send() and lingerMs 0, the setting a latency-sensitive user picks. lingerMs 0 closes a
 // batch at the end of the tick, so the ~20 records of one tick travel in one PRODUCE frame.
 // Values and record objects are allocated up front and reused (a second's worth).
+//
+// Next to the quantiles, what tells a server stall from client or machine noise, all over the
+// window: the server's event-loop stalls and GC pauses (its /metrics, scraped 100 ms before the
+// window and right after it), each client's loop stalls, GC pauses and CPU, how late the sender
+// ran behind its schedule, and the machine's CPU busy and stolen by the hypervisor (/proc/stat).
 
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -172,12 +176,17 @@ export async function latency(url: string, recordBytes: number): Promise<Latency
     const after = await scrapeServer(url);
     const before = await (scraped as Promise<ServerScrape | null> | null);
     const machine = stopMachine !== null ? (stopMachine as ReturnType<typeof watchMachineCpu>)() : null;
-    const producerNoise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0 };
+    const producerNoise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0, cpuPct: 0 };
     consumer.child.send({ type: 'finish' });
     const { type: _type, ...received } = await consumer.result;
     await producer.close();
     await client.deleteTopic(topic);
-    return { ...received, expected: measuredRecords, sendLagMaxMs, producerNoise, machine,
+    return {
+      ...received,
+      expected: measuredRecords,
+      sendLagMaxMs,
+      producerNoise,
+      machine,
       serverLoopDelay: after?.loop ?? null,
       serverGc: after !== null && before !== null ? { totalMs: after.gcTotalMs - before.gcTotalMs, count: after.gcCount - before.gcCount } : null,
     };
