@@ -2,6 +2,8 @@
 // short warm-up round, then a fixed number of rounds of at most `roundMs` each, and reports the
 // median round, as peers.md reports medians.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
 export interface BenchResult {
   suite: string;
@@ -106,4 +108,95 @@ export function result(suite: string, operation: string, recordBytes: number, re
   const r: BenchResult = { suite, operation, recordBytes, recordsPerSec, mbPerSec: (recordsPerSec * recordBytes) / 1e6 };
   if (note !== undefined) r.note = note;
   return r;
+}
+
+// --- latency measurement across processes -------------------------------------------------------
+
+/**
+ * Milliseconds on the machine's monotonic clock (CLOCK_MONOTONIC, what process.hrtime reads), the
+ * same in every process on this machine, so a time written by one process can be subtracted from
+ * one read by another. performance.now() reads that clock too, relative to this process's start:
+ * adding a per-process offset (computed once) gives the shared value without a BigInt per call.
+ */
+export const monotonicMs: () => number = (() => {
+  let offsetMs = Infinity;
+  for (let i = 0; i < 5; i++) {
+    const before = performance.now();
+    const hr = Number(process.hrtime.bigint()) / 1e6;
+    const after = performance.now();
+    // The smallest bracket is the best estimate; both clocks advance together afterwards.
+    offsetMs = Math.min(offsetMs, hr - (before + after) / 2);
+  }
+  return () => performance.now() + offsetMs;
+})();
+
+export interface ProcessNoise {
+  /** Event-loop stalls beyond the 1 ms sampling interval of monitorEventLoopDelay: longest and p99. */
+  loopDelayMaxMs: number;
+  loopDelayP99Ms: number;
+  /** Longest single GC pause and the sum of all pauses. */
+  gcMaxMs: number;
+  gcTotalMs: number;
+  /** CPU time (user + system) of this process, % of one core. */
+  cpuPct: number;
+}
+
+/** Watches this process's event-loop delay and GC pauses until the returned function is called. */
+export function watchProcessNoise(): () => ProcessNoise {
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  loop.enable();
+  let gcMaxMs = 0;
+  let gcTotalMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      gcMaxMs = Math.max(gcMaxMs, e.duration);
+      gcTotalMs += e.duration;
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  const cpuStart = process.cpuUsage();
+  const wallStart = performance.now();
+  return () => {
+    const cpu = process.cpuUsage(cpuStart);
+    const cpuPct = (100 * (cpu.user + cpu.system)) / 1000 / Math.max(1, performance.now() - wallStart);
+    loop.disable();
+    gc.disconnect();
+    // The histogram holds whole sampling intervals: the stall is what exceeds the 1 ms.
+    const ms = (ns: number): number => (Number.isFinite(ns) ? Math.max(0, ns / 1e6 - 1) : 0);
+    return { loopDelayMaxMs: loop.count > 0 ? ms(loop.max) : 0, loopDelayP99Ms: loop.count > 0 ? ms(loop.percentile(99)) : 0, gcMaxMs, gcTotalMs, cpuPct };
+  };
+}
+
+/** Quantile of an ascending-sorted array (nearest rank below), NaN when empty. */
+export function quantile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!;
+}
+
+/** Jiffies of the whole machine from /proc/stat (Linux); null elsewhere. */
+function cpuJiffies(): { total: number; steal: number; idle: number } | null {
+  try {
+    const line = readFileSync('/proc/stat', 'latin1').split('\n', 1)[0]!;
+    // cpu user nice system idle iowait irq softirq steal guest guest_nice
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return null;
+    return { total: f.slice(0, 8).reduce((a, b) => a + b, 0), steal: f[7]!, idle: f[3]! + f[4]! };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Watches the machine's CPU time until the returned function is called: the share stolen by the
+ * hypervisor (a VM's vCPU not running at all: every process on it stalls at once) and the share
+ * busy running something (ours or not).
+ */
+export function watchMachineCpu(): () => { stealPct: number; busyPct: number } | null {
+  const start = cpuJiffies();
+  return () => {
+    const end = cpuJiffies();
+    if (start === null || end === null || end.total <= start.total) return null;
+    const total = end.total - start.total;
+    return { stealPct: (100 * (end.steal - start.steal)) / total, busyPct: (100 * (total - (end.idle - start.idle) - (end.steal - start.steal))) / total };
+  };
 }

@@ -1,0 +1,111 @@
+// Child process of the gateway latency case (gateway.bench.ts): subscribes to the topic, and for
+// every record computes receive time − send time on the machine's shared monotonic clock (the
+// producer, in another process, wrote the send time into the value). Kept out of the producer's
+// process so neither one's event loop or GC delays the other's timestamps.
+//
+// IPC: parent → {type:'start', url, topic, warmupRecords, measuredRecords}; child → {type:'ready'}
+// once subscribed; parent → {type:'finish'} once every record was acked; child → {type:'result'}
+// when it has them all (or after FINISH_WAIT_MS), then exits.
+import { pathToFileURL } from 'node:url';
+import { SeglogClient } from '../gateway/client.js';
+import { monotonicMs, quantile, watchProcessNoise, type ProcessNoise } from './harness.js';
+
+/** Value layout written by the producer: float64 LE send time (monotonic ms), uint32 LE sequence. */
+export const SENT_AT_POS = 0;
+export const SEQ_POS = 8;
+export const HEADER_BYTES = 12;
+const FINISH_WAIT_MS = 5000;
+const MEASURED_RECORDS_MAX = 10_000_000;
+
+export interface StartMessage {
+  type: 'start';
+  url: string;
+  topic: string;
+  warmupRecords: number;
+  measuredRecords: number;
+}
+
+export interface ResultMessage {
+  type: 'result';
+  /** Measured records received (out of measuredRecords). */
+  count: number;
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+  maxMs: number;
+  noise: ProcessNoise;
+}
+
+// Reads without allocating (no DataView or subarray per record).
+const scratch = new Uint8Array(8);
+const scratchF64 = new Float64Array(scratch.buffer);
+function readSentAt(v: Uint8Array): number {
+  for (let i = 0; i < 8; i++) scratch[i] = v[SENT_AT_POS + i]!;
+  return scratchF64[0]!;
+}
+function readSeq(v: Uint8Array): number {
+  return (v[SEQ_POS]! | (v[SEQ_POS + 1]! << 8) | (v[SEQ_POS + 2]! << 16)) + v[SEQ_POS + 3]! * 0x1000000;
+}
+
+async function run(start: StartMessage): Promise<void> {
+  const measured = Math.min(start.measuredRecords, MEASURED_RECORDS_MAX);
+  const samples = new Float64Array(measured);
+  const seen = new Uint8Array(measured);
+  let count = 0;
+  let stopNoise: (() => ProcessNoise) | null = null;
+  let finishing: ReturnType<typeof setTimeout> | null = null;
+  const client = await SeglogClient.connect(start.url, { clientId: 'bench-latency-consumer' });
+  const consumer = client.subscribe(start.topic, { from: 'latest' });
+  await consumer.ready;
+  process.send!({ type: 'ready' });
+  let done: () => void = () => {};
+  const allIn = new Promise<void>((resolve) => (done = resolve));
+  process.on('message', (m: { type?: string }) => {
+    if (m.type !== 'finish') return;
+    if (count >= measured) done();
+    else finishing = setTimeout(done, FINISH_WAIT_MS);
+  });
+  const consumed = (async () => {
+    for await (const r of consumer) {
+      const now = monotonicMs();
+      const v = r.value!;
+      const i = readSeq(v) - start.warmupRecords;
+      if (i < 0 || i >= measured || seen[i] === 1) continue;
+      if (stopNoise === null) stopNoise = watchProcessNoise();
+      seen[i] = 1;
+      samples[i] = now - readSentAt(v);
+      if (++count >= measured) break;
+    }
+    done();
+  })();
+  await allIn;
+  if (finishing !== null) clearTimeout(finishing);
+  const noise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0, cpuPct: 0 };
+  const got = new Float64Array(count);
+  for (let i = 0, j = 0; i < measured; i++) if (seen[i] === 1) got[j++] = samples[i]!;
+  got.sort();
+  const result: ResultMessage = {
+    type: 'result',
+    count,
+    p50Ms: quantile(got, 0.5),
+    p99Ms: quantile(got, 0.99),
+    p999Ms: quantile(got, 0.999),
+    maxMs: count > 0 ? got[count - 1]! : NaN,
+    noise,
+  };
+  process.send!(result);
+  await consumer.close().catch(() => {});
+  await Promise.race([consumed, new Promise((r) => setTimeout(r, 1000))]);
+  await client.close().catch(() => {});
+  process.disconnect();
+}
+
+// Only when started as the child (not when gateway.bench.ts imports the constants above).
+if (process.send !== undefined && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.once('message', (m: StartMessage) => {
+    run(m).catch((e: unknown) => {
+      process.stderr.write(`latency consumer: ${(e as Error).stack ?? String(e)}\n`);
+      process.exit(1);
+    });
+  });
+}
