@@ -1,6 +1,6 @@
 // The public types of the engine API. The gateway codes against these (through engine/index.ts)
 // and nothing else of the engine.
-import type { Bytes, Compression, RecordHeader, RecordInput } from './record-batch.js';
+import type { Bytes, Compression, PartitionRecord, RecordHeader, RecordInput } from './record-batch.js';
 
 export type { Bytes, Compression, RecordHeader, RecordInput };
 
@@ -89,16 +89,8 @@ export interface ReadOptions {
   maxBytes?: number;
 }
 
-/** A record as it comes out of the engine. */
-export interface ConsumedRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  timestamp: number;
-  key: Buffer | null;
-  value: Buffer | null;
-  headers: RecordHeader[];
-}
+/** A record as it comes out of the engine (the shape the read path's decoder builds directly). */
+export type ConsumedRecord = PartitionRecord;
 
 export interface RawBatchRead {
   /** Whole batches as they lie in the segment (views, no copy). The first may start before `offset`. */
