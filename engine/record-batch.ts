@@ -469,19 +469,7 @@ export function forEachRecord(
   fromOffset = 0,
   pos = 0,
 ): number {
-  const buf = asBuffer(batch);
-  // Header and length checks only (the CRC is the reader's or the validator's job): they bound
-  // the loop below and keep a short buffer from reading as zeros.
-  const problem = batchProblem(buf, pos, buf.length, false);
-  if (problem !== null) throw new CorruptRecordError(`record batch does not decode: ${problem}`);
-  const baseOffset = batchBaseOffset(buf, pos);
-  const baseTimestamp = batchBaseTimestamp(buf, pos);
-  const count = batchRecordCount(buf, pos);
-  // baseOffset lies outside the CRC: an offset no log can hold means the header is damaged.
-  if (baseOffset < 0 || !Number.isSafeInteger(baseOffset + count)) {
-    throw new CorruptRecordError(`record batch does not decode: base offset ${baseOffset} is out of range`);
-  }
-  const s = recordsSection(buf, pos);
+  const { s, baseOffset, baseTimestamp, count } = openRecords(batch, pos);
   const sectionEnd = s.length;
   // Hoisted out of the loop: both are accessor calls on a typed array.
   const ab = s.buffer;
@@ -489,62 +477,18 @@ export function forEachRecord(
   let p = 0;
   let delivered = 0;
   for (let i = 0; i < count; i++) {
-    const length = readVarintAt(s, p, sectionEnd);
-    p = cursor.next;
-    if (p < 0 || length < 1 || length > sectionEnd - p) {
-      throw recordError(i, baseOffset, p < 0 ? 'length varint runs past the end' : `length ${length} does not fit`);
-    }
-    const end = p + length;
-    p++; // record attributes: unused
-    const tsDelta = readVarlongAt(s, p, end);
-    p = cursor.next;
-    const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end);
-    p = p < 0 ? p : cursor.next;
-    const keyLen = p < 0 ? 0 : readVarintAt(s, p, end);
-    p = p < 0 ? p : cursor.next;
-    if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
-    const keyStart = p;
-    if (keyLen > 0) p += keyLen;
-    const valueLen = readVarintAt(s, p, end);
-    p = cursor.next;
-    if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
-    const valueStart = p;
-    if (valueLen > 0) p += valueLen;
-    const headerCount = readVarintAt(s, p, end);
-    p = cursor.next;
-    // Each header takes at least 2 bytes, which bounds the allocation below.
-    if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
-    let headers: RecordHeader[] = NO_HEADERS;
-    if (headerCount > 0) {
-      headers = new Array(headerCount);
-      for (let h = 0; h < headerCount; h++) {
-        const kl = readVarintAt(s, p, end);
-        p = cursor.next;
-        if (p < 0 || kl < 0 || kl > end - p) throw recordError(i, baseOffset, `bad key length in header ${h}`);
-        const hk = s.toString('utf8', p, p + kl);
-        p += kl;
-        const vl = readVarintAt(s, p, end);
-        p = cursor.next;
-        if (p < 0 || vl < -1 || vl > end - p) throw recordError(i, baseOffset, `bad value length in header ${h}`);
-        let hv: Buffer | null = null;
-        if (vl >= 0) {
-          hv = view(s, ab, base + p, vl);
-          p += vl;
-        }
-        headers[h] = { key: hk, value: hv };
-      }
-    }
-    if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
-    if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
+    const end = recordEnd(s, p, sectionEnd, i, baseOffset);
     const offset = baseOffset + i;
-    if (offset >= fromOffset) {
+    const wanted = offset >= fromOffset;
+    p = parseRecord(s, cursor.next, end, i, baseOffset, wanted);
+    if (wanted) {
       delivered++;
       const record: DecodedRecord = {
         offset,
-        timestamp: baseTimestamp + tsDelta,
-        key: keyLen < 0 ? null : view(s, ab, base + keyStart, keyLen),
-        value: valueLen < 0 ? null : view(s, ab, base + valueStart, valueLen),
-        headers,
+        timestamp: baseTimestamp + parsed.tsDelta,
+        key: parsed.keyLen < 0 ? null : view(s, ab, base + parsed.keyStart, parsed.keyLen),
+        value: parsed.valueLen < 0 ? null : view(s, ab, base + parsed.valueStart, parsed.valueLen),
+        headers: parsed.headers,
       };
       if (onRecord(record) === false) return delivered;
     }
@@ -605,16 +549,7 @@ export function decodeRecordsInto(
   maxRecords: number,
   pos = 0,
 ): number {
-  const buf = asBuffer(batch);
-  const problem = batchProblem(buf, pos, buf.length, false);
-  if (problem !== null) throw new CorruptRecordError(`record batch does not decode: ${problem}`);
-  const baseOffset = batchBaseOffset(buf, pos);
-  const baseTimestamp = batchBaseTimestamp(buf, pos);
-  const count = batchRecordCount(buf, pos);
-  if (baseOffset < 0 || !Number.isSafeInteger(baseOffset + count)) {
-    throw new CorruptRecordError(`record batch does not decode: base offset ${baseOffset} is out of range`);
-  }
-  const s = recordsSection(buf, pos);
+  const { s, baseOffset, baseTimestamp, count } = openRecords(batch, pos);
   const sectionEnd = s.length;
   const ab = s.buffer;
   const base = s.byteOffset;
@@ -623,51 +558,20 @@ export function decodeRecordsInto(
   if (n >= maxRecords) return 0;
   let p = 0;
   for (let i = 0; i < count; i++) {
-    const length = readVarintAt(s, p, sectionEnd);
-    p = cursor.next;
-    if (p < 0 || length < 1 || length > sectionEnd - p) {
-      throw recordError(i, baseOffset, p < 0 ? 'length varint runs past the end' : `length ${length} does not fit`);
-    }
-    const end = p + length;
+    const end = recordEnd(s, p, sectionEnd, i, baseOffset);
     const offset = baseOffset + i;
-    if (offset < fromOffset) {
-      // Skipped records are still checked for their length and offsetDelta, as forEachRecord does in full.
-      p = skipRecord(s, p, end, i, baseOffset);
-      continue;
-    }
-    p++; // record attributes: unused
-    const tsDelta = readVarlongAt(s, p, end);
-    p = cursor.next;
-    const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end);
-    p = p < 0 ? p : cursor.next;
-    const keyLen = p < 0 ? 0 : readVarintAt(s, p, end);
-    p = p < 0 ? p : cursor.next;
-    if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
-    const keyStart = p;
-    if (keyLen > 0) p += keyLen;
-    const valueLen = readVarintAt(s, p, end);
-    p = cursor.next;
-    if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
-    const valueStart = p;
-    if (valueLen > 0) p += valueLen;
-    const headerCount = readVarintAt(s, p, end);
-    p = cursor.next;
-    if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
-    let headers: RecordHeader[] = NO_HEADERS;
-    if (headerCount > 0) {
-      headers = new Array(headerCount);
-      p = readHeaders(s, ab, base, p, end, headerCount, headers, i, baseOffset);
-    }
-    if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
-    if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
+    // Skipped records (before fromOffset) are checked as fully as decoded ones.
+    const wanted = offset >= fromOffset;
+    p = parseRecord(s, cursor.next, end, i, baseOffset, wanted);
+    if (!wanted) continue;
     out.push({
       topic,
       partition,
       offset,
-      timestamp: baseTimestamp + tsDelta,
-      key: keyLen < 0 ? null : view(s, ab, base + keyStart, keyLen),
-      value: valueLen < 0 ? null : view(s, ab, base + valueStart, valueLen),
-      headers,
+      timestamp: baseTimestamp + parsed.tsDelta,
+      key: parsed.keyLen < 0 ? null : view(s, ab, base + parsed.keyStart, parsed.keyLen),
+      value: parsed.valueLen < 0 ? null : view(s, ab, base + parsed.valueStart, parsed.valueLen),
+      headers: parsed.headers,
     });
     if (++n >= maxRecords) return n - startLength;
   }
@@ -675,28 +579,79 @@ export function decodeRecordsInto(
   return n - startLength;
 }
 
-/** Checks a record that is skipped (before fromOffset) as fully as decoding would; returns its end. */
-function skipRecord(s: Buffer, p: number, end: number, i: number, baseOffset: number): number {
+/** The records section of the batch at `pos` and the header fields the decoders need, checked. */
+function openRecords(batch: Uint8Array, pos: number): { s: Buffer; baseOffset: number; baseTimestamp: number; count: number } {
+  const buf = asBuffer(batch);
+  // Header and length checks only (the CRC is the reader's or the validator's job): they bound
+  // the decoders' loops and keep a short buffer from reading as zeros.
+  const problem = batchProblem(buf, pos, buf.length, false);
+  if (problem !== null) throw new CorruptRecordError(`record batch does not decode: ${problem}`);
+  const baseOffset = batchBaseOffset(buf, pos);
+  const count = batchRecordCount(buf, pos);
+  // baseOffset lies outside the CRC: an offset no log can hold means the header is damaged.
+  if (baseOffset < 0 || !Number.isSafeInteger(baseOffset + count)) {
+    throw new CorruptRecordError(`record batch does not decode: base offset ${baseOffset} is out of range`);
+  }
+  return { s: recordsSection(buf, pos), baseOffset, baseTimestamp: batchBaseTimestamp(buf, pos), count };
+}
+
+/** Reads record i's length varint at p; returns where the record ends (its body starts at cursor.next). */
+function recordEnd(s: Buffer, p: number, sectionEnd: number, i: number, baseOffset: number): number {
+  const length = readVarintAt(s, p, sectionEnd);
+  const start = cursor.next;
+  if (start < 0 || length < 1 || length > sectionEnd - start) {
+    throw recordError(i, baseOffset, start < 0 ? 'length varint runs past the end' : `length ${length} does not fit`);
+  }
+  return start + length;
+}
+
+/**
+ * The fields of the record parseRecord just read. One object reused for every record (no
+ * allocation per record): read it before parsing another — a decoder builds its record from it
+ * before calling back, so a callback may itself decode another batch.
+ */
+const parsed = { tsDelta: 0, keyStart: 0, keyLen: 0, valueStart: 0, valueLen: 0, headers: NO_HEADERS };
+
+/**
+ * Parses the body of record i, from p (after its length) to `end`, into `parsed`; with
+ * `withHeaders` false the headers are checked but not built (a skipped record). Every length is
+ * checked against the record's own length, and the record must carry offsetDelta = i (batches
+ * with gaps, as Kafka's compaction leaves them, are refused by batchProblem anyway). Returns end.
+ */
+function parseRecord(s: Buffer, p: number, end: number, i: number, baseOffset: number, withHeaders: boolean): number {
   const length = end - p;
-  p++;
-  readVarlongAt(s, p, end);
+  p++; // record attributes: unused
+  const tsDelta = readVarlongAt(s, p, end);
   p = cursor.next;
   const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end);
   p = p < 0 ? p : cursor.next;
   const keyLen = p < 0 ? 0 : readVarintAt(s, p, end);
   p = p < 0 ? p : cursor.next;
   if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
+  const keyStart = p;
   if (keyLen > 0) p += keyLen;
   const valueLen = readVarintAt(s, p, end);
   p = cursor.next;
   if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
+  const valueStart = p;
   if (valueLen > 0) p += valueLen;
   const headerCount = readVarintAt(s, p, end);
   p = cursor.next;
+  // Each header takes at least 2 bytes, which bounds the allocation below.
   if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
-  if (headerCount > 0) p = readHeaders(s, s.buffer, s.byteOffset, p, end, headerCount, null, i, baseOffset);
+  let headers: RecordHeader[] = NO_HEADERS;
+  if (headerCount > 0) {
+    headers = withHeaders ? new Array(headerCount) : NO_HEADERS;
+    p = readHeaders(s, s.buffer, s.byteOffset, p, end, headerCount, withHeaders ? headers : null, i, baseOffset);
+  }
   if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
   if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
+  parsed.tsDelta = tsDelta;
+  parsed.keyStart = keyStart;
+  parsed.keyLen = keyLen;
+  parsed.valueStart = valueStart;
+  parsed.valueLen = valueLen;
+  parsed.headers = headers;
   return p;
 }
 
