@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../engine/engine.js';
 import { encodeBatch, type RecordInput } from '../engine/record-batch.js';
-import { RECORDS_PER_BATCH, RECORD_SIZES, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { RECORDS_PER_BATCH, RECORD_SIZES, measureAsync, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
 
 const SUITE = 'engine api';
 const SEGMENT_BYTES = 128 * 1024 * 1024;
@@ -19,37 +19,6 @@ const APPEND_BYTES_MAX = 384 * 1024 * 1024;
 const DISTINCT_BATCHES = 16;
 const FLUSHED_PRODUCERS = 8;
 const FLUSHED_RECORDS_PER_CALL = 100;
-
-/**
- * As harness.measure, for asynchronous steps: warm-up round, then `rounds` rounds of at most
- * roundMs (and at most maxSteps steps); `setup` runs untimed before each round. Median rate.
- */
-async function measureAsync(
-  options: BenchOptions,
-  step: () => Promise<number>,
-  setup: () => Promise<void> | void = () => undefined,
-  maxSteps = 1_000_000,
-): Promise<number> {
-  const rates: number[] = [];
-  for (let round = -1; round < options.rounds; round++) {
-    await setup();
-    let records = 0;
-    const start = process.hrtime.bigint();
-    const roundMs = round < 0 ? Math.ceil(options.roundMs / 4) : options.roundMs;
-    const deadline = start + BigInt(roundMs) * 1_000_000n;
-    let now = start;
-    for (let steps = 0; steps < maxSteps; steps++) {
-      const n = await step();
-      records += n;
-      now = process.hrtime.bigint();
-      if (n === 0 || now >= deadline) break;
-    }
-    const seconds = Number(now - start) / 1e9;
-    if (round >= 0) rates.push(seconds > 0 ? records / seconds : 0);
-  }
-  rates.sort((a, b) => a - b);
-  return rates[Math.floor(rates.length / 2)]!;
-}
 
 export async function runEngineBench(options: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];

@@ -64,30 +64,50 @@ export function measure(
 }
 
 /**
- * measure() with an asynchronous, untimed `setup` before each round (e.g. flushing what the previous
- * round wrote, or reopening a log), so that every round starts from the same state.
+ * measure() for asynchronous work: `step` may return a promise (awaited only then, so a
+ * synchronous step is timed exactly as in measure()), and `setup` may be asynchronous (e.g.
+ * flushing what the previous round wrote, or reopening a log) so every round starts alike.
  */
 export async function measureAsync(
   options: BenchOptions,
-  step: () => number,
-  setup: () => Promise<void>,
+  step: () => number | Promise<number>,
+  setup: () => Promise<void> | void = () => undefined,
   maxSteps = 1_000_000,
 ): Promise<number> {
   const rates: number[] = [];
   for (let round = -1; round < options.rounds; round++) {
     await setup();
-    const rate = timedRound(options, round, step, maxSteps);
-    if (round >= 0) rates.push(rate);
+    let records = 0;
+    const { start, deadline } = roundWindow(options, round);
+    let now = start;
+    for (let steps = 0; steps < maxSteps; steps++) {
+      const r = step();
+      const n = typeof r === 'number' ? r : await r;
+      records += n;
+      now = process.hrtime.bigint();
+      if (n === 0 || now >= deadline) break;
+    }
+    if (round >= 0) rates.push(perSecond(records, start, now));
   }
   return median(rates);
 }
 
-/** One round (round -1 is the warm-up, a quarter as long): records per second. */
+/** Round -1 is the warm-up, a quarter as long. */
+function roundWindow(options: BenchOptions, round: number): { start: bigint; deadline: bigint } {
+  const roundMs = round < 0 ? Math.ceil(options.roundMs / 4) : options.roundMs;
+  const start = process.hrtime.bigint();
+  return { start, deadline: start + BigInt(roundMs) * 1_000_000n };
+}
+
+function perSecond(records: number, start: bigint, now: bigint): number {
+  const seconds = Number(now - start) / 1e9;
+  return seconds > 0 ? records / seconds : 0;
+}
+
+/** One round of synchronous steps: records per second. */
 function timedRound(options: BenchOptions, round: number, step: () => number, maxSteps: number): number {
   let records = 0;
-  const start = process.hrtime.bigint();
-  const roundMs = round < 0 ? Math.ceil(options.roundMs / 4) : options.roundMs;
-  const deadline = start + BigInt(roundMs) * 1_000_000n;
+  const { start, deadline } = roundWindow(options, round);
   let now = start;
   for (let steps = 0; steps < maxSteps; steps++) {
     const n = step();
@@ -95,8 +115,7 @@ function timedRound(options: BenchOptions, round: number, step: () => number, ma
     now = process.hrtime.bigint();
     if (n === 0 || now >= deadline) break;
   }
-  const seconds = Number(now - start) / 1e9;
-  return seconds > 0 ? records / seconds : 0;
+  return perSecond(records, start, now);
 }
 
 function median(values: number[]): number {
