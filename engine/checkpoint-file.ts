@@ -2,7 +2,13 @@
 // Written to `<name>.tmp`, synced, then renamed over the old one, so a reader sees the old or the new
 // value, never a torn one. A missing or unreadable file reads as null (callers then fall back to the
 // safe choice: a full recovery scan, or the first segment's base offset).
+//
+// On a full disk the temp file cannot get a block. Then the existing file is rewritten in place (its
+// block is already there; the content is a few bytes inside one sector, so the write is not torn in
+// practice, and a torn one would read as null, the safe fallback). Retention depends on this: it must
+// persist the new log start before it can free space.
 import fs from 'node:fs';
+import { isNoSpace, storageError } from './errors.js';
 
 const PREFIX = 'v1 ';
 
@@ -25,26 +31,56 @@ function encode(value: number): string {
 
 /** Synchronous and durable (fsync before rename): for rare writes that must hold before what follows. */
 export function writeCheckpointSync(path: string, value: number): void {
+  const text = encode(value);
   const tmp = path + '.tmp';
-  const fd = fs.openSync(tmp, 'w');
   try {
-    fs.writeSync(fd, encode(value));
-    fs.fdatasyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, text);
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, path);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true });
+    if (!isNoSpace(e) || !fs.existsSync(path)) throw storageError(e, `writing ${path}`);
+    writeInPlaceSync(path, text, e);
   }
-  fs.renameSync(tmp, path);
+}
+
+function writeInPlaceSync(path: string, text: string, cause: unknown): void {
+  try {
+    const fd = fs.openSync(path, 'r+');
+    try {
+      const bytes = Buffer.from(text);
+      if (fs.writeSync(fd, bytes, 0, bytes.length, 0) !== bytes.length) throw cause;
+      fs.ftruncateSync(fd, bytes.length);
+      fs.fdatasyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch (e) {
+    throw storageError(e, `writing ${path}`);
+  }
 }
 
 /** The same, off the event loop. */
 export async function writeCheckpoint(path: string, value: number): Promise<void> {
+  const text = encode(value);
   const tmp = path + '.tmp';
-  const handle = await fs.promises.open(tmp, 'w');
   try {
-    await handle.writeFile(encode(value));
-    await handle.datasync();
-  } finally {
-    await handle.close();
+    const handle = await fs.promises.open(tmp, 'w');
+    try {
+      await handle.writeFile(text);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(tmp, path);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    if (!isNoSpace(e) || !fs.existsSync(path)) throw storageError(e, `writing ${path}`);
+    writeInPlaceSync(path, text, e);
   }
-  await fs.promises.rename(tmp, path);
 }

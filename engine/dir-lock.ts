@@ -1,4 +1,8 @@
-// One writer per directory: a lock file `.lock` holding "<pid> <start time>\n".
+// One writer per directory: a lock `.lock`, a symbolic link whose target is "<pid> <start time>"
+// (Emacs-style). A symlink rather than a file with content, because creating it is one atomic call
+// (EEXIST when taken) and a short target lives in the inode: it needs no data block, so the lock can
+// be taken on a full disk (restart after ENOSPC). Locks written by earlier versions (a regular file
+// holding "<pid> <start time>\n") are still read.
 //
 // The start time is field 22 of /proc/<pid>/stat (clock ticks since boot) where /proc exists, so a
 // lock whose pid was reused by an unrelated process after a crash is still recognised as stale.
@@ -12,7 +16,7 @@
 // its read and its remove), acceptable for "two servers started on one directory by mistake".
 import fs from 'node:fs';
 import path from 'node:path';
-import { DirectoryLockedError } from './errors.js';
+import { DirectoryLockedError, storageError } from './errors.js';
 
 export const LOCK_FILE = '.lock';
 
@@ -64,32 +68,41 @@ function holderIsAlive(holder: Holder): boolean {
 }
 
 const myStartTime = processStartTime(process.pid);
-const myIdentity = `${process.pid} ${myStartTime ?? '-'}\n`;
+const myIdentity = `${process.pid} ${myStartTime ?? '-'}`;
 
 function tryCreate(lockPath: string): boolean {
-  let fd: number;
   try {
-    fd = fs.openSync(lockPath, 'wx');
+    fs.symlinkSync(myIdentity, lockPath);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw e;
-  }
-  try {
-    fs.writeSync(fd, myIdentity);
-  } finally {
-    fs.closeSync(fd);
+    throw storageError(e, `taking the lock ${lockPath}`);
   }
   return true;
 }
 
-function readText(lockPath: string): string | null {
+/** The holder text of the lock (symlink target, or an old-style lock file's content), or null if none. */
+export function readLockText(lockPath: string): string | null {
+  try {
+    return fs.readlinkSync(lockPath);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code !== 'EINVAL') throw storageError(e, `reading the lock ${lockPath}`);
+  }
   try {
     return fs.readFileSync(lockPath, 'utf8');
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw e;
+    throw storageError(e, `reading the lock ${lockPath}`);
   }
 }
+
+/** Whether a lock (of either form) exists at `lockPath`; existsSync would follow the symlink. */
+export function lockExists(lockPath: string): boolean {
+  return readLockText(lockPath) !== null;
+}
+
+const readText = readLockText;
 
 /**
  * Takes the lock of `dir` (which must exist) or throws DirectoryLockedError naming the holder.

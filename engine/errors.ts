@@ -102,9 +102,11 @@ export class InvalidArgumentError extends SeglogError {
   }
 }
 
+/** The filesystem has no space (ENOSPC) or the quota is used up (EDQUOT). Retry once space is freed. */
 export class DiskFullError extends SeglogError {
-  constructor(path: string, cause?: unknown) {
-    super('DISK_FULL', `no space left on device while reserving blocks for ${path}; nothing was written`, { cause });
+  /** `what`: the operation, e.g. "reserving blocks for /data/orders-0/000….log". */
+  constructor(what: string, cause?: unknown, detail = 'nothing was written') {
+    super('DISK_FULL', `no space left on device while ${what}${detail ? `; ${detail}` : ''}`, { cause });
   }
 }
 
@@ -124,6 +126,24 @@ export class IoError extends SeglogError {
   constructor(message: string, cause?: unknown) {
     super('IO_ERROR', message, { cause });
   }
+}
+
+/** errno codes that mean "no space": the disk, or the user's quota. */
+export function isNoSpace(e: unknown): boolean {
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/**
+ * The typed error for a failed filesystem call of the engine: SeglogErrors pass through, ENOSPC and
+ * EDQUOT become DISK_FULL, anything else IO_ERROR; `what` says what was being done (and on what file).
+ * The errno message is kept once, without repeating its code.
+ */
+export function storageError(e: unknown, what: string): SeglogError {
+  if (e instanceof SeglogError) return e;
+  if (isNoSpace(e)) return new DiskFullError(what, e);
+  const err = e as NodeJS.ErrnoException;
+  return new IoError(`${what} failed: ${err?.code ? `${err.code} ${err.syscall ?? ''}`.trim() : String(err?.message ?? e)}`, e);
 }
 
 export function isSeglogError(e: unknown): e is SeglogError {

@@ -14,11 +14,15 @@
 // Other files (indexes, or when the thread is unavailable) reserve synchronously, with the top-up
 // ahead of the data done from setImmediate.
 //
-// Invariants: the file is never shrunk while mapped; [0, reservedBytes) has real blocks; writes go
-// through the mapping only below reservedBytes; zeros are written only at or after reservedBytes, which
+// Invariants: the file is never shrunk while mapped; [0, reservedBytes) has real blocks; a store
+// through the mapping to [a, b) happens only when reservedBytes >= b rounded up to the reservation
+// unit (reserve-unit.ts: the whole page, or block, must have blocks); nothing is ever read through the
+// mapping past the known data unless reserved (on tmpfs a read fault on a hole allocates a page, which
+// is SIGBUS on a full disk): callers that do not know where data ends peek with `readAt` (pread, which
+// reads holes as zeros without allocating). Zeros are written only at or after reservedBytes, which
 // is always >= the end of the data, so reservation can never overwrite data.
 import fs from 'node:fs';
-import { DiskFullError, IoError } from './errors.js';
+import { DiskFullError, IoError, storageError } from './errors.js';
 import { mmap, PROT_READ_WRITE } from './mmap.js';
 import {
   BASE,
@@ -43,6 +47,7 @@ import {
   writeZerosAt,
   type ReserverThread,
 } from './reserver.js';
+import { alignUp, reserveUnitForFile } from './reserve-unit.js';
 
 let zeroChunk: Buffer | null = null;
 function zeros(): Buffer {
@@ -93,6 +98,8 @@ export class MappedFile {
   private readonly reserveAheadBytes: number;
   private readonly reserveHook: ReserveHook | undefined;
   private readonly failFromBytes: number;
+  /** Reservation granularity: max(page, filesystem block) (reserve-unit.ts). */
+  readonly reserveUnitBytes: number;
   /** Whether to use the reserver thread (cleared when it is unavailable). */
   private background: boolean;
   /** Shared state with the reserver thread, attached on the first reserveAhead. */
@@ -116,17 +123,24 @@ export class MappedFile {
     this.reserveHook = options.reserveHook;
     this.failFromBytes = options.failReservationFromBytes ?? 0x7fffffff;
     this.background = options.writable && options.background === true;
+    this.reserveUnitBytes = reserveUnitForFile(path);
   }
 
   /** Creates a new sparse file of `sizeBytes` (fails if it exists) and maps it read-write. */
   static create(path: string, sizeBytes: number, options: Omit<MappedFileOptions, 'writable'> = {}): MappedFile {
-    const fd = fs.openSync(path, 'wx+');
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'wx+');
+    } catch (e) {
+      throw storageError(e, `creating ${path}`);
+    }
     try {
       fs.ftruncateSync(fd, sizeBytes);
       return MappedFile.mapFd(path, fd, sizeBytes, { ...options, writable: true, reservedBytes: 0 });
     } catch (e) {
       fs.closeSync(fd);
-      throw e;
+      fs.rmSync(path, { force: true });
+      throw storageError(e, `creating ${path}`);
     }
   }
 
@@ -135,13 +149,18 @@ export class MappedFile {
    * applies to new segments only). Never shrinks it.
    */
   static open(path: string, options: MappedFileOptions): MappedFile {
-    const fd = fs.openSync(path, options.writable ? 'r+' : 'r');
+    let fd: number;
+    try {
+      fd = fs.openSync(path, options.writable ? 'r+' : 'r');
+    } catch (e) {
+      throw storageError(e, `opening ${path}`);
+    }
     try {
       const sizeBytes = fs.fstatSync(fd).size;
       return MappedFile.mapFd(path, fd, sizeBytes, options);
     } catch (e) {
       fs.closeSync(fd);
-      throw e;
+      throw storageError(e, `mapping ${path}`);
     }
   }
 
@@ -181,19 +200,42 @@ export class MappedFile {
   }
 
   /**
+   * Reads [position, position + into.length) with pread into `into` (zeros past the end of the file):
+   * for looking at bytes that may lie in a hole, which must not be touched through the mapping.
+   * Needs the fd (writable files, or a sealed file while it is being opened).
+   */
+  readAt(position: number, into: Buffer): Buffer {
+    if (this.fd === null) throw new IoError(`${this.path} has no open descriptor to read from`);
+    let done = 0;
+    while (done < into.length) {
+      const n = fs.readSync(this.fd, into, done, into.length - done, position + done);
+      if (n <= 0) break;
+      done += n;
+    }
+    if (done < into.length) into.fill(0, done);
+    return into;
+  }
+
+  /** Whether a store to [.., end) through the mapping is covered by reserved blocks (whole pages). */
+  private covered(end: number): boolean {
+    return alignUp(end, this.reserveUnitBytes, this.sizeBytes) <= this.reserved;
+  }
+
+  /**
    * Makes sure [0, end) has real blocks before the caller writes below `end` through the mapping.
    * Synchronous: when the blocks are not there yet, it reserves them on this thread (or waits for the
    * reserver's chunk in flight). Throws DiskFullError on ENOSPC (what was reserved before stays
    * reserved; nothing else changes).
    */
   ensureReserved(end: number, aheadBytes = this.windowFor(end)): void {
-    if (end <= this.reserved) return;
     if (end > this.sizeBytes) throw new IoError(`reservation to ${end} runs past the end of ${this.path} (${this.sizeBytes})`);
+    const need = alignUp(end, this.reserveUnitBytes, this.sizeBytes);
+    if (need <= this.reserved) return;
     if (this.slot !== null) {
-      this.reserveShared(end);
+      this.reserveShared(need);
       return;
     }
-    this.reserveTo(Math.min(this.sizeBytes, end + aheadBytes), end);
+    this.reserveTo(alignUp(end + aheadBytes, this.reserveUnitBytes, this.sizeBytes), need);
   }
 
   /**
@@ -207,26 +249,30 @@ export class MappedFile {
    */
   writeData(position: number, data: Uint8Array): void {
     const end = position + data.length;
-    if (end <= this.reserved || this.slot !== null || position > this.reserved || !this.writable || this.fd === null) {
+    if (this.covered(end) || this.slot !== null || position > this.reserved || !this.writable || this.fd === null) {
       this.ensureReserved(end);
       this.buffer.set(data, position);
       return;
     }
     if (end > this.sizeBytes) throw new IoError(`write to ${end} runs past the end of ${this.path} (${this.sizeBytes})`);
     const fd = this.fd;
+    // The rest of the last page gets zeros too, so the caller may store into the page afterwards
+    // (e.g. the base offset stamp) with every block under it allocated.
+    const pageEnd = alignUp(end, this.reserveUnitBytes, this.sizeBytes);
     let done = 0;
     try {
-      this.checkSimulatedFull(this.reserved, end - this.reserved);
+      this.checkSimulatedFull(this.reserved, pageEnd - this.reserved);
       while (done < data.length) {
         const written = fs.writeSync(fd, data, done, data.length - done, position + done);
         if (written <= 0) throw Object.assign(new Error('short write'), { code: 'ENOSPC' });
         done += written;
       }
+      if (pageEnd > end) writeZerosAt(fs.writeSync, fd, zeros(), end, pageEnd - end);
     } catch (e) {
       if (done > 0) writeZerosAt(fs.writeSync, fd, zeros(), position, done);
       throw this.reservationError(e);
     }
-    this.reserved = end;
+    this.reserved = pageEnd;
   }
 
   /** Blocks to keep reserved ahead of `dataEnd`: grows with the data, up to reserveAheadBytes. */
@@ -242,7 +288,7 @@ export class MappedFile {
   reserveAhead(dataEnd: number): void {
     if (this.slot !== null) Atomics.store(this.slot, DATA_END, dataEnd);
     const window = this.windowFor(dataEnd);
-    const target = Math.min(this.sizeBytes, dataEnd + window);
+    const target = alignUp(dataEnd + window, this.reserveUnitBytes, this.sizeBytes);
     // Hand out work in steps of half a window, so the reserver is woken rarely.
     if (target - this.aheadTarget < window >>> 1 || this.fd === null || !this.writable) return;
     try {
@@ -370,9 +416,8 @@ export class MappedFile {
   }
 
   private reservationError(e: unknown): Error {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOSPC' || code === 'EDQUOT') return new DiskFullError(this.path, e);
-    return new IoError(`reserving blocks for ${this.path} failed: ${(e as Error).message}`, e);
+    if (e instanceof DiskFullError || e instanceof IoError) return e;
+    return storageError(e, `reserving blocks for ${this.path}`);
   }
 
   private assertNoSlot(what: string): void {
@@ -383,7 +428,11 @@ export class MappedFile {
   writeZeros(from: number, to: number): void {
     this.assertWritable();
     this.assertNoSlot('writeZeros');
-    writeZerosAt(fs.writeSync, this.fd!, zeros(), from, to - from);
+    try {
+      writeZerosAt(fs.writeSync, this.fd!, zeros(), from, to - from);
+    } catch (e) {
+      throw this.reservationError(e);
+    }
     if (to > this.reserved && from <= this.reserved) this.reserved = to;
   }
 
@@ -417,7 +466,7 @@ export class MappedFile {
     const fd = this.fd;
     this.syncsInFlight++;
     try {
-      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
+      await new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(storageError(err, `syncing ${this.path}`)) : resolve())));
     } finally {
       this.syncsInFlight--;
       if (this.closeRequested && this.syncsInFlight === 0) this.closeFd();

@@ -15,6 +15,8 @@ import fs from 'node:fs';
 import { MappedFile, type ReserveHook } from './mapped-file.js';
 
 export const OFFSET_ENTRY_BYTES = 8;
+/** Blocks reserved ahead of the last entry of an index file (index files grow slowly). */
+export const INDEX_RESERVE_AHEAD_BYTES = 64 * 1024;
 
 export interface OffsetIndexEntry {
   relativeOffset: number;
@@ -26,20 +28,24 @@ export class OffsetIndex {
   readonly maxEntries: number;
   private count: number;
 
-  private constructor(file: MappedFile) {
+  private constructor(file: MappedFile, count: number) {
     this.file = file;
     this.maxEntries = Math.floor(file.sizeBytes / OFFSET_ENTRY_BYTES);
-    this.count = countEntries(file.buffer, this.maxEntries);
+    this.count = count;
   }
 
+  /** A new file is all hole: no entries, and nothing of it is read (a read fault on tmpfs allocates). */
   static create(path: string, maxEntries: number, reserveHook?: ReserveHook): OffsetIndex {
     return new OffsetIndex(
-      MappedFile.create(path, maxEntries * OFFSET_ENTRY_BYTES, { reserveAheadBytes: 64 * 1024, reserveHook }),
+      MappedFile.create(path, maxEntries * OFFSET_ENTRY_BYTES, { reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook }),
+      0,
     );
   }
 
   static open(path: string, writable: boolean, reserveHook?: ReserveHook): OffsetIndex {
-    const index = new OffsetIndex(MappedFile.open(path, { writable, reserveAheadBytes: 64 * 1024, reserveHook }));
+    const file = MappedFile.open(path, { writable, reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook });
+    // Counted with preads: the entries' end is not known yet, and past it the file may be a hole.
+    const index = new OffsetIndex(file, countEntries((i) => positionAt(file, i), Math.floor(file.sizeBytes / OFFSET_ENTRY_BYTES)));
     index.file.noteDataEnd(index.count * OFFSET_ENTRY_BYTES); // reservation continues after the entries
     return index;
   }
@@ -166,12 +172,19 @@ export class OffsetIndex {
   }
 }
 
-function countEntries(b: Buffer, maxEntries: number): number {
+const scratch = Buffer.alloc(OFFSET_ENTRY_BYTES);
+
+function positionAt(file: MappedFile, i: number): number {
+  return file.readAt(i * OFFSET_ENTRY_BYTES, scratch).readUInt32BE(4);
+}
+
+/** Entries form a prefix of non-zero positions: the first empty one by binary search. */
+function countEntries(positionOf: (i: number) => number, maxEntries: number): number {
   let lo = 0;
   let hi = maxEntries;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (b.readUInt32BE(mid * OFFSET_ENTRY_BYTES + 4) !== 0) lo = mid + 1;
+    if (positionOf(mid) !== 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

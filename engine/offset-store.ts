@@ -12,7 +12,7 @@
 import { crc32c } from '@node-rs/crc32';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ClosedError, InvalidArgumentError, IoError } from './errors.js';
+import { ClosedError, InvalidArgumentError, IoError, storageError } from './errors.js';
 import { readInt64, writeInt64 } from './record-batch.js';
 import { syncDir } from './topic-registry.js';
 
@@ -221,7 +221,9 @@ export class OffsetStore {
       this.pending = [];
       try {
         const bytes = Buffer.concat(round.map((c) => c.entry));
-        await this.fh.write(bytes, 0, bytes.length, null);
+        // A nearly full disk can take part of the write and return a short count without an error.
+        const { bytesWritten } = await this.fh.write(bytes, 0, bytes.length, null);
+        if (bytesWritten !== bytes.length) throw Object.assign(new Error(`short write (${bytesWritten} of ${bytes.length} bytes)`), { code: 'ENOSPC' });
         await this.fh.datasync();
         this.fileBytes += bytes.length;
         for (const c of round) this.apply(c.group, c.topic, c.partition, c.offset);
@@ -234,7 +236,7 @@ export class OffsetStore {
         } catch {
           // the next load() cuts at the first bad entry anyway
         }
-        const err = new IoError(`cannot write ${this.file}: ${(e as Error).message}`, e);
+        const err = storageError(e, `writing ${this.file}`);
         for (const c of round) c.reject(err);
       }
       if (this.fileBytes > this.compactBytes && this.fileBytes > 4 * this.liveBytesEstimate()) {

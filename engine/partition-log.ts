@@ -18,9 +18,12 @@ import { acquireDirLock, type DirLock } from './dir-lock.js';
 import {
   BatchTooLargeError,
   ClosedError,
+  DiskFullError,
   InvalidArgumentError,
   IoError,
   OffsetOutOfRangeError,
+  SeglogError,
+  storageError,
 } from './errors.js';
 import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
@@ -30,7 +33,7 @@ import {
   validateOwnBatch,
   validateProducerBatch,
 } from './record-batch.js';
-import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE, recoverSegments, type RecoveryReport } from './recovery.js';
+import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE, recoverSegments, zeroTail, type RecoveryReport } from './recovery.js';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX, type SegmentConfig } from './segment.js';
 
 export type { RecoveryReport } from './recovery.js';
@@ -154,6 +157,12 @@ export class PartitionLog {
   private readonly mappedSealed = new Map<Segment, true>();
   private readonly pendingDeletes = new Set<PendingDelete>();
 
+  /**
+   * Recovery cut the log but could not zero the bytes after the cut for lack of space: until that
+   * succeeds (tried again at every append) the log is read-only, because an append could otherwise
+   * leave old bytes behind its data that a later open would take for batches.
+   */
+  private pendingZero: Segment | null = null;
   private closed = false;
   private closePromise: Promise<void> | null = null;
   private flushCycle: Promise<void> | null = null;
@@ -219,6 +228,7 @@ export class PartitionLog {
       // Gone right away, so a crash from now on is detected at the next open.
       fs.rmSync(markerPath, { force: true });
       let report: RecoveryReport = { clean: true, scannedBytes: 0, truncated: null };
+      let pendingZero: Segment | null = null;
       let recoveryPoint: number;
       if (bases.length === 0) {
         const base = checkpointedStart ?? 0;
@@ -248,6 +258,7 @@ export class PartitionLog {
           entry === null ? first.baseOffset : first.baseOffset + entry.relativeOffset,
         );
         report = outcome.report;
+        pendingZero = outcome.pendingZero;
         for (const seg of outcome.removed) {
           // A fresh process has no views into these: delete at once.
           seg.dropAll();
@@ -257,14 +268,17 @@ export class PartitionLog {
         for (let i = k; i < opened.length; i++) {
           const seg = opened[i]!;
           seg.dirty = true; // repaired bytes and indexes get synced by the next flush
-          if (i < opened.length - 1) seg.seal();
+          // Best effort: on a full disk a segment may stay without its end entries (walked at next open).
+          if (i < opened.length - 1) seg.seal(true);
         }
         recoveryPoint = Math.min(point, opened[opened.length - 1]!.endOffset);
       }
       const first = opened[0]!;
       const last = opened[opened.length - 1]!;
       const logStartOffset = Math.min(Math.max(checkpointedStart ?? first.baseOffset, first.baseOffset), last.endOffset);
-      return new PartitionLog(options, lock, opened, logStartOffset, recoveryPoint, report, config);
+      const log = new PartitionLog(options, lock, opened, logStartOffset, recoveryPoint, report, config);
+      log.pendingZero = pendingZero;
+      return log;
     } catch (e) {
       for (const seg of opened) seg.dropAll();
       lock.release();
@@ -324,6 +338,7 @@ export class PartitionLog {
     if (size > this.maxBatchBytes) throw new BatchTooLargeError(size, this.maxBatchBytes);
     if (options?.trusted === true) validateOwnBatch(batch);
     else validateProducerBatch(batch);
+    if (this.pendingZero !== null) this.finishRepair();
     const lastOffsetDelta = batchLastOffsetDelta(batch, 0);
     const nowMs = this.now();
     let seg = this.active;
@@ -337,6 +352,25 @@ export class PartitionLog {
     const baseOffset = seg.endOffset;
     seg.append(batch, baseOffset, nowMs);
     return { baseOffset, lastOffset: baseOffset + lastOffsetDelta };
+  }
+
+  /** Whether appends are refused until space exists (see pendingZero), and why; null when writable. */
+  get readOnlyReason(): string | null {
+    return this.pendingZero === null
+      ? null
+      : `partition log ${this.name} is read-only until space exists: recovery must zero the bytes after the cut in ${path.basename(this.pendingZero.logPath)}`;
+  }
+
+  private finishRepair(): void {
+    const seg = this.pendingZero!;
+    try {
+      zeroTail(seg, seg.dataBytes);
+    } catch (e) {
+      if (e instanceof DiskFullError) throw new DiskFullError(`appending to ${this.name}`, e, this.readOnlyReason!);
+      throw e;
+    }
+    seg.finishTail();
+    this.pendingZero = null;
   }
 
   /** Seals the active segment now and starts a new one (no-op if the active segment is empty). */
@@ -470,6 +504,7 @@ export class PartitionLog {
       },
       (e: unknown) => {
         for (const seg of dirty) seg.dirty = true;
+        if (e instanceof SeglogError) throw e;
         throw new IoError(`flush of partition log ${this.name} failed: ${(e as Error).message}`, e);
       },
     );
@@ -592,7 +627,10 @@ export class PartitionLog {
     for (const seg of this.segs) seg.closeFds();
     this.mappedSealed.clear();
     try {
-      if (flushError === null) fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), `${this.endOffset}\n`);
+      // An empty file: it needs an inode but no data block, so it can be written on a full disk.
+      if (flushError === null && this.pendingZero === null) fs.closeSync(fs.openSync(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), 'w'));
+    } catch (e) {
+      flushError = storageError(e, `writing the clean-shutdown marker of ${this.name}`);
     } finally {
       this.lock.release();
     }

@@ -13,7 +13,18 @@
 // unflushed tail, never on the number of sealed segments.
 import fs from 'node:fs';
 import path from 'node:path';
-import { batchBaseOffset, batchLastOffset, batchMaxTimestamp, batchProblem, batchSize } from './record-batch.js';
+import { DiskFullError } from './errors.js';
+import type { MappedFile } from './mapped-file.js';
+import {
+  HEADER_BYTES,
+  LOG_OVERHEAD,
+  OFF_BATCH_LENGTH,
+  batchBaseOffset,
+  batchLastOffset,
+  batchMaxTimestamp,
+  batchProblem,
+  batchSize,
+} from './record-batch.js';
 import type { Segment } from './segment.js';
 
 export const CLEAN_SHUTDOWN_MARKER = '.clean-shutdown';
@@ -29,6 +40,11 @@ export interface RecoveryOutcome {
   report: RecoveryReport;
   /** Segments (a suffix of the input) to remove entirely: they lie after the cut. */
   removed: Segment[];
+  /**
+   * Set when the bytes after the cut could not be zeroed for lack of space (DISK_FULL): the last kept
+   * segment must not be appended to until `zeroTail(segment, segment.dataBytes)` succeeds.
+   */
+  pendingZero: Segment | null;
 }
 
 const ZERO_CHECK_BYTES = 64 * 1024;
@@ -54,7 +70,7 @@ export function recoverSegments(segments: Segment[], startPosition: number, star
         bytes: removed.reduce((n, s) => n + s.capacityBytes, 0),
         reason: `segment starts at offset ${seg.baseOffset} but the previous one ends at ${expected}; ${removed.length} segment(s) removed`,
       };
-      return { report, removed };
+      return { report, removed, pendingZero: null };
     }
     const from = i === 0 ? startPosition : 0;
     const fromOffset = i === 0 ? startOffset : seg.baseOffset;
@@ -65,21 +81,23 @@ export function recoverSegments(segments: Segment[], startPosition: number, star
       const removed = segments.slice(i + 1);
       const suffix = removed.length > 0 ? `; ${removed.length} later segment(s) removed` : '';
       report.truncated = { ...result.truncated, reason: result.truncated.reason + suffix };
-      return { report, removed };
+      return { report, removed, pendingZero: result.zeroed ? null : seg };
     }
   }
-  return { report, removed: [] };
+  return { report, removed: [], pendingZero: null };
 }
 
 interface ScanResult {
   scannedBytes: number;
   truncated: null | { segment: string; position: number; bytes: number; reason: string };
+  /** False when zeroing after the cut failed for lack of space (see RecoveryOutcome.pendingZero). */
+  zeroed: boolean;
 }
 
 /** Validates one segment from `position` on, re-indexing good batches; cuts and zeros the rest. */
 export function scanSegment(seg: Segment, position: number, offset: number): ScanResult {
   seg.resetTail(position, offset);
-  const buf = seg.log.buffer;
+  const log = seg.log;
   const limit = seg.capacityBytes;
   let pos = position;
   let expected = offset;
@@ -87,25 +105,41 @@ export function scanSegment(seg: Segment, position: number, offset: number): Sca
   let scannedBytes = 0;
   for (;;) {
     if (pos >= limit) break;
-    problem = batchProblem(buf, pos, limit);
-    if (problem === null && batchBaseOffset(buf, pos) !== expected) {
-      problem = `base offset ${batchBaseOffset(buf, pos)} does not continue at ${expected}`;
+    // Read with pread, not through the mapping: a torn tail can end in a hole (mapped-file.ts).
+    const batch = readBatchAt(log, pos, limit);
+    problem = batch === null ? `only ${limit - pos} bytes left, or no batch header` : batchProblem(batch, 0, batch.length);
+    if (problem === null && batchBaseOffset(batch!, 0) !== expected) {
+      problem = `base offset ${batchBaseOffset(batch!, 0)} does not continue at ${expected}`;
     }
     if (problem !== null) break;
-    const size = batchSize(buf, pos);
-    const last = batchLastOffset(buf, pos);
-    seg.noteBatch(pos, size, expected, last, batchMaxTimestamp(buf, pos));
+    const size = batchSize(batch!, 0);
+    const last = batchLastOffset(batch!, 0);
+    seg.noteBatch(pos, size, expected, last, batchMaxTimestamp(batch!, 0));
     scannedBytes += size;
     expected = last + 1;
     pos += size;
   }
   seg.finishTail();
-  const dirtyEnd = zeroTail(seg, pos);
+  if (batchScratch.length > BATCH_SCRATCH_BYTES_KEPT) batchScratch = Buffer.alloc(BATCH_SCRATCH_BYTES_KEPT);
+  let dirtyEnd: number;
+  let zeroed = true;
+  try {
+    dirtyEnd = zeroTail(seg, pos);
+  } catch (e) {
+    if (!(e instanceof DiskFullError)) throw e;
+    zeroed = false;
+    dirtyEnd = fs.statSync(seg.logPath).blocks * 512;
+  }
   const truncated =
-    dirtyEnd > pos
-      ? { segment: path.basename(seg.logPath), position: pos, bytes: dirtyEnd - pos, reason: problem ?? 'bytes after the end of data' }
+    dirtyEnd > pos || !zeroed
+      ? {
+          segment: path.basename(seg.logPath),
+          position: pos,
+          bytes: Math.max(0, dirtyEnd - pos),
+          reason: (problem ?? 'bytes after the end of data') + (zeroed ? '' : '; zeroing them needs free space, so the partition is read-only until space exists'),
+        }
       : null;
-  return { scannedBytes, truncated };
+  return { scannedBytes, truncated, zeroed };
 }
 
 /**
@@ -113,19 +147,40 @@ export function scanSegment(seg: Segment, position: number, offset: number): Sca
  * far writes and reservations reached; past it the file is a hole and reads as zeros). Returns the end
  * of the last non-zero byte found (== end when the tail was already clean).
  */
-function zeroTail(seg: Segment, end: number): number {
+export function zeroTail(seg: Segment, end: number): number {
   const log = seg.log;
   const allocatedBytes = fs.statSync(seg.logPath).blocks * 512;
   const limit = Math.min(log.sizeBytes, Math.max(end, allocatedBytes));
-  const buf = log.buffer;
+  const chunk = Buffer.alloc(ZERO_CHECK_BYTES);
   let lastDirty = end;
   for (let pos = end; pos < limit; pos += ZERO_CHECK_BYTES) {
     const to = Math.min(limit, pos + ZERO_CHECK_BYTES);
-    if (buf.compare(zeroBlock, 0, to - pos, pos, to) === 0) continue;
-    let last = to;
-    while (last > pos && buf[last - 1] === 0) last--;
-    log.writeZeros(pos, to);
-    lastDirty = last;
+    // pread: st_blocks can overcount (metadata blocks), so part of this range may be a hole.
+    log.readAt(pos, chunk.subarray(0, to - pos));
+    if (chunk.compare(zeroBlock, 0, to - pos, 0, to - pos) === 0) continue;
+    let first = 0;
+    while (chunk[first] === 0) first++;
+    let last = to - pos;
+    while (last > first && chunk[last - 1] === 0) last--;
+    // Only the non-zero bytes are rewritten: they have blocks, so this needs no free space.
+    log.writeZeros(pos + first, pos + last);
+    lastDirty = pos + last;
   }
   return lastDirty;
+}
+
+/** Scratch for batches read during recovery; grows to the largest batch seen, shrinks back after a scan. */
+const BATCH_SCRATCH_BYTES_KEPT = 1024 * 1024;
+let batchScratch = Buffer.alloc(BATCH_SCRATCH_BYTES_KEPT);
+const headerScratch = Buffer.alloc(HEADER_BYTES);
+
+/** The batch at `pos` read with pread (a view of the scratch), or null when no header fits. */
+function readBatchAt(log: MappedFile, pos: number, limit: number): Buffer | null {
+  if (limit - pos < HEADER_BYTES) return null;
+  log.readAt(pos, headerScratch);
+  const length = headerScratch.readInt32BE(OFF_BATCH_LENGTH);
+  const size = length + LOG_OVERHEAD;
+  if (length < HEADER_BYTES - LOG_OVERHEAD || size > limit - pos) return headerScratch;
+  if (batchScratch.length < size) batchScratch = Buffer.alloc(size);
+  return log.readAt(pos, batchScratch.subarray(0, size));
 }

@@ -10,7 +10,7 @@
 // first read, with the fds closed right after mapping; the partition log lets cold mappings go.
 import fs from 'node:fs';
 import path from 'node:path';
-import { CorruptRecordError, IoError } from './errors.js';
+import { CorruptRecordError, DiskFullError, IoError, storageError } from './errors.js';
 import { MappedFile, type MappedFileOptions, type ReserveHook } from './mapped-file.js';
 import { OffsetIndex } from './offset-index.js';
 import {
@@ -156,10 +156,17 @@ export class Segment {
     const seg = new Segment(dir, baseOffset, config, true, config.segmentBytes);
     const entries = indexEntriesFor(config.segmentBytes, config.indexIntervalBytes);
     // Remove leftovers of an earlier attempt (e.g. a crash between creating files).
-    for (const p of [seg.logPath, seg.indexPath, seg.timeIndexPath]) fs.rmSync(p, { force: true });
-    seg.logFile = MappedFile.create(seg.logPath, config.segmentBytes, logFileOptions(config));
-    seg.offsetIndexFile = OffsetIndex.create(seg.indexPath, entries, config.reserveHook);
-    seg.timeIndexFile = TimeIndex.create(seg.timeIndexPath, entries, config.reserveHook);
+    for (const p of seg.filePaths()) fs.rmSync(p, { force: true });
+    try {
+      seg.logFile = MappedFile.create(seg.logPath, config.segmentBytes, logFileOptions(config));
+      seg.offsetIndexFile = OffsetIndex.create(seg.indexPath, entries, config.reserveHook);
+      seg.timeIndexFile = TimeIndex.create(seg.timeIndexPath, entries, config.reserveHook);
+    } catch (e) {
+      // E.g. no inode left: leave no half-made segment behind (a later roll tries again).
+      seg.dropAll();
+      for (const p of seg.filePaths()) fs.rmSync(p, { force: true });
+      throw storageError(e, `creating segment ${seg.logPath}`);
+    }
     return seg;
   }
 
@@ -187,7 +194,8 @@ export class Segment {
   }
 
   private openIndexes(writable: boolean): void {
-    const hasData = this.logFile!.buffer.readInt32BE(OFF_BATCH_LENGTH) !== 0;
+    // pread, not the mapping: an empty segment's first page is a hole.
+    const hasData = this.logFile!.readAt(OFF_BATCH_LENGTH, Buffer.alloc(4)).readInt32BE(0) !== 0;
     const entries = indexEntriesFor(this.capacityBytes, this.config.indexIntervalBytes);
     // Index files lost by hand are recreated empty: lookups then walk from position 0.
     if (!fs.existsSync(this.indexPath)) OffsetIndex.create(this.indexPath, entries).file.closeFd();
@@ -274,18 +282,30 @@ export class Segment {
    * for data known to be good (clean shutdown, or below the recovery point).
    */
   private loadTail(position: number, expectedOffset: number): void {
-    const buf = this.log.buffer;
     const limit = this.capacityBytes;
     let pos = position;
     let next = expectedOffset;
     let max = this.timeIndexFile!.lastTimestamp;
     let lastBase = this.lastBatchBaseOffset;
-    while (headerLooksValid(buf, pos, limit) && batchBaseOffset(buf, pos) === next) {
-      const ts = batchMaxTimestamp(buf, pos);
-      if (ts > max) max = ts;
-      lastBase = next;
-      next = batchLastOffset(buf, pos) + 1;
-      pos += batchSize(buf, pos);
+    // Headers are read with pread: where the data ends is what this finds out, and the page after the
+    // last batch may be a hole, which must not be touched through the mapping (mapped-file.ts).
+    const header = Buffer.alloc(HEADER_BYTES);
+    const fd = fs.openSync(this.logPath, 'r');
+    try {
+      const peek = (at: number): Buffer => {
+        const n = at + HEADER_BYTES <= limit ? fs.readSync(fd, header, 0, HEADER_BYTES, at) : 0;
+        if (n < HEADER_BYTES) header.fill(0, Math.max(0, n));
+        return header;
+      };
+      for (let h = peek(pos); headerLooksValid(h, 0, limit - pos) && batchBaseOffset(h, 0) === next; h = peek(pos)) {
+        const ts = batchMaxTimestamp(h, 0);
+        if (ts > max) max = ts;
+        lastBase = next;
+        next = batchLastOffset(h, 0) + 1;
+        pos += batchSize(h, 0);
+      }
+    } finally {
+      fs.closeSync(fd);
     }
     this.dataBytes = pos;
     this.endOffset = pos === 0 ? this.baseOffset : next;
@@ -388,9 +408,23 @@ export class Segment {
     this.log.resetReservedTo(this.dataBytes);
   }
 
-  /** Seals the segment: writes the end entries to both indexes (see offset-index.ts, time-index.ts). */
-  seal(): void {
+  /**
+   * Seals the segment: writes the end entries to both indexes (see offset-index.ts, time-index.ts).
+   * `bestEffort` (recovery on a full disk): when the entries need blocks that cannot be had, the
+   * segment is sealed without them; the next open finds no end entry and walks its batches instead.
+   */
+  seal(bestEffort = false): void {
     if (!this.active) return;
+    if (bestEffort) {
+      try {
+        this.seal(false);
+      } catch (e) {
+        if (!(e instanceof DiskFullError)) throw e;
+        this.active = false;
+        this.logFile?.stopReserving();
+      }
+      return;
+    }
     if (!this.isEmpty) {
       this.offsetIndex.append(this.endOffset - this.baseOffset, this.dataBytes);
       if (this.lastBatchBaseOffset < 0) this.lastBatchBaseOffset = batchBaseOffset(this.log.buffer, this.positionOf(this.endOffset - 1));

@@ -16,6 +16,7 @@
 // so an entry i > 0 with relative offset 0 is empty and the entries form a prefix of the file.
 import fs from 'node:fs';
 import { MappedFile, type ReserveHook } from './mapped-file.js';
+import { INDEX_RESERVE_AHEAD_BYTES } from './offset-index.js';
 import { readInt64, writeInt64 } from './record-batch.js';
 
 export const TIME_ENTRY_BYTES = 12;
@@ -30,21 +31,25 @@ export class TimeIndex {
   readonly maxEntries: number;
   private count: number;
 
-  private constructor(file: MappedFile, segmentHasData: boolean) {
+  private constructor(file: MappedFile, count: number) {
     this.file = file;
     this.maxEntries = Math.floor(file.sizeBytes / TIME_ENTRY_BYTES);
-    this.count = segmentHasData ? countEntries(file.buffer, this.maxEntries) : 0;
+    this.count = count;
   }
 
+  /** A new file is all hole: no entries, and nothing of it is read (a read fault on tmpfs allocates). */
   static create(path: string, maxEntries: number, reserveHook?: ReserveHook): TimeIndex {
     return new TimeIndex(
-      MappedFile.create(path, maxEntries * TIME_ENTRY_BYTES, { reserveAheadBytes: 64 * 1024, reserveHook }),
-      false,
+      MappedFile.create(path, maxEntries * TIME_ENTRY_BYTES, { reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook }),
+      0,
     );
   }
 
   static open(path: string, writable: boolean, segmentHasData: boolean, reserveHook?: ReserveHook): TimeIndex {
-    const index = new TimeIndex(MappedFile.open(path, { writable, reserveAheadBytes: 64 * 1024, reserveHook }), segmentHasData);
+    const file = MappedFile.open(path, { writable, reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook });
+    // Counted with preads: the entries' end is not known yet, and past it the file may be a hole.
+    const maxEntries = Math.floor(file.sizeBytes / TIME_ENTRY_BYTES);
+    const index = new TimeIndex(file, segmentHasData ? countEntries((i) => relativeOffsetAt(file, i), maxEntries) : 0);
     index.file.noteDataEnd(index.count * TIME_ENTRY_BYTES);
     return index;
   }
@@ -163,14 +168,20 @@ export class TimeIndex {
   }
 }
 
+const scratch = Buffer.alloc(TIME_ENTRY_BYTES);
+
+function relativeOffsetAt(file: MappedFile, i: number): number {
+  return file.readAt(i * TIME_ENTRY_BYTES, scratch).readUInt32BE(8);
+}
+
 /** Number of entries of a segment that holds data: entry 0 plus the non-empty prefix after it. */
-function countEntries(b: Buffer, maxEntries: number): number {
+function countEntries(relativeOffsetOf: (i: number) => number, maxEntries: number): number {
   if (maxEntries === 0) return 0;
   let lo = 1;
   let hi = maxEntries;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (b.readUInt32BE(mid * TIME_ENTRY_BYTES + 8) !== 0) lo = mid + 1;
+    if (relativeOffsetOf(mid) !== 0) lo = mid + 1;
     else hi = mid;
   }
   return lo;

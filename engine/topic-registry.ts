@@ -3,7 +3,7 @@
 // file holds either the old or the new set of topics, never a torn one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, IoError } from './errors.js';
+import { InvalidArgumentError, IoError, storageError } from './errors.js';
 import { topicNameProblem } from './topic-name.js';
 import type { TopicConfig } from './types.js';
 
@@ -200,7 +200,8 @@ export async function writeAtomically(file: string, content: string | Uint8Array
     await fs.promises.rename(tmp, file);
     await syncDir(path.dirname(file));
   } catch (e) {
-    throw new IoError(`cannot write ${file}: ${(e as Error).message}`, e);
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    throw storageError(e, `writing ${file}`);
   }
 }
 

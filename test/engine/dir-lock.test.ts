@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
-import { acquireDirLock, LOCK_FILE, processStartTime } from '../../engine/dir-lock.js';
+import { acquireDirLock, LOCK_FILE, lockExists, processStartTime, readLockText } from '../../engine/dir-lock.js';
 import { DirectoryLockedError } from '../../engine/errors.js';
 import { PartitionLog } from '../../engine/partition-log.js';
 import { tempDir } from '../helpers/log-fixtures.js';
@@ -24,7 +24,7 @@ test('a second open in the same process is refused; release lets the next one in
   t.throws(() => acquireDirLock(dir), { instanceOf: DirectoryLockedError });
   t.is(tryInChild(dir), 'DIRECTORY_LOCKED', 'another process is refused too');
   await log.close();
-  t.false(fs.existsSync(path.join(dir, LOCK_FILE)));
+  t.false(lockExists(path.join(dir, LOCK_FILE)));
   t.is(tryInChild(dir), 'opened');
   const lock = acquireDirLock(dir);
   lock.release();
@@ -64,7 +64,7 @@ test('a stale lock of a dead pid, or of a reused pid (other start time), is take
   t.true(deadPid > 0);
   fs.writeFileSync(path.join(dir, LOCK_FILE), `${deadPid} 12345\n`);
   let lock = acquireDirLock(dir);
-  t.is(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8').split(' ')[0], String(process.pid));
+  t.is(readLockText(path.join(dir, LOCK_FILE))!.split(' ')[0], String(process.pid));
   lock.release();
 
   // A live pid with another start time is a reused pid: stale. (Needs /proc.)

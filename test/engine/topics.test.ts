@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Engine } from '../../engine/index.js';
 import { bothModes, onDisk, text } from './helpers.js';
+import { lockExists } from '../../engine/dir-lock.js';
 
 const require = createRequire(import.meta.url);
 const { Partitioners } = require('kafkajs') as {
@@ -243,10 +244,10 @@ onDisk('describeTopic, offsets and retention use the figures of evicted logs wit
   const before = engine.describeTopic('cold');
   // Wait (bounded) until the evicted logs have released their locks.
   const lockOf = (p: number): string => path.join(dir, `cold-${p}`, '.lock');
-  for (let i = 0; i < 200 && Array.from({ length: P }, (_, p) => fs.existsSync(lockOf(p))).filter(Boolean).length > 2; i++) {
+  for (let i = 0; i < 200 && Array.from({ length: P }, (_, p) => lockExists(lockOf(p))).filter(Boolean).length > 2; i++) {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
-  const openBefore = Array.from({ length: P }, (_, p) => fs.existsSync(lockOf(p)));
+  const openBefore = Array.from({ length: P }, (_, p) => lockExists(lockOf(p)));
   t.true(openBefore.filter(Boolean).length <= 2);
   const after = engine.describeTopic('cold');
   t.deepEqual(after, before);
@@ -256,7 +257,7 @@ onDisk('describeTopic, offsets and retention use the figures of evicted logs wit
   }
   t.deepEqual(await engine.runRetention(), []);
   // None of that reopened a closed log.
-  t.deepEqual(Array.from({ length: P }, (_, p) => fs.existsSync(lockOf(p))), openBefore);
+  t.deepEqual(Array.from({ length: P }, (_, p) => lockExists(lockOf(p))), openBefore);
   // And a closed partition still reads and appends correctly (reopened on demand).
   const cold = openBefore.indexOf(false);
   t.deepEqual(engine.read('cold', cold, 0).map((r) => text(r.value)), Array.from({ length: cold + 1 }, (_, i) => `${cold}:${i}`));
