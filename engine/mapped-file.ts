@@ -429,6 +429,7 @@ export class MappedFile {
     this.assertWritable();
     this.assertNoSlot('writeZeros');
     try {
+      this.reserveHook?.(this.path, from, to - from);
       writeZerosAt(fs.writeSync, this.fd!, zeros(), from, to - from);
     } catch (e) {
       throw this.reservationError(e);

@@ -13,6 +13,7 @@
 // keep cold pages out of the produce path; our produce path never searches, so we keep it simple).
 import fs from 'node:fs';
 import { MappedFile, type ReserveHook } from './mapped-file.js';
+import { alignUp } from './reserve-unit.js';
 
 export const OFFSET_ENTRY_BYTES = 8;
 /** Blocks reserved ahead of the last entry of an index file (index files grow slowly). */
@@ -46,7 +47,9 @@ export class OffsetIndex {
     const file = MappedFile.open(path, { writable, reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook });
     // Counted with preads: the entries' end is not known yet, and past it the file may be a hole.
     const index = new OffsetIndex(file, countEntries((i) => positionAt(file, i), Math.floor(file.sizeBytes / OFFSET_ENTRY_BYTES)));
-    index.file.noteDataEnd(index.count * OFFSET_ENTRY_BYTES); // reservation continues after the entries
+    // Entries are only ever stored through the mapping, which allocated their whole pages: the
+    // reservation can continue from the end of the last such page without needing new space.
+    index.file.noteDataEnd(index.count === 0 ? 0 : alignUp(index.count * OFFSET_ENTRY_BYTES, file.reserveUnitBytes, file.sizeBytes)); // reservation continues after the entries
     return index;
   }
 

@@ -16,6 +16,7 @@
 // so an entry i > 0 with relative offset 0 is empty and the entries form a prefix of the file.
 import fs from 'node:fs';
 import { MappedFile, type ReserveHook } from './mapped-file.js';
+import { alignUp } from './reserve-unit.js';
 import { INDEX_RESERVE_AHEAD_BYTES } from './offset-index.js';
 import { readInt64, writeInt64 } from './record-batch.js';
 
@@ -50,7 +51,9 @@ export class TimeIndex {
     // Counted with preads: the entries' end is not known yet, and past it the file may be a hole.
     const maxEntries = Math.floor(file.sizeBytes / TIME_ENTRY_BYTES);
     const index = new TimeIndex(file, segmentHasData ? countEntries((i) => relativeOffsetAt(file, i), maxEntries) : 0);
-    index.file.noteDataEnd(index.count * TIME_ENTRY_BYTES);
+    // Entries are only ever stored through the mapping, which allocated their whole pages: the
+    // reservation can continue from the end of the last such page without needing new space.
+    index.file.noteDataEnd(index.count === 0 ? 0 : alignUp(index.count * TIME_ENTRY_BYTES, file.reserveUnitBytes, file.sizeBytes));
     return index;
   }
 

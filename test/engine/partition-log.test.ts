@@ -278,7 +278,7 @@ test('empty partitions take little disk', async (t) => {
   let logical = 0;
   for (const l of logs) {
     for (const f of fs.readdirSync(l.dir)) {
-      const st = fs.statSync(path.join(l.dir, f));
+      const st = fs.lstatSync(path.join(l.dir, f));
       blocks += st.blocks;
       logical += st.size;
     }

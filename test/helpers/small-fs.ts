@@ -16,21 +16,24 @@ export interface SmallFs {
   unmount(): void;
 }
 
-let probed: string | null | undefined;
+const probed = new Map<SmallFsKind, string | null>();
 
-/** null when mounting works here, else why not (for the skip message). */
-export function cannotMountReason(): string | null {
-  if (probed !== undefined) return probed;
-  if (process.platform !== 'linux') return (probed = 'not Linux');
-  if (process.getuid?.() !== 0) return (probed = 'mounting needs root');
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-probe-'));
-  const r = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { encoding: 'utf8' });
-  if (r.status === 0) spawnSync('umount', [dir]);
-  fs.rmSync(dir, { recursive: true, force: true });
-  const mkfs = spawnSync('mkfs.ext4', ['-V'], { encoding: 'utf8' });
-  if (r.status !== 0) return (probed = `mount -t tmpfs failed: ${r.stderr.trim()}`);
-  if (mkfs.error !== undefined) return (probed = 'mkfs.ext4 is missing (e2fsprogs)');
-  return (probed = null);
+/** null when a filesystem of `kind` can be mounted here, else why not (for the skip message). */
+export function cannotMountReason(kind: SmallFsKind): string | null {
+  const known = probed.get(kind);
+  if (known !== undefined) return known;
+  let reason: string | null = null;
+  if (process.platform !== 'linux') reason = 'not Linux';
+  else if (process.getuid?.() !== 0) reason = 'mounting needs root';
+  else {
+    try {
+      mountSmallFs(kind, 2 * 1024 * 1024, 0).unmount();
+    } catch (e) {
+      reason = `mounting ${kind} failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`;
+    }
+  }
+  probed.set(kind, reason);
+  return reason;
 }
 
 /** Mounts a filesystem of `sizeBytes`, with a slack file of `slackBytes` that freeSlack() removes. */
@@ -40,15 +43,15 @@ export function mountSmallFs(kind: SmallFsKind, sizeBytes: number, slackBytes: n
   fs.mkdirSync(mountPoint);
   const image = path.join(base, 'fs.img');
   if (kind === 'tmpfs') {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, 'tmpfs', mountPoint]);
+    run('mount', ['-t', 'tmpfs', '-o', `size=${sizeBytes}`, 'tmpfs', mountPoint], base);
   } else {
     fs.writeFileSync(image, '');
     fs.truncateSync(image, sizeBytes);
-    execFileSync('mkfs.ext4', ['-q', '-F', '-b', '1024', '-m', '0', image]);
-    execFileSync('mount', ['-o', 'loop', image, mountPoint]);
+    run('mkfs.ext4', ['-q', '-F', '-b', '1024', '-m', '0', image], base);
+    run('mount', ['-o', 'loop', image, mountPoint], base);
   }
   const slack = path.join(mountPoint, 'slack');
-  fs.writeFileSync(slack, Buffer.alloc(slackBytes, 0x5a));
+  if (slackBytes > 0) fs.writeFileSync(slack, Buffer.alloc(slackBytes, 0x5a));
   let mounted = true;
   return {
     kind,
@@ -63,6 +66,15 @@ export function mountSmallFs(kind: SmallFsKind, sizeBytes: number, slackBytes: n
       fs.rmSync(base, { recursive: true, force: true });
     },
   };
+}
+
+function run(cmd: string, args: string[], base: string): void {
+  try {
+    execFileSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    fs.rmSync(base, { recursive: true, force: true });
+    throw e;
+  }
 }
 
 /** Free bytes on the filesystem holding `dir`. */
