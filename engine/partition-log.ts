@@ -23,6 +23,7 @@ import {
   IoError,
   OffsetOutOfRangeError,
   SeglogError,
+  isNoSpace,
   storageError,
 } from './errors.js';
 import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
@@ -627,8 +628,7 @@ export class PartitionLog {
     for (const seg of this.segs) seg.closeFds();
     this.mappedSealed.clear();
     try {
-      // An empty file: it needs an inode but no data block, so it can be written on a full disk.
-      if (flushError === null && this.pendingZero === null) fs.closeSync(fs.openSync(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), 'w'));
+      if (flushError === null && this.pendingZero === null) writeCleanMarker(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), this.endOffset);
     } catch (e) {
       flushError = storageError(e, `writing the clean-shutdown marker of ${this.name}`);
     } finally {
@@ -644,6 +644,19 @@ export class PartitionLog {
   async destroy(): Promise<void> {
     await this.close().catch(() => {});
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The marker holds the end offset (for humans and tests); on a full disk, where its content gets no
+ * block, it is left empty: only its presence matters, and an empty file needs an inode only.
+ */
+function writeCleanMarker(file: string, endOffset: number): void {
+  try {
+    fs.writeFileSync(file, `${endOffset}\n`);
+  } catch (e) {
+    if (!isNoSpace(e)) throw e;
+    fs.closeSync(fs.openSync(file, 'w'));
   }
 }
 
