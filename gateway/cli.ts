@@ -3,7 +3,9 @@
 // Errors print one line on stderr and exit non-zero.
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { SeglogClient, SeglogClientError, type ClientRecord, type RecordInput } from './client.js';
+import { attachNegativeValues, parseArgsMessage } from './cli-args.js';
+import { SeglogClient, type ClientRecord, type RecordInput } from './client.js';
+import { errorLine } from './error-line.js';
 
 const DEFAULT_URL = 'ws://127.0.0.1:7070';
 
@@ -11,6 +13,7 @@ const USAGE = `seglog — a Kafka-style message log
 
 Usage:
   seglog serve [--dir ./data] [--host 127.0.0.1] [--port 7070] [--memory] [--auto-create]
+               [--allow-origin ORIGIN,...] [--allow-host HOST,...]
   seglog topics create NAME [--partitions N] [--retention 7d] [--compression lz4|none]
   seglog topics list
   seglog topics describe NAME
@@ -20,6 +23,9 @@ Usage:
                        [--max N] [--no-follow] [--format value|json]
 
 Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}).
+serve: browser pages may connect only from this server's own host:port unless --allow-origin
+lists theirs (https://app.example.com, or * for any); requests must name this server in Host
+(a loopback name or address, the bound host) unless --allow-host lists the name (or name:port).
 produce: each line of stdin is one record; exits 0 once stdin ends and every record is acked.
 consume: one record per line; --from defaults to latest (earliest with --no-follow); with
 --group, starts from the group's committed offsets and commits what it printed.
@@ -41,12 +47,16 @@ function fail(message: string, code = 1): never {
   process.exit(code);
 }
 
-function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: T, positionals: number) {
+type OptionValue = string | boolean | string[] | undefined;
+
+function parse<T extends NonNullable<ParseArgsConfig['options']>>(rawArgs: string[], options: T, positionals: number) {
+  const stringOptions = new Set(Object.entries(options).filter(([, o]) => o.type === 'string').map(([name]) => name));
+  const args = attachNegativeValues(rawArgs, stringOptions);
   let parsed;
   try {
     parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    throw new UsageError(parseArgsMessage((e as Error).message));
   }
   if ((parsed.values as Record<string, unknown>)['help'] === true) {
     process.stdout.write(USAGE);
@@ -55,10 +65,10 @@ function parse<T extends NonNullable<ParseArgsConfig['options']>>(args: string[]
   if (parsed.positionals.length !== positionals) {
     throw new UsageError(positionals === 0 ? `unexpected argument ${JSON.stringify(parsed.positionals[0])}` : `expected ${positionals} argument(s), got ${parsed.positionals.length}`);
   }
-  return parsed as { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  return parsed as { values: Record<string, OptionValue>; positionals: string[] };
 }
 
-function integer(value: string | boolean | undefined, name: string, min = 0): number | undefined {
+function integer(value: OptionValue, name: string, min = 0): number | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !/^-?\d+$/.test(value)) throw new UsageError(`--${name} must be an integer, got ${JSON.stringify(value)}`);
   const n = Number(value);
@@ -81,6 +91,7 @@ export function parseDurationMs(text: string): number {
 /** `earliest`, `latest`, an offset, or an ISO-8601 time. */
 export function parseFrom(text: string): 'earliest' | 'latest' | { offset: number } | { timestamp: number } {
   if (text === 'earliest' || text === 'latest') return text;
+  if (/^-\d+$/.test(text)) throw new UsageError(`--from offset must be ≥ 0, got ${text}`);
   if (/^\d+$/.test(text)) {
     const offset = Number(text);
     if (!Number.isSafeInteger(offset)) throw new UsageError(`--from offset ${text} is larger than ${Number.MAX_SAFE_INTEGER}`);
@@ -120,17 +131,30 @@ async function serve(args: string[]): Promise<void> {
     port: { type: 'string' },
     memory: { type: 'boolean' },
     'auto-create': { type: 'boolean' },
+    'allow-origin': { type: 'string', multiple: true },
+    'allow-host': { type: 'string', multiple: true },
   }, 0);
   const port = integer(values['port'], 'port') ?? 7070;
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const memory = values['memory'] === true;
   if (memory && values['dir'] !== undefined) throw new UsageError('--memory and --dir exclude each other');
+  const allowOrigins = list(values['allow-origin']);
+  const allowHosts = list(values['allow-host']);
+  const { parseAllowedHosts, parseAllowedOrigins } = await import('./origin-policy.js');
+  // Checked before the engine opens: a typo is a usage error, not a half-started server.
+  for (const [flag, check, entries] of [['--allow-origin', parseAllowedOrigins, allowOrigins], ['--allow-host', parseAllowedHosts, allowHosts]] as const) {
+    try {
+      check(entries);
+    } catch (e) {
+      throw new UsageError(`${flag}: ${(e as Error).message}`);
+    }
+  }
   const { Engine } = await import('../engine/index.js');
   const { GatewayServer } = await import('./server.js');
   const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
   let server;
   try {
-    server = await GatewayServer.start({ engine, host: (values['host'] as string | undefined) ?? '127.0.0.1', port });
+    server = await GatewayServer.start({ engine, host: (values['host'] as string | undefined) ?? '127.0.0.1', port, allowOrigins, allowHosts });
   } catch (e) {
     await engine.close();
     throw e;
@@ -156,6 +180,12 @@ async function serve(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** A repeatable, comma-separated option: `--allow-origin a,b --allow-origin c` → [a, b, c]. */
+function list(value: OptionValue): string[] {
+  const parts = value === undefined || typeof value === 'boolean' ? [] : Array.isArray(value) ? value : [value];
+  return parts.flatMap((p) => p.split(',')).map((p) => p.trim()).filter((p) => p !== '');
 }
 
 // --- topics ----------------------------------------------------------------------------------
@@ -396,9 +426,5 @@ export async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (process.env['SEGLOG_DEBUG']) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
   if (e instanceof UsageError) fail(/--help/.test(e.message) ? e.message : `${e.message} (seglog --help for usage)`, 2);
-  if (e instanceof SeglogClientError || (e as { code?: unknown })?.code !== undefined) {
-    const err = e as { code: string; message: string };
-    fail(`${err.code}: ${err.message}`);
-  }
-  fail((e as Error)?.message ?? String(e));
+  fail(errorLine(e));
 });

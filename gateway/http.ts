@@ -15,6 +15,9 @@ export class GatewayMetrics {
   readonly bytesOut: Counter;
   readonly requestErrors: Counter<'code'>;
   readonly appendLatency: Histogram;
+  /** Requests refused before reaching the protocol: reason origin|host, request upgrade|http. */
+  readonly refusedRequests: Counter<'reason' | 'request'>;
+  readonly handshakeTimeouts: Counter;
   readonly gcPause: Histogram<'kind'>;
   /** Event-loop delay, sampled every EVENT_LOOP_RESOLUTION_MS; reset at each scrape. */
   private readonly loopDelay: IntervalHistogram;
@@ -29,6 +32,13 @@ export class GatewayMetrics {
     this.recordsOut = new Counter({ name: 'seglog_records_out_total', help: 'Records sent to subscribers and fetches (whole batches)', registers });
     this.bytesOut = new Counter({ name: 'seglog_bytes_out_total', help: 'Record batch bytes sent to subscribers and fetches', registers });
     this.requestErrors = new Counter({ name: 'seglog_request_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
+    this.refusedRequests = new Counter({
+      name: 'seglog_refused_requests_total',
+      help: 'Requests refused with 403 because their Origin (upgrades) or Host is not allowed, by reason and request kind',
+      labelNames: ['reason', 'request'],
+      registers,
+    });
+    this.handshakeTimeouts = new Counter({ name: 'seglog_handshake_timeouts_total', help: 'Connections closed for not sending HELLO within the handshake timeout', registers });
     this.appendLatency = new Histogram({
       name: 'seglog_append_latency_seconds',
       help: 'Time from a PRODUCE frame arriving to the engine accepting its batch',

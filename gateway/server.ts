@@ -1,11 +1,15 @@
 // The gateway: one HTTP server carrying the WebSocket protocol (upgrade on any path) and plain
 // HTTP (/healthz, /metrics). Owns sessions and the heartbeat; the engine belongs to the caller.
+// Every request passes the AccessGuard first (Host, and Origin for upgrades).
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
+import { InvalidArgumentError } from '../engine/errors.js';
 import type { PartitionRecovery } from '../engine/types.js';
+import { AccessGuard } from './access-guard.js';
 import type { GatewayEngine } from './engine-port.js';
 import { GatewayMetrics, handleHttp } from './http.js';
+import { parseAllowedHosts, parseAllowedOrigins } from './origin-policy.js';
 import { Session, type SessionLimits, type SessionStats } from './session.js';
 
 export interface GatewayOptions {
@@ -23,6 +27,18 @@ export interface GatewayOptions {
   maxFetchBytes?: number;
   /** Ping every this often; a peer that did not answer the previous ping is dropped. Default 30 s. */
   heartbeatIntervalMs?: number;
+  /** A connection that has not sent HELLO this long after its upgrade is closed (1008). Default 10 s. */
+  handshakeTimeoutMs?: number;
+  /**
+   * Origins (`https://app.example.com`, `null`, or `*` for any) whose pages may open a WebSocket,
+   * besides pages from this server's own host:port. Clients sending no Origin (non-browsers) always may.
+   */
+  allowOrigins?: readonly string[];
+  /**
+   * Host header values accepted besides the server's own names and addresses (loopback, the bound
+   * host, every interface's address when bound to 0.0.0.0/::): `name` (any port), `name:port`, or `*`.
+   */
+  allowHosts?: readonly string[];
   serverId?: string;
   log?: (message: string) => void;
   /**
@@ -40,6 +56,10 @@ export function recoveryLogLine(r: PartitionRecovery): string {
 
 /** Room for the PRODUCE header (type, id, topic of up to 249 bytes, partition, acks) and then some. */
 const FRAME_OVERHEAD_BYTES = 1024;
+/** Time a connection gets to send HELLO after its upgrade: an idle socket must not hold a slot forever. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** setTimeout's ceiling (a larger delay fires at once). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class GatewayServer {
   readonly metrics: GatewayMetrics;
@@ -48,6 +68,7 @@ export class GatewayServer {
   private readonly sessionSet = new Set<Session>();
   private readonly sockets = new Set<Socket>();
   private readonly limits: SessionLimits;
+  private readonly guard: AccessGuard;
   private heartbeat: NodeJS.Timeout | undefined;
   private stopRecoveryLog: () => void = () => {};
   private closing: Promise<void> | null = null;
@@ -58,6 +79,10 @@ export class GatewayServer {
 
   private constructor(private readonly options: GatewayOptions) {
     const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+    const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
+    if (!Number.isSafeInteger(handshakeTimeoutMs) || handshakeTimeoutMs < 1 || handshakeTimeoutMs > MAX_TIMER_MS) {
+      throw new InvalidArgumentError(`handshakeTimeoutMs must be an integer in 1..${MAX_TIMER_MS}, got ${handshakeTimeoutMs}`);
+    }
     this.limits = {
       maxBatchBytes,
       maxFrameBytes: maxBatchBytes + FRAME_OVERHEAD_BYTES,
@@ -68,10 +93,17 @@ export class GatewayServer {
       coalesceBytes: 64 * 1024,
       readChunkBytes: 1024 * 1024,
       readsPerTurn: 64,
+      handshakeTimeoutMs,
     };
     this.log = options.log ?? ((m) => console.error(`seglog gateway: ${m}`));
+    // Parsed before anything is opened, so a bad entry fails start() cleanly.
+    const allowOrigins = parseAllowedOrigins(options.allowOrigins ?? []);
+    const allowHosts = parseAllowedHosts(options.allowHosts ?? []);
     this.metrics = new GatewayMetrics(options.engine);
-    this.http = createServer((req, res) => handleHttp(req, res, this.metrics, this));
+    this.guard = new AccessGuard({ allowOrigins, allowHosts, metrics: this.metrics, log: this.log });
+    this.http = createServer((req, res) => {
+      if (this.guard.admitHttp(req, res)) handleHttp(req, res, this.metrics, this);
+    });
     this.http.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -80,13 +112,18 @@ export class GatewayServer {
       if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
       else socket.destroy();
     });
+    // noServer: we take the 'upgrade' event ourselves, to refuse before the WebSocket is accepted.
     this.wss = new WebSocketServer({
-      server: this.http,
+      noServer: true,
       perMessageDeflate: false, // ws warns of memory fragmentation; batches carry their own LZ4
       maxPayload: this.limits.maxFrameBytes,
       clientTracking: false,
     });
     this.wss.on('error', (e) => this.log(`websocket server: ${e.message}`));
+    this.http.on('upgrade', (req, socket, head) => {
+      if (!this.guard.admitUpgrade(req, socket)) return;
+      this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
+    });
     this.wss.on('connection', (ws, req) => {
       if (this.closing !== null) {
         ws.close(1001, 'server shutting down');
@@ -116,6 +153,7 @@ export class GatewayServer {
     const address = server.http.address() as AddressInfo;
     server.host = address.address;
     server.port = address.port;
+    server.guard.bind(address.port, [options.host ?? '127.0.0.1', address.address]);
     const interval = options.heartbeatIntervalMs ?? 30_000;
     server.heartbeat = setInterval(() => server.beat(), interval);
     server.heartbeat.unref();

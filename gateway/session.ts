@@ -62,6 +62,8 @@ export interface SessionLimits {
   coalesceBytes: number;
   readChunkBytes: number;
   readsPerTurn: number;
+  /** A connection still without HELLO this long after the upgrade is closed (CLOSE_POLICY_VIOLATION). */
+  handshakeTimeoutMs: number;
 }
 
 export interface SessionContext {
@@ -84,6 +86,8 @@ export interface SessionStats {
 
 const CLOSE_PROTOCOL_ERROR = 1002;
 const CLOSE_GOING_AWAY = 1001;
+/** RFC 6455 "policy violation": the peer broke a rule that is not about frame syntax (the HELLO deadline). */
+const CLOSE_POLICY_VIOLATION = 1008;
 
 /** The Partial<TopicConfig> keys a CREATE_TOPIC may carry. */
 const TOPIC_CONFIG_KEYS = new Set(['partitions', 'segmentBytes', 'segmentMs', 'retentionMs', 'retentionBytes', 'compression', 'maxBatchBytes']);
@@ -120,6 +124,7 @@ export class Session implements DeliverySink {
   });
   /** Set by the heartbeat; cleared when the peer answers a ping or sends anything. */
   alive = true;
+  private handshakeTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -140,6 +145,25 @@ export class Session implements DeliverySink {
     // handler the 'error' event would take the process down.
     ws.on('error', (e) => ctx.log(`session ${this.id} (${remoteAddress}): ${e.message}`));
     ws.on('close', () => this.cleanup());
+    // The heartbeat only drops peers that stop answering pings; one that answers them but never
+    // says HELLO would otherwise hold its socket and slot for as long as it likes.
+    this.handshakeTimer = setTimeout(() => this.handshakeExpired(), ctx.limits.handshakeTimeoutMs);
+    this.handshakeTimer.unref();
+  }
+
+  private handshakeExpired(): void {
+    this.handshakeTimer = undefined;
+    if (this.state !== 'handshake') return;
+    const reason = `no HELLO within ${this.ctx.limits.handshakeTimeoutMs} ms`;
+    this.ctx.log(`session ${this.id} (${this.remoteAddress}): ${reason}: closed`);
+    this.ctx.metrics.handshakeTimeouts.inc();
+    this.ws.close(CLOSE_POLICY_VIOLATION, reason);
+    this.state = 'closed';
+  }
+
+  private clearHandshakeTimer(): void {
+    clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = undefined;
   }
 
   // --- sending and flow control --------------------------------------------------------------
@@ -297,6 +321,7 @@ export class Session implements DeliverySink {
       return this.violation('no common protocol version');
     }
     this.canDecodeLz4 = (hello.flags & CAN_DECODE_LZ4) !== 0;
+    this.clearHandshakeTimer();
     this.state = 'open';
     this.sendFrame(
       encodeHelloOk(id, {
@@ -573,6 +598,7 @@ export class Session implements DeliverySink {
   private cleanup(): void {
     if (this.cleanedUp) return;
     this.cleanedUp = true;
+    this.clearHandshakeTimer();
     this.stopSubscriptions();
     this.state = 'closed';
     this.ctx.metrics.connections.dec();

@@ -181,6 +181,8 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 
 let gateway: Harness | undefined;
 let site: StaticServer | undefined;
+/** A second site the gateway does not allow: what any other page on the web looks like to it. */
+let foreignSite: StaticServer | undefined;
 let browser: Browser | undefined;
 
 test.before(async () => {
@@ -191,13 +193,15 @@ test.before(async () => {
     );
   }
   if (!fs.existsSync(BUNDLE)) throw new Error(`the browser bundle ${BUNDLE} is missing: run \`npm run build\``);
-  gateway = await startGateway();
   site = await startStaticServer();
+  foreignSite = await startStaticServer();
+  // The test page comes from another port, so another origin than the gateway's: allowed explicitly.
+  gateway = await startGateway({}, { allowOrigins: [new URL(site.url).origin] });
   browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_FLAGS, timeout: LAUNCH_TIMEOUT_MS });
 });
 
 test.after.always(async () => {
-  await Promise.allSettled([browser?.close(), site?.close()]);
+  await Promise.allSettled([browser?.close(), site?.close(), foreignSite?.close()]);
   await gateway?.stop();
 });
 
@@ -210,7 +214,7 @@ interface OpenedPage {
   close(): Promise<void>;
 }
 
-async function openTestPage(): Promise<OpenedPage> {
+async function openTestPage(from: StaticServer = site!): Promise<OpenedPage> {
   const context = await browser!.newContext();
   const page = await context.newPage();
   const problems: string[] = [];
@@ -221,7 +225,7 @@ async function openTestPage(): Promise<OpenedPage> {
   });
   page.on('request', (r) => urls.push(r.url()));
   page.on('websocket', (ws) => urls.push(ws.url()));
-  await page.goto(site!.url, { timeout: PAGE_LOAD_TIMEOUT_MS });
+  await page.goto(from.url, { timeout: PAGE_LOAD_TIMEOUT_MS });
   await page.waitForFunction(() => (window as unknown as { seglogReady?: boolean }).seglogReady === true, undefined, { timeout: PAGE_LOAD_TIMEOUT_MS });
   return { page, problems, urls, close: () => context.close() };
 }
@@ -387,6 +391,35 @@ test.serial('a browser reads what Node produced: LZ4 decoded in the page, or dec
     t.is(result.fetched.endOffset, records.length);
     t.true(result.topics.includes(topic));
     assertLoopbackOnly(t, opened);
+  } finally {
+    await opened.close();
+  }
+});
+
+test.serial('a page from an origin the gateway does not allow cannot connect (cross-site WebSocket hijacking)', async (t) => {
+  const before = await gateway!.server.metrics.refusedRequests.get();
+  const opened = await openTestPage(foreignSite);
+  try {
+    const result = await withTimeout(
+      opened.page.evaluate(async ({ url }) => {
+        const { seglog } = (window as PageWindow).seglogTest;
+        try {
+          const client = await seglog.SeglogClient.connect(url, { requestTimeoutMs: 5_000, connectTimeoutMs: 5_000, reconnect: false });
+          const topics = await client.listTopics();
+          await client.close();
+          return { connected: true, topics, code: null };
+        } catch (e) {
+          return { connected: false, topics: null, code: (e as { code?: string }).code ?? String(e) };
+        }
+      }, { url: gateway!.server.url }),
+      SCENARIO_TIMEOUT_MS,
+      'browser scenario',
+    );
+    t.deepEqual(result, { connected: false, topics: null, code: 'CONNECT_FAILED' });
+    const after = await gateway!.server.metrics.refusedRequests.get();
+    const origin = (m: typeof before): number => m.values.filter((v) => v.labels['reason'] === 'origin').reduce((a, v) => a + v.value, 0);
+    t.is(origin(after) - origin(before), 1, 'refused once, by Origin');
+    t.true(gateway!.logs.some((l) => l.includes(`Origin "${new URL(foreignSite!.url).origin}" is not allowed`)));
   } finally {
     await opened.close();
   }

@@ -2,6 +2,8 @@
 // any connection is made, never silently turned into another value.
 import test from 'ava';
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -36,6 +38,15 @@ const usageCases: Array<[string, string[], RegExp]> = [
   ['offset beyond 2^53', ['consume', 't', '--from', '99999999999999999999'], /--from/],
   // Was sent to the server and refused there as "got 8.64e+24".
   ['retention beyond 2^53 ms', ['topics', 'create', 't', '--retention', '99999999999999999d'], /duration/],
+  // Negative numbers were taken for options by parseArgs: a three-line "argument is ambiguous".
+  ['negative partition (produce)', ['produce', 't', '--partition', '-1'], /^seglog: --partition must be an integer ≥ 0, got -1/],
+  ['negative partition (consume)', ['consume', 't', '--partition', '-1'], /^seglog: --partition must be an integer ≥ 0, got -1/],
+  ['negative offset', ['consume', 't', '--from', '-5'], /^seglog: --from offset must be ≥ 0, got -5/],
+  ['negative max', ['consume', 't', '--max', '-3'], /^seglog: --max must be an integer ≥ 1, got -3/],
+  ['negative partitions', ['topics', 'create', 't', '--partitions', '-2'], /^seglog: --partitions must be an integer ≥ 1, got -2/],
+  ['a value starting with a dash', ['consume', 't', '--group', '-g'], /^seglog: --group needs a value; to give one starting with '-', write --group=-VALUE/],
+  ['a missing value', ['consume', 't', '--max'], /^seglog: --max needs a value/],
+  ['an unknown option', ['consume', 't', '--maximum', '3'], /^seglog: unknown option --maximum/],
 ];
 
 for (const [title, args, message] of usageCases) {
@@ -59,5 +70,30 @@ test('valid --from dates and durations still get as far as connecting', async (t
     const r = await run([...args, '--url', NOWHERE]);
     t.is(r.code, 1, `${args.join(' ')}: ${r.stderr}`);
     t.regex(r.stderr, /CONNECT_FAILED/);
+  }
+});
+
+test('a system error prints its code once: seglog: EEXIST: file already exists, exit 1', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-qa-'));
+  try {
+    const file = path.join(dir, 'not-a-directory');
+    fs.writeFileSync(file, '');
+    const r = await run(['serve', '--dir', file, '--port', '0']);
+    t.is(r.code, 1, r.stderr);
+    t.regex(r.stderr, /^seglog: EEXIST: file already exists/);
+    t.notRegex(r.stderr, /EEXIST: EEXIST/);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('serve: a malformed --allow-origin or --allow-host is a usage error, before anything opens', async (t) => {
+  for (const args of [['--allow-origin', 'https://app.example.com/path'], ['--allow-host', 'a/b'], ['--allow-origin', 'app.example.com']]) {
+    const r = await run(['serve', '--memory', '--port', '0', ...args]);
+    t.is(r.code, 2, r.stderr);
+    t.regex(r.stderr, new RegExp(`^seglog: ${args[0]}: allowed`));
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
+    t.is(r.stdout, '', 'it never listened');
   }
 });
