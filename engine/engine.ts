@@ -24,6 +24,7 @@ import {
   SeglogError,
   TopicExistsError,
   TopicNotFoundError,
+  storageError,
 } from './errors.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import { PartitionLog, type SegmentInfo } from './partition-log.js';
@@ -297,7 +298,7 @@ export class Engine {
     } catch (e) {
       lock?.release();
       if (memory) fs.rmSync(dir, { recursive: true, force: true });
-      throw e;
+      throw storageError(e, `opening the data directory ${dir}`);
     }
   }
 

@@ -141,7 +141,12 @@ export class OffsetStore {
       pos += entry.size;
     }
     const truncatedBytes = data.length - pos;
-    const fh = await fs.promises.open(file, 'a');
+    let fh: fs.promises.FileHandle;
+    try {
+      fh = await fs.promises.open(file, 'a');
+    } catch (e) {
+      throw storageError(e, `opening ${file}`);
+    }
     try {
       if (truncatedBytes > 0) {
         // Cut the torn tail so new entries follow the last good one.
@@ -151,7 +156,7 @@ export class OffsetStore {
       if (created) await syncDir(dir);
     } catch (e) {
       await fh.close();
-      throw new IoError(`cannot prepare ${file}: ${(e as Error).message}`, e);
+      throw storageError(e, `preparing ${file}`);
     }
     const store = new OffsetStore(file, fh, pos, options.compactBytes ?? 4 * 1024 * 1024, { entries: entries.length, truncatedBytes });
     for (const e of entries) store.apply(e.group, e.topic, e.partition, e.offset);

@@ -217,7 +217,11 @@ export class PartitionLog {
       failReservationFromBytes: options.failReservationFromBytes,
     };
     const dir = options.dir;
-    fs.mkdirSync(dir, { recursive: true });
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+    } catch (e) {
+      throw storageError(e, `creating partition directory ${dir}`);
+    }
     const lock = acquireDirLock(dir);
     const opened: Segment[] = [];
     try {
@@ -283,7 +287,7 @@ export class PartitionLog {
     } catch (e) {
       for (const seg of opened) seg.dropAll();
       lock.release();
-      throw e;
+      throw storageError(e, `opening partition log ${dir}`);
     }
   }
 
