@@ -137,13 +137,13 @@ export function isNoSpace(e: unknown): boolean {
 /**
  * The typed error for a failed filesystem call of the engine: SeglogErrors pass through, ENOSPC and
  * EDQUOT become DISK_FULL, anything else IO_ERROR; `what` says what was being done (and on what file).
- * The errno message is kept once, without repeating its code.
+ * Node's errno message ("EEXIST: file already exists, mkdir '…'") is kept as it is.
  */
 export function storageError(e: unknown, what: string): SeglogError {
   if (e instanceof SeglogError) return e;
   if (isNoSpace(e)) return new DiskFullError(what, e);
   const err = e as NodeJS.ErrnoException;
-  return new IoError(`${what} failed: ${err?.code ? `${err.code} ${err.syscall ?? ''}`.trim() : String(err?.message ?? e)}`, e);
+  return new IoError(`${what} failed: ${String(err?.message ?? e)}`, e);
 }
 
 export function isSeglogError(e: unknown): e is SeglogError {

@@ -73,14 +73,15 @@ test('valid --from dates and durations still get as far as connecting', async (t
   }
 });
 
-test('a system error prints its code once: seglog: EEXIST: file already exists, exit 1', async (t) => {
+test('a system error prints its codes once: seglog: IO_ERROR: ... EEXIST: file already exists, exit 1', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-qa-'));
   try {
     const file = path.join(dir, 'not-a-directory');
     fs.writeFileSync(file, '');
     const r = await run(['serve', '--dir', file, '--port', '0']);
     t.is(r.code, 1, r.stderr);
-    t.regex(r.stderr, /^seglog: EEXIST: file already exists/);
+    t.regex(r.stderr, /^seglog: IO_ERROR: opening the data directory .* failed: EEXIST: file already exists/);
+    t.notRegex(r.stderr, /IO_ERROR: IO_ERROR/);
     t.notRegex(r.stderr, /EEXIST: EEXIST/);
     t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   } finally {
