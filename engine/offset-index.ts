@@ -48,6 +48,12 @@ export class OffsetIndex {
     return this.count;
   }
 
+  /** Counts the entries again, after the file was rewritten under the mapping (index-rebuild.ts). */
+  reload(): void {
+    this.count = countEntries(this.file.buffer, this.maxEntries);
+    if (this.file.writable) this.file.noteDataEnd(this.count * OFFSET_ENTRY_BYTES);
+  }
+
   /** Room for regular entries; the last slot is kept for the end entry written at seal. */
   get isFull(): boolean {
     return this.count >= this.maxEntries - 1;

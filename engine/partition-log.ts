@@ -367,7 +367,9 @@ export class PartitionLog {
 
   /**
    * Whole batches from the one containing `offset` on, as views into the mapping: at least one when
-   * offset < endOffset, then as many as fit in maxBytes; may stop at a segment boundary.
+   * offset < endOffset, then as many as fit in maxBytes; may stop at a segment boundary, and stops
+   * before a damaged batch (the intact ones come first). When `offset` lies in a damaged range:
+   * CorruptRecordError with `offset`/`nextOffset` (a read from nextOffset goes on past it).
    */
   read(offset: number, maxBytes: number): Buffer[] {
     this.checkOpen();
@@ -378,7 +380,7 @@ export class PartitionLog {
     if (offset === end) return out;
     const seg = this.segmentFor(offset);
     this.touch(seg);
-    seg.readFrom(seg.positionOf(offset), Math.max(0, maxBytes), out);
+    seg.read(offset, Math.max(0, maxBytes), out);
     return out;
   }
 

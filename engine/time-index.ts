@@ -53,6 +53,12 @@ export class TimeIndex {
     return this.count;
   }
 
+  /** Counts the entries again, after the file was rewritten under the mapping (index-rebuild.ts). */
+  reload(segmentHasData: boolean): void {
+    this.count = segmentHasData ? countEntries(this.file.buffer, this.maxEntries) : 0;
+    if (this.file.writable) this.file.noteDataEnd(this.count * TIME_ENTRY_BYTES);
+  }
+
   /** Room for regular entries; the last slot is kept for the entry written at seal. */
   get isFull(): boolean {
     return this.count >= this.maxEntries - 1;

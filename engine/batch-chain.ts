@@ -1,0 +1,59 @@
+// The chain of batches in a segment: each batch must start where the previous one ended, by position
+// (batchLength) and by offset (its baseOffset = the previous lastOffset + 1). baseOffset and
+// batchLength lie outside the CRC (FORMAT.md 1.4), so this chain is what catches a damaged
+// baseOffset; the CRC catches the rest. These are the cheap per-batch checks of every walk, and the
+// search for where intact data resumes after damage.
+import {
+  HEADER_BYTES,
+  LOG_OVERHEAD,
+  MAGIC,
+  MAX_RECORDS_PER_BATCH,
+  OFF_BATCH_LENGTH,
+  OFF_LAST_OFFSET_DELTA,
+  OFF_MAGIC,
+  OFF_RECORD_COUNT,
+  batchBaseOffset,
+  batchProblem,
+} from './record-batch.js';
+
+/**
+ * Why the bytes at `pos` are not the batch with base offset `expected`, or null. Header fields only
+ * (no CRC): length inside `limit`, magic, record count, lastOffsetDelta = count − 1, base offset.
+ */
+export function chainProblem(buf: Buffer, pos: number, limit: number, expected: number): string | null {
+  if (limit - pos < HEADER_BYTES) return pos >= limit ? `the data ends at position ${limit}` : 'a batch header runs past the data';
+  const length = buf.readInt32BE(pos + OFF_BATCH_LENGTH);
+  if (length < HEADER_BYTES - LOG_OVERHEAD || length > limit - pos - LOG_OVERHEAD) return `batchLength ${length} does not fit`;
+  if (buf[pos + OFF_MAGIC] !== MAGIC) return `magic ${buf[pos + OFF_MAGIC]!}`;
+  const count = buf.readInt32BE(pos + OFF_RECORD_COUNT);
+  if (count < 1 || count > MAX_RECORDS_PER_BATCH || buf.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) !== count - 1) {
+    return `record count ${count} and lastOffsetDelta ${buf.readInt32BE(pos + OFF_LAST_OFFSET_DELTA)} disagree`;
+  }
+  const base = batchBaseOffset(buf, pos);
+  if (base !== expected) return `base offset ${base} does not continue the log at ${expected}`;
+  return null;
+}
+
+/**
+ * The first position in (from, limit) holding an intact batch (plausible header and CRC) whose base
+ * offset lies in [minOffset, maxOffset), confirmed by the batch after it: where data resumes after
+ * damage at `from`. -1 if none. A
+ * byte-by-byte search (damage may have changed a length), cheap per byte (magic first) and run only
+ * when damage was found; `hints` (the damaged batch's own end, index entries) are tried first.
+ */
+export function findResume(buf: Buffer, from: number, limit: number, minOffset: number, maxOffset: number, hints: readonly number[]): number {
+  const intactAt = (p: number): boolean => {
+    if (p <= from || limit - p < HEADER_BYTES || buf[p + OFF_MAGIC] !== MAGIC) return false;
+    const base = batchBaseOffset(buf, p);
+    if (base < minOffset || base >= maxOffset) return false;
+    const after = base + buf.readInt32BE(p + OFF_LAST_OFFSET_DELTA) + 1;
+    if (after > maxOffset || batchProblem(buf, p, limit, true) !== null) return false;
+    // Its base offset is outside its CRC: trust it only when the next batch continues it (or it
+    // ends the range), so a damaged baseOffset is never taken for where data resumes.
+    const next = p + buf.readInt32BE(p + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
+    return after === maxOffset || chainProblem(buf, next, limit, after) === null;
+  };
+  for (const p of hints) if (intactAt(p)) return p;
+  for (let p = from + 1; p <= limit - HEADER_BYTES; p++) if (intactAt(p)) return p;
+  return -1;
+}
