@@ -14,13 +14,31 @@ import {
   OFF_RECORD_COUNT,
   batchBaseOffset,
   batchProblem,
+  readInt64,
 } from './record-batch.js';
 
 /**
- * Why the bytes at `pos` are not the batch with base offset `expected`, or null. Header fields only
- * (no CRC): length inside `limit`, magic, record count, lastOffsetDelta = count − 1, base offset.
+ * Whether the bytes at `pos` are the header of a batch with base offset `expected`: length inside
+ * `limit`, magic, record count, lastOffsetDelta = count − 1, base offset. No CRC. The per-batch check
+ * of every walk, so kept small; chainProblem says why not.
  */
+export function chainOk(buf: Buffer, pos: number, limit: number, expected: number): boolean {
+  if (limit - pos < HEADER_BYTES) return false;
+  const length = int32(buf, pos + OFF_BATCH_LENGTH);
+  if (length < HEADER_BYTES - LOG_OVERHEAD || length > limit - pos - LOG_OVERHEAD || buf[pos + OFF_MAGIC] !== MAGIC) return false;
+  const count = int32(buf, pos + OFF_RECORD_COUNT);
+  if (count < 1 || count > MAX_RECORDS_PER_BATCH || int32(buf, pos + OFF_LAST_OFFSET_DELTA) !== count - 1) return false;
+  return readInt64(buf, pos) === expected;
+}
+
+/** Big-endian i32 by hand: Buffer#readInt32BE's argument checks cost more than the read, per batch. */
+function int32(b: Buffer, p: number): number {
+  return (b[p]! << 24) | (b[p + 1]! << 16) | (b[p + 2]! << 8) | b[p + 3]!;
+}
+
+/** Why chainOk fails at `pos` (null when it holds). */
 export function chainProblem(buf: Buffer, pos: number, limit: number, expected: number): string | null {
+  if (chainOk(buf, pos, limit, expected)) return null;
   if (limit - pos < HEADER_BYTES) return pos >= limit ? `the data ends at position ${limit}` : 'a batch header runs past the data';
   const length = buf.readInt32BE(pos + OFF_BATCH_LENGTH);
   if (length < HEADER_BYTES - LOG_OVERHEAD || length > limit - pos - LOG_OVERHEAD) return `batchLength ${length} does not fit`;
@@ -51,7 +69,7 @@ export function findResume(buf: Buffer, from: number, limit: number, minOffset: 
     // Its base offset is outside its CRC: trust it only when the next batch continues it (or it
     // ends the range), so a damaged baseOffset is never taken for where data resumes.
     const next = p + buf.readInt32BE(p + OFF_BATCH_LENGTH) + LOG_OVERHEAD;
-    return after === maxOffset || chainProblem(buf, next, limit, after) === null;
+    return after === maxOffset || chainOk(buf, next, limit, after);
   };
   for (const p of hints) if (intactAt(p)) return p;
   for (let p = from + 1; p <= limit - HEADER_BYTES; p++) if (intactAt(p)) return p;

@@ -10,7 +10,7 @@
 // first read, with the fds closed right after mapping; the partition log lets cold mappings go.
 import fs from 'node:fs';
 import path from 'node:path';
-import { chainProblem, findResume } from './batch-chain.js';
+import { chainOk, chainProblem, findResume } from './batch-chain.js';
 import { CorruptRecordError, IoError } from './errors.js';
 import { IndexBuilder, rewriteIndexFile, usedBytes } from './index-rebuild.js';
 import { MappedFile, type MappedFileOptions, type ReserveHook } from './mapped-file.js';
@@ -26,6 +26,7 @@ import {
   batchLastOffsetDelta,
   batchMaxTimestamp,
   batchProblem,
+  batchRecordCount,
   batchSize,
   setBatchBaseOffset,
 } from './record-batch.js';
@@ -226,7 +227,7 @@ export class Segment {
 
   /** Whether the batch the index entry names starts at its position (below `limit`). */
   private entryHolds(e: OffsetIndexEntry, limit: number): boolean {
-    return e.position < limit && chainProblem(this.log.buffer, e.position, limit, this.baseOffset + e.relativeOffset) === null;
+    return e.position < limit && chainOk(this.log.buffer, e.position, limit, this.baseOffset + e.relativeOffset);
   }
 
   private openIndexes(writable: boolean): void {
@@ -313,7 +314,7 @@ export class Segment {
         let pos = from?.position ?? 0;
         let expected = this.baseOffset + (from?.relativeOffset ?? 0);
         while (agrees && pos < this.dataBytes) {
-          if (chainProblem(buf, pos, this.dataBytes, expected) !== null) agrees = false;
+          if (!chainOk(buf, pos, this.dataBytes, expected)) agrees = false;
           else {
             expected = batchLastOffset(buf, pos) + 1;
             pos += batchSize(buf, pos);
@@ -508,13 +509,13 @@ export class Segment {
     let expected = batchBaseOffset(buf, pos);
     let total = 0;
     while (pos < end) {
-      if (pos !== position && chainProblem(buf, pos, end, expected) !== null) break;
+      if (pos !== position && !chainOk(buf, pos, end, expected)) break;
       const size = batchSize(buf, pos);
       if (out.length > 0 && total + size > maxBytes) break;
       if (pos !== position && this.crcProblem(pos) !== null) break;
       out.push(buf.subarray(pos, pos + size));
       total += size;
-      expected = batchLastOffset(buf, pos) + 1;
+      expected += batchRecordCount(buf, pos); // the chain holds: lastOffsetDelta = count - 1
       pos += size;
       if (total >= maxBytes) break;
     }
@@ -570,7 +571,7 @@ export class Segment {
     let prevPos = -1;
     let prevExpected = 0;
     while (expected < this.endOffset) {
-      let problem = chainProblem(buf, pos, this.dataBytes, expected);
+      let problem = chainOk(buf, pos, this.dataBytes, expected) ? null : chainProblem(buf, pos, this.dataBytes, expected);
       // A break in the chain is this batch's baseOffset or the previous batch's lastOffsetDelta,
       // which lies inside that batch's CRC: the CRC tells which.
       if (problem !== null && prevPos >= 0) {
@@ -582,7 +583,7 @@ export class Segment {
         }
       }
       if (problem === null) {
-        const last = batchLastOffset(buf, pos);
+        const last = expected + batchRecordCount(buf, pos) - 1;
         if (last >= this.endOffset) problem = `last offset ${last} runs past the segment's end offset ${this.endOffset}`;
         else if (last >= offset && batchMaxTimestamp(buf, pos) >= timestamp) {
           problem = this.crcProblem(pos);
