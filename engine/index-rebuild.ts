@@ -18,6 +18,11 @@ export class IndexBuilder {
 
   constructor(private readonly indexIntervalBytes: number) {}
 
+  /** Relative offset of the last intact batch added (-1: none). */
+  get lastRelativeOffset(): number {
+    return this.lastRel;
+  }
+
   /** The largest timestamp of the intact batches added (-Infinity when none). */
   get maxTimestamp(): number {
     return this.runningMax;

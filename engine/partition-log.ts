@@ -216,6 +216,8 @@ export class PartitionLog {
       const checkpointedStart = readCheckpoint(path.join(dir, LOG_START_OFFSET_FILE));
       const markerPath = path.join(dir, CLEAN_SHUTDOWN_MARKER);
       const clean = fs.existsSync(markerPath);
+      // The marker holds the end offset at close: the active segment's data must reach it.
+      const cleanEndOffset = clean ? readMarkerEnd(markerPath) : undefined;
       // Gone right away, so a crash from now on is detected at the next open.
       fs.rmSync(markerPath, { force: true });
       let report: RecoveryReport = { clean: true, scannedBytes: 0, truncated: null };
@@ -227,7 +229,7 @@ export class PartitionLog {
         recoveryPoint = base;
       } else if (clean) {
         for (let i = 0; i < bases.length - 1; i++) opened.push(Segment.openSealed(dir, bases[i]!, bases[i + 1]!, config));
-        opened.push(Segment.openActive(dir, bases[bases.length - 1]!, config));
+        opened.push(Segment.openActive(dir, bases[bases.length - 1]!, config, cleanEndOffset));
         recoveryPoint = opened[opened.length - 1]!.endOffset;
       } else {
         const point = readCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? bases[0]!;
@@ -608,6 +610,18 @@ export class PartitionLog {
   async destroy(): Promise<void> {
     await this.close().catch(() => {});
     fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
+
+/** The end offset a clean close wrote into the marker, or undefined when it does not read as one. */
+function readMarkerEnd(markerPath: string): number | undefined {
+  try {
+    const text = fs.readFileSync(markerPath, 'utf8');
+    if (!/^\d{1,16}\n$/.test(text)) return undefined;
+    const end = Number(text.trim());
+    return Number.isSafeInteger(end) ? end : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -199,7 +199,7 @@ export class Segment {
    * last offset-index entry (cheap: at most about indexIntervalBytes plus one batch). Recovery (when
    * the shutdown was not clean) validates and rebuilds the tail afterwards with `resetTail`.
    */
-  static openActive(dir: string, baseOffset: number, config: SegmentConfig): Segment {
+  static openActive(dir: string, baseOffset: number, config: SegmentConfig, cleanEndOffset?: number): Segment {
     const seg = new Segment(dir, baseOffset, config, true, 0);
     seg.logFile = MappedFile.open(seg.logPath, { ...logFileOptions(config), writable: true });
     seg.capacityBytes = seg.logFile.sizeBytes;
@@ -217,10 +217,18 @@ export class Segment {
     // entry, which points at no batch; drop it so appends can continue the index.
     const end = seg.offsetIndexFile!.lastEntry();
     if (end !== null && end.position >= seg.dataBytes) seg.offsetIndexFile!.truncateTo(seg.offsetIndexFile!.entries - 1);
+    seg.bytesSinceIndexEntry = seg.dataBytes - (seg.offsetIndexFile!.lastEntry()?.position ?? 0);
+    // The walk stopped before the end offset the clean shutdown recorded: damage, not the end of the
+    // data. Appending there would give its offsets (and overwrite the batches after it) to new
+    // records: the log past the damage is found instead. (At most one offset per byte is plausible.)
+    const cut =
+      cleanEndOffset !== undefined && cleanEndOffset > seg.endOffset && cleanEndOffset - seg.endOffset <= seg.capacityBytes - seg.dataBytes;
+    if (cut) {
+      seg.endOffset = cleanEndOffset;
+      seg.rebuildIndexes(true);
+    } else if (!lastUsable) seg.rebuildIndexes();
     seg.log.noteDataEnd(seg.dataBytes);
     seg.verifiedFrom = seg.dataBytes;
-    seg.bytesSinceIndexEntry = seg.dataBytes - (seg.offsetIndexFile!.lastEntry()?.position ?? 0);
-    if (!lastUsable) seg.rebuildIndexes();
     if (!seg.isEmpty) seg.firstBatchTimeMs = batchMaxTimestamp(seg.log.buffer, 0);
     return seg;
   }
@@ -462,13 +470,18 @@ export class Segment {
   /** Seals the segment: writes the end entries to both indexes (see offset-index.ts, time-index.ts). */
   seal(): void {
     if (!this.active) return;
-    if (!this.isEmpty) {
+    // Indexes that could not be rewritten get no end entries: the next open rebuilds them.
+    if (!this.isEmpty && !this.indexUntrusted) {
       this.offsetIndex.append(this.endOffset - this.baseOffset, this.dataBytes);
-      if (this.lastBatchBaseOffset < 0) this.lastBatchBaseOffset = batchBaseOffset(this.log.buffer, this.positionOf(this.endOffset - 1));
+      if (this.lastBatchBaseOffset < 0) {
+        // Unknown after a recovery or a rebuild; a damaged last batch has none to trust.
+        const pos = this.seek(this.endOffset - 1, -Infinity, true);
+        if (pos >= 0) this.lastBatchBaseOffset = batchBaseOffset(this.log.buffer, pos);
+      }
       const rel = this.lastBatchBaseOffset - this.baseOffset;
       const last = this.timeIndex.lastEntry();
       // After a recovery cut the maximum may already sit in the entry of the last batch.
-      if (this.maxTimestamp > this.timeIndex.lastTimestamp && (last === null || rel > last.relativeOffset)) {
+      if (this.lastBatchBaseOffset >= 0 && this.maxTimestamp > this.timeIndex.lastTimestamp && (last === null || rel > last.relativeOffset)) {
         this.timeIndex.append(this.maxTimestamp, rel);
       }
     }
@@ -668,12 +681,13 @@ export class Segment {
    * sealed segment's data end is found by the walk too (where the chain reaches endOffset). When
    * the files cannot be rewritten (full disk, read-only), seeks start at position 0 instead.
    */
-  private rebuildIndexes(): void {
+  private rebuildIndexes(findEnd = !this.active): void {
     this.indexRebuilt = true;
     const buf = this.log.buffer;
     const sealed = !this.active;
-    // A sealed segment's end entry is what may be wrong: search as far as the file has blocks.
-    if (sealed) this.dataBytes = this.scanLimit();
+    // The data end (a sealed segment's end entry) is what may be wrong: search as far as the file has
+    // blocks, to where the chain reaches endOffset.
+    if (findEnd) this.dataBytes = this.scanLimit();
     const builder = new IndexBuilder(this.config.indexIntervalBytes);
     this.damages = [];
     let firstDamage = -1;
@@ -696,13 +710,20 @@ export class Segment {
       pos = d.resumePos;
       expected = d.nextOffset;
     }
-    if (sealed) {
-      this.verifiedFrom = Number.MAX_SAFE_INTEGER; // nothing appended by this process
-      // Damage that runs to the end leaves the end of the data unknown: up to the last non-zero byte.
-      if (pos === this.dataBytes && firstDamage >= 0) pos = Math.max(this.damages[this.damages.length - 1]!.pos + 1, usedBytes(buf.subarray(0, pos)));
+    if (findEnd) {
+      // Damage that runs to the end leaves the end of the data unknown: the damaged batch's own
+      // length if it fits, or the last non-zero byte.
+      if (pos === this.dataBytes && firstDamage >= 0) {
+        const last = this.damages[this.damages.length - 1]!.pos;
+        const claimed = this.dataBytes - last >= HEADER_BYTES ? batchSize(buf, last) : 0;
+        pos = Math.max(last + 1, claimed >= HEADER_BYTES && claimed <= pos - last ? last + claimed : 0, usedBytes(buf.subarray(0, pos)));
+      }
       for (const d of this.damages) if (d.resumePos > pos) d.resumePos = pos;
       this.dataBytes = pos;
-      builder.seal(this.endOffset - this.baseOffset, pos);
+    }
+    if (sealed) {
+      this.verifiedFrom = Number.MAX_SAFE_INTEGER; // nothing appended by this process
+      builder.seal(this.endOffset - this.baseOffset, this.dataBytes);
     }
     this.maxTimestamp = builder.maxTimestamp;
     this.verifiedEnd = firstDamage >= 0 ? firstDamage : this.dataBytes;
@@ -720,7 +741,7 @@ export class Segment {
     }
     if (this.active) {
       this.bytesSinceIndexEntry = this.dataBytes - (this.offsetIndex.lastEntry()?.position ?? 0);
-      this.lastBatchBaseOffset = -1;
+      this.lastBatchBaseOffset = builder.lastRelativeOffset < 0 ? -1 : this.baseOffset + builder.lastRelativeOffset;
     }
     if (rewritten) process.emitWarning(`seglog: the indexes of ${this.logPath} disagreed with the log and were rebuilt from it`);
   }

@@ -311,3 +311,33 @@ test('a subscription delivers the intact records, reports the range, and stops o
   t.deepEqual(skipped.map((e) => [e.offset, e.nextOffset]), [[victim.base, victim.last + 1]]);
   t.is(skipping.corruptRecords, RECORDS_PER_BATCH);
 });
+
+for (const which of ['last', 'second to last'] as const) {
+  test(`damage in the ${which} batch of the active segment does not cut the log: its offsets are never given to new records`, async (t) => {
+    const w = await setup(t);
+    const segs = segments(w.partitionDir);
+    const active = segs[segs.length - 1]!;
+    const batches = batchesOf(active.log);
+    const victim = batches[batches.length - (which === 'last' ? 1 : 2)]!;
+    flipBaseOffsetBit(active.log, victim, 7, 5);
+    const engine = await reopen(t, w);
+    t.deepEqual(engine.offsets(TOPIC, 0), { startOffset: 0, endOffset: w.total });
+    const e = t.throws(() => engine.read(TOPIC, 0, victim.base), { instanceOf: CorruptRecordError }) as CorruptRecordError;
+    t.deepEqual([e.offset, e.nextOffset], [victim.base, victim.last + 1]);
+    // Enough to roll the damaged segment: it is sealed like any other.
+    const more = 600;
+    for (let o = w.total; o < w.total + more; o += RECORDS_PER_BATCH) {
+      const records = [];
+      for (let i = o; i < o + RECORDS_PER_BATCH; i++) records.push({ key: `k${i}`, value: valueOf(i) });
+      const acks = await engine.produce(TOPIC, records, { partition: 0 });
+      t.is(acks[0]!.offset, o);
+    }
+    t.true(segments(w.partitionDir).length > segs.length, 'rolled');
+    const total = w.total + more;
+    t.deepEqual(readAll(t, engine, total).offsets, allBut(total, victim.base, victim.last + 1));
+    await engine.close();
+    // And after another clean restart.
+    const again = await reopen(t, w);
+    t.deepEqual(readAll(t, again, total).offsets, allBut(total, victim.base, victim.last + 1));
+  });
+}
