@@ -47,17 +47,15 @@ export function chainProblem(buf: Buffer, pos: number, limit: number, expected: 
   if (count < 1 || count > MAX_RECORDS_PER_BATCH || buf.readInt32BE(pos + OFF_LAST_OFFSET_DELTA) !== count - 1) {
     return `record count ${count} and lastOffsetDelta ${buf.readInt32BE(pos + OFF_LAST_OFFSET_DELTA)} disagree`;
   }
-  const base = batchBaseOffset(buf, pos);
-  if (base !== expected) return `base offset ${base} does not continue the log at ${expected}`;
-  return null;
+  return `base offset ${batchBaseOffset(buf, pos)} does not continue the log at ${expected}`;
 }
 
 /**
  * The first position in (from, limit) holding an intact batch (plausible header and CRC) whose base
  * offset lies in [minOffset, maxOffset), confirmed by the batch after it: where data resumes after
- * damage at `from`. -1 if none. A
- * byte-by-byte search (damage may have changed a length), cheap per byte (magic first) and run only
- * when damage was found; `hints` (the damaged batch's own end, index entries) are tried first.
+ * damage at `from`; -1 if none. `hints` (the damaged batch's own end, index entries) are tried
+ * first, then every byte (damage may have changed a length): cheap per byte (magic first), and run
+ * only when damage was found.
  */
 export function findResume(buf: Buffer, from: number, limit: number, minOffset: number, maxOffset: number, hints: readonly number[]): number {
   const intactAt = (p: number): boolean => {

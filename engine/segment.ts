@@ -17,10 +17,7 @@ import { MappedFile, type MappedFileOptions, type ReserveHook } from './mapped-f
 import { OffsetIndex, type OffsetIndexEntry } from './offset-index.js';
 import {
   HEADER_BYTES,
-  LOG_OVERHEAD,
-  MAGIC,
   OFF_BATCH_LENGTH,
-  OFF_MAGIC,
   batchBaseOffset,
   batchLastOffset,
   batchLastOffsetDelta,
@@ -57,13 +54,6 @@ export function segmentFileName(baseOffset: number): string {
 /** Index entries a segment of `segmentBytes` can need (one per batch at most, plus the seal entry). */
 export function indexEntriesFor(segmentBytes: number, indexIntervalBytes: number): number {
   return Math.ceil(segmentBytes / Math.max(indexIntervalBytes, HEADER_BYTES)) + 2;
-}
-
-/** A batch header that is plausibly a batch (used to find the end of data; CRC is not checked). */
-function headerLooksValid(buf: Buffer, pos: number, limit: number): boolean {
-  if (limit - pos < HEADER_BYTES) return false;
-  const length = buf.readInt32BE(pos + OFF_BATCH_LENGTH);
-  return length >= HEADER_BYTES - LOG_OVERHEAD && length <= limit - pos - LOG_OVERHEAD && buf[pos + OFF_MAGIC] === MAGIC;
 }
 
 function logFileOptions(config: SegmentConfig): Omit<MappedFileOptions, 'writable'> {
@@ -357,7 +347,7 @@ export class Segment {
     let next = expectedOffset;
     let max = this.timeIndexFile!.lastTimestamp;
     let lastBase = this.lastBatchBaseOffset;
-    while (headerLooksValid(buf, pos, limit) && batchBaseOffset(buf, pos) === next) {
+    while (chainOk(buf, pos, limit, next)) {
       const ts = batchMaxTimestamp(buf, pos);
       if (ts > max) max = ts;
       lastBase = next;
@@ -494,7 +484,7 @@ export class Segment {
   //
   // Every walk knows the offset the next batch must start with (the index entry's, the segment's
   // base, then the previous batch's last offset + 1) and checks it once per batch, with the header
-  // (chainProblem); a batch is CRC-checked before it is returned or its offsets believed. Damage is
+  // (chainOk); a batch is CRC-checked before it is returned or its offsets believed. Damage is
   // stepped over to where intact data resumes (damageAt), or reported with its range.
 
   /** Position of the batch containing `offset` (which must lie in this segment). */
@@ -598,7 +588,7 @@ export class Segment {
       if (problem === null) {
         const last = expected + batchRecordCount(buf, pos) - 1;
         if (last >= this.endOffset) problem = `last offset ${last} runs past the segment's end offset ${this.endOffset}`;
-        else if (last >= offset && batchMaxTimestamp(buf, pos) >= timestamp) {
+        else if (last >= offset && (timestamp === -Infinity || batchMaxTimestamp(buf, pos) >= timestamp)) {
           problem = this.crcProblem(pos);
           if (problem === null) return pos;
         } else {

@@ -1,6 +1,7 @@
 // Damage at rest (part 2 of "storage under real faults"): bytes of a closed partition changed on
 // disk are detected, contained to their range, reported with it, and never served as other data.
 import test, { type ExecutionContext } from 'ava';
+import fs from 'node:fs';
 import { CorruptRecordError, Engine, type ConsumedRecord, type CorruptEvent } from '../../engine/index.js';
 import {
   RECORDS_PER_BATCH,
@@ -14,6 +15,7 @@ import {
   valueOf,
   writeIndexEntry,
   writeTopic,
+  xorByte,
   type Written,
 } from '../helpers/damage.js';
 
@@ -341,3 +343,57 @@ for (const which of ['last', 'second to last'] as const) {
     t.deepEqual(readAll(t, again, total).offsets, allBut(total, victim.base, victim.last + 1));
   });
 }
+
+/** A small seeded PRNG (mulberry32): the random cases below are the same on every run. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+test('random bit flips in logs and indexes: every record returned is the one written; ranges and records cover the log', async (t) => {
+  const w = await setup(t);
+  const pristine = `${w.dir}-pristine`;
+  fs.cpSync(w.dir, pristine, { recursive: true });
+  t.teardown(() => fs.rmSync(pristine, { recursive: true, force: true }));
+  const layout = new Map(segments(w.partitionDir).map((s) => [s.base, { batches: batchesOf(s.log), entries: indexEntries(s.index).length }]));
+  for (let seed = 1; seed <= Number(process.env.DAMAGE_SEEDS ?? 30); seed++) {
+    fs.rmSync(w.dir, { recursive: true, force: true });
+    fs.cpSync(pristine, w.dir, { recursive: true });
+    const random = prng(seed);
+    const segs = segments(w.partitionDir);
+    const flips = 1 + Math.floor(random() * Number(process.env.DAMAGE_FLIPS ?? 3));
+    for (let f = 0; f < flips; f++) {
+      const seg = segs[Math.floor(random() * segs.length)]!;
+      const { batches, entries } = layout.get(seg.base)!;
+      const kind = random();
+      if (kind < 0.5) {
+        // a header byte of a batch (baseOffset, batchLength, magic, counts...)
+        const b = batches[Math.floor(random() * batches.length)]!;
+        xorByte(seg.log, b.pos + Math.floor(random() * 61), 1 << Math.floor(random() * 8));
+      } else if (kind < 0.8) {
+        const end = batches[batches.length - 1]!;
+        xorByte(seg.log, Math.floor(random() * (end.pos + end.size)), 1 << Math.floor(random() * 8));
+      } else {
+        if (entries > 0) xorByte(seg.index, Math.floor(random() * entries * 8), 1 << Math.floor(random() * 8));
+      }
+    }
+    const engine = await Engine.open(engineOptions(w.dir));
+    try {
+      const sweep = readAll(t, engine, w.total, 1 + Math.floor(random() * 200));
+      const covered = new Set(sweep.offsets);
+      for (let i = 1; i < sweep.offsets.length; i++) if (!(sweep.offsets[i]! > sweep.offsets[i - 1]!)) t.fail(`seed ${seed}: offsets go back`);
+      for (const e of sweep.errors) for (let o = e.offset!; o < e.nextOffset!; o++) covered.add(o);
+      for (let o = 0; o < w.total; o++) if (!covered.has(o)) t.fail(`seed ${seed}: offset ${o} neither read nor reported`);
+      const end = engine.offsets(TOPIC, 0).endOffset;
+      const [ack] = await engine.produce(TOPIC, [{ key: `k${end}`, value: valueOf(end) }], { partition: 0 });
+      t.is(ack!.offset, end, `seed ${seed}: produce continues the log`);
+    } finally {
+      await engine.close();
+    }
+  }
+});
