@@ -912,7 +912,10 @@ export class Engine {
    * Records of a partition from `offset` (earlier records of the first batch skipped), at most
    * maxRecords (default 10,000) and about maxBytes of batches (default 1 MiB; the first batch is
    * returned whole even when larger). [] at the end offset. Keys, values and header values are
-   * Buffers of their own (copied out of the log's map, one copy per batch): safe to keep.
+   * Buffers of their own (copied out of the log's map, one copy per batch): safe to keep. Damaged
+   * stored data is never returned: a read stops before it with the intact records, and a read from
+   * inside it throws CorruptRecordError whose offset/nextOffset give the range (read on from
+   * nextOffset to skip it; FORMAT.md 2.10).
    */
   read(topic: string, partition: number, offset: number, options: ReadOptions = {}): ConsumedRecord[] {
     this.checkOpen();
@@ -997,7 +1000,8 @@ export class Engine {
    * Whole batches from the one containing `offset`, as they lie in the segment (views, no copy),
    * about maxBytes (default 1 MiB; at least one batch when offset < end). For the gateway. The
    * views are valid while the data is retained and for fileDeleteDelayMs (default 60 s) after
-   * retention removed it: send them and let them go, do not keep them.
+   * retention removed it: send them and let them go, do not keep them. Only intact batches, as
+   * read() (CorruptRecordError with the range from inside damage).
    */
   readBatches(topic: string, partition: number, offset: number, options: { maxBytes?: number } = {}): RawBatchRead {
     this.checkOpen();
