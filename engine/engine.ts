@@ -17,6 +17,7 @@ import { acquireDirLock, type DirLock } from './dir-lock.js';
 import {
   BatchTooLargeError,
   ClosedError,
+  CorruptRecordError,
   InvalidArgumentError,
   IoError,
   OffsetOutOfRangeError,
@@ -29,7 +30,7 @@ import {
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import { PartitionLog, type SegmentInfo } from './partition-log.js';
 import { partitionForKey } from './partitioner.js';
-import { CODEC_NONE, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
+import { CODEC_NONE, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
 import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
@@ -912,7 +913,10 @@ export class Engine {
    * Records of a partition from `offset` (earlier records of the first batch skipped), at most
    * maxRecords (default 10,000) and about maxBytes of batches (default 1 MiB; the first batch is
    * returned whole even when larger). [] at the end offset. Keys, values and header values are
-   * Buffers of their own (copied out of the log's map, one copy per batch): safe to keep.
+   * Buffers of their own (copied out of the log's map, one copy per batch): safe to keep. Damaged
+   * stored data is never returned: a read stops before it with the intact records, and a read from
+   * inside it throws CorruptRecordError whose offset/nextOffset give the range (read on from
+   * nextOffset to skip it; FORMAT.md 2.10).
    */
   read(topic: string, partition: number, offset: number, options: ReadOptions = {}): ConsumedRecord[] {
     this.checkOpen();
@@ -935,13 +939,21 @@ export class Engine {
     const end = log.endOffset;
     let next = offset;
     let bytes = 0;
+    let damaged = false;
     // A read may stop at a segment boundary: continue into the next segment, a bounded number of times.
-    for (let round = 0; round < 1024 && bytes < maxBytes && records.length < maxRecords && next < end; round++) {
+    for (let round = 0; round < 1024 && !damaged && bytes < maxBytes && records.length < maxRecords && next < end; round++) {
       // The log checks every batch it returns (CRC): ask for about what maxRecords needs, estimated
       // from the bytes per record seen so far (the first round asks for one batch).
       const wanted = maxRecords - records.length;
       const estimate = records.length === 0 ? 1 : Math.ceil((bytes / records.length) * wanted * 1.1);
-      const batches = log.read(next, Math.min(maxBytes - bytes, estimate));
+      let batches: Buffer[];
+      try {
+        batches = log.read(next, Math.min(maxBytes - bytes, estimate));
+      } catch (e) {
+        // The intact records come first; the next read, from the damaged offset, reports the damage.
+        if (e instanceof CorruptRecordError && records.length > 0) break;
+        throw e instanceof CorruptRecordError ? e.inPartition(topic, partition) : e;
+      }
       if (batches.length === 0) break;
       // Records handed out must not be views into the map: retention truncates deleted segment
       // files after fileDeleteDelayMs, and touching a view then would fault (SIGBUS). One copy per
@@ -952,13 +964,28 @@ export class Engine {
       let copyPos = 0;
       for (let b = 0; b < count; b++) {
         const batch = batches[b]!;
-        bytes += batch.length;
-        if (batchCodec(batch) === CODEC_NONE) {
-          decodeRecordsInto(copy, topic, partition, next, records, maxRecords, copyPos);
-          copyPos += batch.length;
-        } else {
-          decodeRecordsInto(batch, topic, partition, next, records, maxRecords);
+        const before = records.length;
+        try {
+          if (batchCodec(batch) === CODEC_NONE) decodeRecordsInto(copy, topic, partition, next, records, maxRecords, copyPos);
+          else decodeRecordsInto(batch, topic, partition, next, records, maxRecords);
+        } catch (e) {
+          if (!(e instanceof CorruptRecordError)) throw e;
+          // Its CRC held but its records do not parse (a producer wrote it so): the batch is the
+          // damaged range. Its records decoded so far are not handed out.
+          records.length = before;
+          if (records.length > 0) {
+            damaged = true;
+            break;
+          }
+          throw new CorruptRecordError(`${topic}-${partition}: ${e.message}`, undefined, undefined, {
+            offset: batchBaseOffset(batch),
+            nextOffset: batchLastOffset(batch) + 1,
+            topic,
+            partition,
+          });
         }
+        if (batchCodec(batch) === CODEC_NONE) copyPos += batch.length;
+        bytes += batch.length;
         if (records.length >= maxRecords) {
           next = records[records.length - 1]!.offset + 1;
           break;
@@ -974,7 +1001,8 @@ export class Engine {
    * Whole batches from the one containing `offset`, as they lie in the segment (views, no copy),
    * about maxBytes (default 1 MiB; at least one batch when offset < end). For the gateway. The
    * views are valid while the data is retained and for fileDeleteDelayMs (default 60 s) after
-   * retention removed it: send them and let them go, do not keep them.
+   * retention removed it: send them and let them go, do not keep them. Only intact batches, as
+   * read() (CorruptRecordError with the range from inside damage).
    */
   readBatches(topic: string, partition: number, offset: number, options: { maxBytes?: number } = {}): RawBatchRead {
     this.checkOpen();
@@ -983,7 +1011,12 @@ export class Engine {
     const maxBytes = limitOption('maxBytes', options?.maxBytes, ENGINE_DEFAULTS.readMaxBytes, ENGINE_DEFAULTS.readMaxBytesLimit);
     return this.withLog(ps, (log) => {
       this.checkRange(ps, log, offset);
-      const batches = offset < log.endOffset ? log.read(offset, maxBytes) : [];
+      let batches: Buffer[] = [];
+      try {
+        if (offset < log.endOffset) batches = log.read(offset, maxBytes);
+      } catch (e) {
+        throw e instanceof CorruptRecordError ? e.inPartition(ps.topic.name, ps.partition) : e;
+      }
       const last = batches[batches.length - 1];
       const nextOffset = last === undefined ? offset : Math.max(offset, batchLastOffset(last) + 1);
       return { batches, nextOffset, startOffset: log.startOffset, endOffset: log.endOffset };
@@ -1096,7 +1129,11 @@ export class Engine {
     const limits = {
       maxRecordsPerFetch: limitOption('maxRecordsPerFetch', opts.maxRecordsPerFetch, ENGINE_DEFAULTS.subscribeMaxRecordsPerFetch, ENGINE_DEFAULTS.readMaxRecordsLimit),
       maxBytesPerFetch: limitOption('maxBytesPerFetch', opts.maxBytesPerFetch, ENGINE_DEFAULTS.subscribeMaxBytesPerFetch, ENGINE_DEFAULTS.readMaxBytesLimit),
+      corrupt: opts.corrupt ?? 'stop',
     };
+    if (limits.corrupt !== 'stop' && limits.corrupt !== 'skip') {
+      throw new InvalidArgumentError(`corrupt must be 'stop' or 'skip', got ${JSON.stringify(opts.corrupt)}`);
+    }
     const source: SubscriptionSource = {
       range: (p) => {
         this.checkOpen();

@@ -41,14 +41,55 @@ export class OffsetOutOfRangeError extends SeglogError {
   }
 }
 
-/** Stored or received bytes that fail their CRC or structural checks. */
+/** Where damaged stored data lies: [offset, nextOffset) cannot be read; intact data resumes at nextOffset. */
+export interface CorruptRange {
+  /** First offset of the damaged range (may lie before the offset that was asked for). */
+  offset: number;
+  /** Offset where intact data resumes: read (seek, subscribe) from here to skip the damage. */
+  nextOffset: number;
+  topic?: string;
+  partition?: number;
+}
+
+/**
+ * Stored or received bytes that fail their CRC or structural checks. When the damage is in a stored
+ * log, `offset`/`nextOffset` give the damaged range (and `topic`/`partition` say where), so a reader
+ * can skip it on purpose; they are undefined for damage without a place in a log (a produced batch).
+ */
 export class CorruptRecordError extends SeglogError {
   readonly file: string | undefined;
   readonly position: number | undefined;
-  constructor(message: string, file?: string, position?: number) {
+  readonly offset: number | undefined;
+  readonly nextOffset: number | undefined;
+  readonly topic: string | undefined;
+  readonly partition: number | undefined;
+  constructor(message: string, file?: string, position?: number, range?: CorruptRange) {
     super('CORRUPT_RECORD', file !== undefined ? `${message} (file ${file}, position ${position ?? '?'})` : message);
     this.file = file;
     this.position = position;
+    this.offset = range?.offset;
+    this.nextOffset = range?.nextOffset;
+    this.topic = range?.topic;
+    this.partition = range?.partition;
+  }
+
+  /** The damaged range, when known. */
+  get range(): CorruptRange | undefined {
+    if (this.offset === undefined || this.nextOffset === undefined) return undefined;
+    return { offset: this.offset, nextOffset: this.nextOffset, topic: this.topic, partition: this.partition };
+  }
+
+  /** The same error said of a partition (the engine adds where a log's damage lies). */
+  inPartition(topic: string, partition: number): CorruptRecordError {
+    if (this.offset === undefined || this.nextOffset === undefined || this.partition !== undefined) return this;
+    const e = new CorruptRecordError(`${topic}-${partition}: ${this.message}`, undefined, undefined, {
+      offset: this.offset,
+      nextOffset: this.nextOffset,
+      topic,
+      partition,
+    });
+    // Keep the file and position of the original (the message already names them).
+    return Object.assign(e, { file: this.file, position: this.position });
   }
 }
 

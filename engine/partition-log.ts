@@ -230,6 +230,8 @@ export class PartitionLog {
       const checkpointedStart = readCheckpoint(path.join(dir, LOG_START_OFFSET_FILE));
       const markerPath = path.join(dir, CLEAN_SHUTDOWN_MARKER);
       const clean = fs.existsSync(markerPath);
+      // The marker holds the end offset at close: the active segment's data must reach it.
+      const cleanEndOffset = clean ? readMarkerEnd(markerPath) : undefined;
       // Gone right away, so a crash from now on is detected at the next open.
       fs.rmSync(markerPath, { force: true });
       let report: RecoveryReport = { clean: true, scannedBytes: 0, truncated: null };
@@ -242,7 +244,7 @@ export class PartitionLog {
         recoveryPoint = base;
       } else if (clean) {
         for (let i = 0; i < bases.length - 1; i++) opened.push(Segment.openSealed(dir, bases[i]!, bases[i + 1]!, config));
-        opened.push(Segment.openActive(dir, bases[bases.length - 1]!, config));
+        opened.push(Segment.openActive(dir, bases[bases.length - 1]!, config, cleanEndOffset));
         recoveryPoint = opened[opened.length - 1]!.endOffset;
       } else {
         const point = readCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? bases[0]!;
@@ -406,7 +408,9 @@ export class PartitionLog {
 
   /**
    * Whole batches from the one containing `offset` on, as views into the mapping: at least one when
-   * offset < endOffset, then as many as fit in maxBytes; may stop at a segment boundary.
+   * offset < endOffset, then as many as fit in maxBytes; may stop at a segment boundary, and stops
+   * before a damaged batch (the intact ones come first). When `offset` lies in a damaged range:
+   * CorruptRecordError with `offset`/`nextOffset` (a read from nextOffset goes on past it).
    */
   read(offset: number, maxBytes: number): Buffer[] {
     this.checkOpen();
@@ -417,7 +421,7 @@ export class PartitionLog {
     if (offset === end) return out;
     const seg = this.segmentFor(offset);
     this.touch(seg);
-    seg.readFrom(seg.positionOf(offset), Math.max(0, maxBytes), out);
+    seg.read(offset, Math.max(0, maxBytes), out);
     return out;
   }
 
@@ -661,6 +665,18 @@ function writeCleanMarker(file: string, endOffset: number): void {
   } catch (e) {
     if (!isNoSpace(e)) throw e;
     fs.closeSync(fs.openSync(file, 'w'));
+  }
+}
+
+/** The end offset a clean close wrote into the marker, or undefined when it does not read as one. */
+function readMarkerEnd(markerPath: string): number | undefined {
+  try {
+    const text = fs.readFileSync(markerPath, 'utf8');
+    if (!/^\d{1,16}\n$/.test(text)) return undefined;
+    const end = Number(text.trim());
+    return Number.isSafeInteger(end) ? end : undefined;
+  } catch {
+    return undefined;
   }
 }
 

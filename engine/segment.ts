@@ -10,24 +10,24 @@
 // first read, with the fds closed right after mapping; the partition log lets cold mappings go.
 import fs from 'node:fs';
 import path from 'node:path';
+import { chainOk, chainProblem, findResume } from './batch-chain.js';
 import { CorruptRecordError, DiskFullError, IoError, storageError } from './errors.js';
+import { IndexBuilder, rewriteIndexFile, usedBytes } from './index-rebuild.js';
 import { MappedFile, type MappedFileOptions, type ReserveHook } from './mapped-file.js';
-import { OffsetIndex } from './offset-index.js';
+import { OFFSET_ENTRY_BYTES, OffsetIndex, type OffsetIndexEntry } from './offset-index.js';
 import {
   HEADER_BYTES,
-  LOG_OVERHEAD,
-  MAGIC,
   OFF_BATCH_LENGTH,
-  OFF_MAGIC,
   batchBaseOffset,
   batchLastOffset,
   batchLastOffsetDelta,
   batchMaxTimestamp,
   batchProblem,
+  batchRecordCount,
   batchSize,
   setBatchBaseOffset,
 } from './record-batch.js';
-import { TimeIndex } from './time-index.js';
+import { TIME_ENTRY_BYTES, TimeIndex } from './time-index.js';
 
 export interface SegmentConfig {
   /** Logical size of new .log files. */
@@ -56,13 +56,6 @@ export function indexEntriesFor(segmentBytes: number, indexIntervalBytes: number
   return Math.ceil(segmentBytes / Math.max(indexIntervalBytes, HEADER_BYTES)) + 2;
 }
 
-/** A batch header that is plausibly a batch (used to find the end of data; CRC is not checked). */
-function headerLooksValid(buf: Buffer, pos: number, limit: number): boolean {
-  if (limit - pos < HEADER_BYTES) return false;
-  const length = buf.readInt32BE(pos + OFF_BATCH_LENGTH);
-  return length >= HEADER_BYTES - LOG_OVERHEAD && length <= limit - pos - LOG_OVERHEAD && buf[pos + OFF_MAGIC] === MAGIC;
-}
-
 function logFileOptions(config: SegmentConfig): Omit<MappedFileOptions, 'writable'> {
   return {
     reserveAheadBytes: config.reserveAheadBytes,
@@ -70,6 +63,25 @@ function logFileOptions(config: SegmentConfig): Omit<MappedFileOptions, 'writabl
     background: config.backgroundReserve === true,
     failReservationFromBytes: config.failReservationFromBytes,
   };
+}
+
+/** Rewrites an index file whose mapped content `current` is not `entries` (then zeros); true if it did. */
+function rewriteIfChanged(file: string, entries: Buffer): boolean {
+  // read(), not the mapping: past its entries an index file is a hole (mapped-file.ts).
+  const current = fs.readFileSync(file);
+  const used = usedBytes(current);
+  if (used <= entries.length && current.compare(entries, 0, entries.length, 0, entries.length) === 0) return false;
+  rewriteIndexFile(file, entries, used);
+  return true;
+}
+
+/** A damaged range of a .log: [offset, nextOffset) is unreadable; intact data resumes at resumePos. */
+interface Damage {
+  pos: number;
+  offset: number;
+  resumePos: number;
+  nextOffset: number;
+  reason: string;
 }
 
 export class Segment {
@@ -93,12 +105,25 @@ export class Segment {
   private bytesSinceIndexEntry = 0;
   /**
    * CRC bookkeeping, so each batch's CRC is checked at most once per process: batches in
-   * [0, verifiedEnd) were checked by a read; batches at or after verifiedFrom were appended (and
+   * [0, verifiedEnd) and in [runStart, runEnd) (the latest run of reads that did not start at
+   * verifiedEnd) were checked by a read; batches at or after verifiedFrom were appended (and
    * validated) by this process or re-checked by recovery. Everything else was on disk before open
    * and is checked on its first read.
    */
   private verifiedEnd = 0;
   private verifiedFrom = 0;
+  private runStart = 0;
+  private runEnd = 0;
+  /** Damaged ranges of the .log found so far (few; each is searched for once per process). */
+  private damages: Damage[] = [];
+  /** While rebuildIndexes walks past the known data: the pread copy it reads instead of the mapping. */
+  private scanCopy: Buffer | null = null;
+  /** The index files disagreed with the log and could not be rewritten: seeks start at position 0. */
+  private indexUntrusted = false;
+  /** The indexes were rebuilt from the log in this process (at most once). */
+  private indexRebuilt = false;
+  /** A sealed segment's end entry, taken on trust at open, was checked against the log. */
+  private tailChecked = false;
   /** Clock time the segment's first batch counts from for segmentMs (null when empty). */
   firstBatchTimeMs: number | null = null;
   active: boolean;
@@ -175,22 +200,65 @@ export class Segment {
    * last offset-index entry (cheap: at most about indexIntervalBytes plus one batch). Recovery (when
    * the shutdown was not clean) validates and rebuilds the tail afterwards with `resetTail`.
    */
-  static openActive(dir: string, baseOffset: number, config: SegmentConfig): Segment {
+  static openActive(dir: string, baseOffset: number, config: SegmentConfig, cleanEndOffset?: number): Segment {
     const seg = new Segment(dir, baseOffset, config, true, 0);
     seg.logFile = MappedFile.open(seg.logPath, { ...logFileOptions(config), writable: true });
     seg.capacityBytes = seg.logFile.sizeBytes;
     seg.openIndexes(true);
     const last = seg.offsetIndexFile!.lastEntry();
-    seg.loadTail(last === null ? 0 : last.position, last === null ? baseOffset : baseOffset + last.relativeOffset);
+    // The walk to the end of the data starts at the last entry: one that points where no batch with
+    // its offset starts (damaged; the seal's end entry points at zeros) would cut the data short.
+    // (pread: the end entry points past the data, where the file may be a hole; mapped-file.ts.)
+    const lastHeader = last === null ? null : seg.readCopy(last.position, Math.min(HEADER_BYTES, Math.max(0, seg.capacityBytes - last.position)));
+    const lastUsable =
+      last === null ||
+      chainOk(lastHeader!, 0, seg.capacityBytes - last.position, baseOffset + last.relativeOffset) ||
+      (lastHeader!.length === HEADER_BYTES && lastHeader!.readInt32BE(OFF_BATCH_LENGTH) === 0);
+    if (lastUsable) seg.loadTail(last === null ? 0 : last.position, last === null ? baseOffset : baseOffset + last.relativeOffset);
+    else seg.loadTail(0, baseOffset);
     // A segment sealed just before a crash (no newer segment was created) ends with the seal's end
     // entry, which points at no batch; drop it so appends can continue the index.
     const end = seg.offsetIndexFile!.lastEntry();
     if (end !== null && end.position >= seg.dataBytes) seg.offsetIndexFile!.truncateTo(seg.offsetIndexFile!.entries - 1);
+    seg.bytesSinceIndexEntry = seg.dataBytes - (seg.offsetIndexFile!.lastEntry()?.position ?? 0);
+    // The walk stopped before the end offset the clean shutdown recorded: damage, not the end of the
+    // data. Appending there would give its offsets (and overwrite the batches after it) to new
+    // records: the log past the damage is found instead. (At most one offset per byte is plausible.)
+    const cut =
+      cleanEndOffset !== undefined && cleanEndOffset > seg.endOffset && cleanEndOffset - seg.endOffset <= seg.capacityBytes - seg.dataBytes;
+    if (cut) {
+      seg.endOffset = cleanEndOffset;
+      seg.rebuildIndexes(true);
+    } else if (!lastUsable) seg.rebuildIndexes();
     seg.log.noteDataEnd(seg.dataBytes);
     seg.verifiedFrom = seg.dataBytes;
-    seg.bytesSinceIndexEntry = seg.dataBytes - (seg.offsetIndexFile!.lastEntry()?.position ?? 0);
     if (!seg.isEmpty) seg.firstBatchTimeMs = batchMaxTimestamp(seg.log.buffer, 0);
     return seg;
+  }
+
+  /**
+   * [from, from + length) of the .log read with pread into a new buffer: for the slow paths that
+   * look past the known data (finding it again after damage), where the file may be a hole that
+   * must not be touched through the mapping (on tmpfs a read fault allocates: SIGBUS when full).
+   */
+  private readCopy(from: number, length: number): Buffer {
+    const out = Buffer.alloc(Math.max(0, length));
+    const fd = fs.openSync(this.logPath, 'r');
+    try {
+      for (let done = 0; done < out.length; ) {
+        const n = fs.readSync(fd, out, done, out.length - done, from + done);
+        if (n <= 0) break;
+        done += n;
+      }
+    } finally {
+      fs.closeSync(fd);
+    }
+    return out;
+  }
+
+  /** Whether the batch the index entry names starts at its position (below `limit`). */
+  private entryHolds(e: OffsetIndexEntry, limit: number): boolean {
+    return e.position < limit && chainOk(this.log.buffer, e.position, limit, this.baseOffset + e.relativeOffset);
   }
 
   private openIndexes(writable: boolean): void {
@@ -211,8 +279,10 @@ export class Segment {
 
   /**
    * A sealed segment whose successor starts at `nextBaseOffset`. Reads only the index tails: the end
-   * entry gives end offset and size, the time index's last entry the largest timestamp. Segments
-   * without a valid end entry (sealed by an older crash) are mapped and walked once instead.
+   * entry gives end offset and size, the time index's last entry the largest timestamp; the end
+   * entry is checked against the log when the segment is first mapped (checkTail). When the end
+   * entry disagrees with `nextBaseOffset` (damaged, or sealed by an older crash), the index is not
+   * believed: the log is walked (headers, chain, CRC) and both indexes are rebuilt from it.
    */
   static openSealed(dir: string, baseOffset: number, nextBaseOffset: number, config: SegmentConfig): Segment {
     const seg = new Segment(dir, baseOffset, config, false, 0);
@@ -232,18 +302,9 @@ export class Segment {
       seg.maxTimestamp = lastTime.timestamp;
       return seg;
     }
+    seg.tailChecked = true;
     seg.mapSealed();
-    const last = seg.offsetIndexFile!.lastEntry();
-    const fromPos = last !== null && last.position < seg.capacityBytes ? last.position : 0;
-    seg.loadTail(fromPos, fromPos === 0 ? baseOffset : baseOffset + last!.relativeOffset);
-    if (seg.endOffset !== nextBaseOffset) {
-      throw new CorruptRecordError(
-        `segment ends at offset ${seg.endOffset} but the next segment starts at ${nextBaseOffset}`,
-        seg.logPath,
-        seg.dataBytes,
-      );
-    }
-    seg.verifiedFrom = seg.dataBytes;
+    seg.rebuildIndexes();
     return seg;
   }
 
@@ -263,6 +324,41 @@ export class Segment {
     this.logFile.closeFd();
     this.offsetIndexFile!.file.closeFd();
     this.timeIndexFile!.file.closeFd();
+    if (!this.tailChecked) this.checkTail();
+  }
+
+  /**
+   * The end entry of a sealed segment was taken on trust at open; check it once against the log, by
+   * walking batch headers from the last regular entry to the end (about indexIntervalBytes). When
+   * they disagree, the indexes are rebuilt from the log.
+   */
+  private checkTail(): void {
+    this.tailChecked = true;
+    const oi = this.offsetIndexFile!;
+    const n = oi.entries;
+    const end = n > 0 ? oi.entry(n - 1) : null;
+    let agrees = end !== null && this.baseOffset + end.relativeOffset === this.endOffset && end.position === this.dataBytes;
+    if (agrees) {
+      const from = n >= 2 ? oi.entry(n - 2) : null;
+      const fromHeader = from === null ? null : this.readCopy(from.position, Math.min(HEADER_BYTES, Math.max(0, this.dataBytes - from.position)));
+      if (from !== null && !(from.position < this.dataBytes && chainOk(fromHeader!, 0, this.dataBytes - from.position, this.baseOffset + from.relativeOffset))) agrees = false;
+      else {
+        // Headers by pread: the end entry is what is being checked, and past the real data the file
+        // may be a hole (mapped-file.ts). About indexIntervalBytes of batches: a few reads.
+        let pos = from?.position ?? 0;
+        let expected = this.baseOffset + (from?.relativeOffset ?? 0);
+        while (agrees && pos < this.dataBytes) {
+          const h = this.readCopy(pos, Math.min(HEADER_BYTES, this.dataBytes - pos));
+          if (!chainOk(h, 0, this.dataBytes - pos, expected)) agrees = false;
+          else {
+            expected = batchLastOffset(h, 0) + 1;
+            pos += batchSize(h, 0);
+          }
+        }
+        agrees &&= expected === this.endOffset;
+      }
+    }
+    if (!agrees) this.rebuildIndexes();
   }
 
   /** Drops our references to a sealed segment's mappings (they go when no view is left). */
@@ -297,7 +393,7 @@ export class Segment {
         if (n < HEADER_BYTES) header.fill(0, Math.max(0, n));
         return header;
       };
-      for (let h = peek(pos); headerLooksValid(h, 0, limit - pos) && batchBaseOffset(h, 0) === next; h = peek(pos)) {
+      for (let h = peek(pos); chainOk(h, 0, limit - pos, next); h = peek(pos)) {
         const ts = batchMaxTimestamp(h, 0);
         if (ts > max) max = ts;
         lastBase = next;
@@ -396,6 +492,8 @@ export class Segment {
     // Recovery re-checks every batch from here on (recovery.ts).
     this.verifiedFrom = position;
     if (this.verifiedEnd > position) this.verifiedEnd = position;
+    if (this.runEnd > position) this.runStart = this.runEnd = 0;
+    this.damages = []; // found again on use
     this.endOffset = offset;
     this.maxTimestamp = runningMax;
     this.bytesSinceIndexEntry = position - (oi.lastEntry()?.position ?? 0);
@@ -425,13 +523,18 @@ export class Segment {
       }
       return;
     }
-    if (!this.isEmpty) {
+    // Indexes that could not be rewritten get no end entries: the next open rebuilds them.
+    if (!this.isEmpty && !this.indexUntrusted) {
       this.offsetIndex.append(this.endOffset - this.baseOffset, this.dataBytes);
-      if (this.lastBatchBaseOffset < 0) this.lastBatchBaseOffset = batchBaseOffset(this.log.buffer, this.positionOf(this.endOffset - 1));
+      if (this.lastBatchBaseOffset < 0) {
+        // Unknown after a recovery or a rebuild; a damaged last batch has none to trust.
+        const pos = this.seek(this.endOffset - 1, -Infinity, true);
+        if (pos >= 0) this.lastBatchBaseOffset = batchBaseOffset(this.log.buffer, pos);
+      }
       const rel = this.lastBatchBaseOffset - this.baseOffset;
       const last = this.timeIndex.lastEntry();
       // After a recovery cut the maximum may already sit in the entry of the last batch.
-      if (this.maxTimestamp > this.timeIndex.lastTimestamp && (last === null || rel > last.relativeOffset)) {
+      if (this.lastBatchBaseOffset >= 0 && this.maxTimestamp > this.timeIndex.lastTimestamp && (last === null || rel > last.relativeOffset)) {
         this.timeIndex.append(this.maxTimestamp, rel);
       }
     }
@@ -441,38 +544,44 @@ export class Segment {
   }
 
   // --- reading ----------------------------------------------------------------------------------
+  //
+  // Every walk knows the offset the next batch must start with (the index entry's, the segment's
+  // base, then the previous batch's last offset + 1) and checks it once per batch, with the header
+  // (chainOk); a batch is CRC-checked before it is returned or its offsets believed. Damage is
+  // stepped over to where intact data resumes (damageAt), or reported with its range.
 
   /** Position of the batch containing `offset` (which must lie in this segment). */
   positionOf(offset: number): number {
-    const buf = this.log.buffer;
-    const entry = this.offsetIndex.lookup(offset - this.baseOffset);
-    let pos = entry === null ? 0 : entry.position;
-    const end = this.dataBytes;
-    while (pos < end) {
-      if (!headerLooksValid(buf, pos, end)) throw new CorruptRecordError('invalid batch header while seeking', this.logPath, pos);
-      if (batchLastOffset(buf, pos) >= offset) return pos;
-      pos += batchSize(buf, pos);
-    }
-    throw new CorruptRecordError(`offset ${offset} not found in segment`, this.logPath, pos);
+    const pos = this.seek(offset, -Infinity, false);
+    if (pos < 0) throw new CorruptRecordError(`offset ${offset} not found in segment`, this.logPath, this.dataBytes);
+    return pos;
   }
 
   /**
-   * Pushes whole batches from `position` (a batch boundary) on into `out` (views into the mapping), at
-   * least one, then while the total stays within `maxBytes`. Returns bytes pushed. A batch's CRC is
-   * checked unless this process already did (see verifiedEnd).
+   * Pushes whole batches from the one containing `offset` on into `out` (views into the mapping), at
+   * least one, then while the total stays within `maxBytes`: only intact ones, so the read stops before
+   * damage (a read from there reports it). Returns bytes pushed. Throws CorruptRecordError with the
+   * damaged range when `offset` lies in one.
    */
-  readFrom(position: number, maxBytes: number, out: Buffer[]): number {
+  read(offset: number, maxBytes: number, out: Buffer[]): number {
+    return this.readFrom(this.positionOf(offset), maxBytes, out);
+  }
+
+  /** As read(), from `position`: an intact batch found by a seek (its chain and CRC are checked). */
+  private readFrom(position: number, maxBytes: number, out: Buffer[]): number {
     const buf = this.log.buffer;
     const end = this.dataBytes;
     let pos = position;
+    let expected = batchBaseOffset(buf, pos);
     let total = 0;
     while (pos < end) {
-      if (pos >= this.verifiedEnd && pos < this.verifiedFrom) this.verifyBatch(pos);
+      if (pos !== position && !chainOk(buf, pos, end, expected)) break;
       const size = batchSize(buf, pos);
-      if (size < HEADER_BYTES || size > end - pos) throw new CorruptRecordError(`batch size ${size} does not fit the segment`, this.logPath, pos);
       if (out.length > 0 && total + size > maxBytes) break;
+      if (pos !== position && this.crcProblem(pos) !== null) break;
       out.push(buf.subarray(pos, pos + size));
       total += size;
+      expected += batchRecordCount(buf, pos); // the chain holds: lastOffsetDelta = count - 1
       pos += size;
       if (total >= maxBytes) break;
     }
@@ -481,31 +590,235 @@ export class Segment {
 
   /** Checks the batch at `pos` in full (header, bounds, CRC) unless already done in this process. */
   verifyBatch(pos: number): void {
-    if (pos < this.verifiedEnd || pos >= this.verifiedFrom) return;
+    const problem = this.crcProblem(pos);
+    if (problem !== null) throw new CorruptRecordError(`stored record batch is corrupt: ${problem}`, this.logPath, pos);
+  }
+
+  /** Why the batch at `pos` fails batchProblem (CRC included), or null; a pass is remembered. */
+  private crcProblem(pos: number): string | null {
+    if (pos < this.verifiedEnd || pos >= this.verifiedFrom || (pos >= this.runStart && pos < this.runEnd)) return null;
     const buf = this.log.buffer;
     const problem = batchProblem(buf, pos, this.dataBytes);
-    if (problem !== null) throw new CorruptRecordError(`stored record batch is corrupt: ${problem}`, this.logPath, pos);
-    if (pos === this.verifiedEnd) this.verifiedEnd = pos + batchSize(buf, pos);
+    if (problem !== null) return problem;
+    const next = pos + batchSize(buf, pos);
+    if (pos === this.verifiedEnd) this.verifiedEnd = next;
+    else if (pos === this.runEnd) this.runEnd = next;
+    else {
+      this.runStart = pos;
+      this.runEnd = next;
+    }
+    if (this.runStart <= this.verifiedEnd && this.runEnd > this.verifiedEnd) this.verifiedEnd = this.runEnd;
+    return null;
   }
 
   /**
    * Position of the first batch with maxTimestamp >= `timestamp` whose last offset is >= `minOffset`,
-   * or -1. Starts from the time index's last entry below the timestamp (see time-index.ts).
+   * or -1. Starts from the time index's last entry below the timestamp (see time-index.ts); damaged
+   * ranges are stepped over (they hold no timestamp one can trust).
    */
   positionForTimestamp(timestamp: number, minOffset: number): number {
     if (this.isEmpty || this.maxTimestamp < timestamp) return -1;
-    const buf = this.log.buffer;
-    const entry = this.timeIndex.lastBelow(timestamp);
+    const entry = this.indexUntrusted ? null : this.timeIndex.lastBelow(timestamp);
     const from = Math.max(minOffset, this.baseOffset + (entry === null ? 0 : entry.relativeOffset));
     if (from >= this.endOffset) return -1;
-    let pos = this.positionOf(from);
-    const end = this.dataBytes;
-    while (pos < end) {
-      if (!headerLooksValid(buf, pos, end)) throw new CorruptRecordError('invalid batch header while seeking', this.logPath, pos);
-      if (batchMaxTimestamp(buf, pos) >= timestamp) return pos;
-      pos += batchSize(buf, pos);
+    return this.seek(from, timestamp, true);
+  }
+
+  /**
+   * Walks the chain from the index entry for `offset` to the first intact batch whose last offset is
+   * >= `offset` and whose maxTimestamp is >= `timestamp`; returns its position (CRC checked), or -1
+   * when the segment ends first. A damaged range on the way is stepped over when `skipDamage`, or
+   * when it lies wholly before `offset`; otherwise it is thrown as CorruptRecordError with its range.
+   */
+  private seek(offset: number, timestamp: number, skipDamage: boolean): number {
+    const buf = this.log.buffer;
+    let pos = this.startPosition(offset);
+    let expected = pos === 0 ? this.baseOffset : batchBaseOffset(buf, pos);
+    let prevPos = -1;
+    let prevExpected = 0;
+    while (expected < this.endOffset) {
+      let problem = chainOk(buf, pos, this.dataBytes, expected) ? null : chainProblem(buf, pos, this.dataBytes, expected);
+      // A break in the chain is this batch's baseOffset or the previous batch's lastOffsetDelta,
+      // which lies inside that batch's CRC: the CRC tells which.
+      if (problem !== null && prevPos >= 0) {
+        const prevProblem = this.crcProblem(prevPos);
+        if (prevProblem !== null) {
+          pos = prevPos;
+          expected = prevExpected;
+          problem = prevProblem;
+        }
+      }
+      if (problem === null) {
+        const last = expected + batchRecordCount(buf, pos) - 1;
+        if (last >= this.endOffset) problem = `last offset ${last} runs past the segment's end offset ${this.endOffset}`;
+        else if (last >= offset && (timestamp === -Infinity || batchMaxTimestamp(buf, pos) >= timestamp)) {
+          problem = this.crcProblem(pos);
+          if (problem === null) return pos;
+        } else {
+          prevPos = pos;
+          prevExpected = expected;
+          expected = last + 1;
+          pos += batchSize(buf, pos);
+          continue;
+        }
+      }
+      const d = this.damageAt(pos, expected, problem);
+      if (!skipDamage && offset < d.nextOffset) throw this.damageError(d);
+      prevPos = -1;
+      pos = d.resumePos;
+      expected = d.nextOffset;
     }
     return -1;
+  }
+
+  /**
+   * Where a seek for `offset` starts: the index entry for it, checked against the log (the batch
+   * there must carry the entry's offset). An entry that points elsewhere means the index (derived
+   * data) or the log is damaged there: the log is walked and the index rebuilt from it, once.
+   */
+  private startPosition(offset: number): number {
+    if (this.indexUntrusted) return 0;
+    const entry = this.offsetIndex.lookup(offset - this.baseOffset);
+    if (entry === null || this.entryHolds(entry, this.dataBytes)) return entry?.position ?? 0;
+    if (!this.indexRebuilt) {
+      this.rebuildIndexes();
+      if (!this.indexUntrusted) {
+        const again = this.offsetIndex.lookup(offset - this.baseOffset);
+        if (again === null || this.entryHolds(again, this.dataBytes)) return again?.position ?? 0;
+      }
+    }
+    this.indexUntrusted = true;
+    return 0;
+  }
+
+  /**
+   * The damage at `pos`, where a batch with base offset `expected` should start: the damaged range
+   * runs to the next intact batch that continues the log (its own end, the next index entries, or
+   * a byte search; findResume), else to the end of the segment. Remembered.
+   */
+  private damageAt(pos: number, expected: number, reason: string): Damage {
+    for (const d of this.damages) if (d.pos === pos) return d;
+    const buf = this.scanCopy ?? this.log.buffer;
+    const end = this.dataBytes;
+    let resumePos = end;
+    let nextOffset = this.endOffset;
+    if (pos < end) {
+      const hints: number[] = [];
+      if (end - pos >= HEADER_BYTES) hints.push(pos + batchSize(buf, pos));
+      if (!this.indexUntrusted) {
+        const oi = this.offsetIndex;
+        for (let i = 0; i < oi.entries && hints.length < 4; i++) if (oi.entry(i).position > pos) hints.push(oi.entry(i).position);
+      }
+      const p = findResume(buf, pos, end, expected + 1, this.endOffset, hints);
+      if (p >= 0) {
+        resumePos = p;
+        nextOffset = batchBaseOffset(buf, p);
+      }
+    }
+    const d: Damage = { pos, offset: expected, resumePos, nextOffset, reason };
+    this.damages.push(d);
+    process.emitWarning(`seglog: ${this.logPath} holds damaged records at offsets ${d.offset}..${d.nextOffset - 1} (position ${pos}: ${reason}); reads of them fail with CORRUPT_RECORD`);
+    return d;
+  }
+
+  private damageError(d: Damage): CorruptRecordError {
+    return new CorruptRecordError(`stored records ${d.offset}..${d.nextOffset - 1} are damaged: ${d.reason}`, this.logPath, d.pos, {
+      offset: d.offset,
+      nextOffset: d.nextOffset,
+    });
+  }
+
+  /**
+   * Walks the whole log (headers, chain and CRC, stepping over damage) and rewrites both index files
+   * from its intact batches (index-rebuild.ts). The log is the truth: the indexes are derived data. A
+   * sealed segment's data end is found by the walk too (where the chain reaches endOffset). When
+   * the files cannot be rewritten (full disk, read-only), seeks start at position 0 instead.
+   */
+  private rebuildIndexes(findEnd = !this.active): void {
+    this.indexRebuilt = true;
+    const sealed = !this.active;
+    // The data end (a sealed segment's end entry) is what may be wrong: search as far as the file has
+    // blocks, to where the chain reaches endOffset.
+    if (findEnd) this.dataBytes = this.scanLimit();
+    // Past the known data the file may be a hole: then the walk reads a pread copy, not the mapping.
+    const buf = findEnd ? (this.scanCopy = this.readCopy(0, this.dataBytes)) : this.log.buffer;
+    try {
+      this.rebuildFrom(buf, findEnd, sealed);
+    } finally {
+      this.scanCopy = null;
+    }
+  }
+
+  private rebuildFrom(buf: Buffer, findEnd: boolean, sealed: boolean): void {
+    const builder = new IndexBuilder(this.config.indexIntervalBytes);
+    this.damages = [];
+    let firstDamage = -1;
+    let pos = 0;
+    let expected = this.baseOffset;
+    while (expected < this.endOffset) {
+      let problem = chainProblem(buf, pos, this.dataBytes, expected) ?? batchProblem(buf, pos, this.dataBytes);
+      const last = problem === null ? batchLastOffset(buf, pos) : -1;
+      if (problem === null && last >= this.endOffset) problem = `last offset ${last} runs past the segment's end offset ${this.endOffset}`;
+      if (problem === null) {
+        const size = batchSize(buf, pos);
+        builder.add(pos, size, expected - this.baseOffset, batchMaxTimestamp(buf, pos));
+        expected = last + 1;
+        pos += size;
+        continue;
+      }
+      const d = this.damageAt(pos, expected, problem);
+      if (firstDamage < 0) firstDamage = pos;
+      builder.skipped();
+      pos = d.resumePos;
+      expected = d.nextOffset;
+    }
+    if (findEnd) {
+      // Damage that runs to the end leaves the end of the data unknown: the damaged batch's own
+      // length if it fits, or the last non-zero byte.
+      if (pos === this.dataBytes && firstDamage >= 0) {
+        const last = this.damages[this.damages.length - 1]!.pos;
+        const claimed = this.dataBytes - last >= HEADER_BYTES ? batchSize(buf, last) : 0;
+        pos = Math.max(last + 1, claimed >= HEADER_BYTES && claimed <= pos - last ? last + claimed : 0, usedBytes(buf.subarray(0, pos)));
+      }
+      for (const d of this.damages) if (d.resumePos > pos) d.resumePos = pos;
+      this.dataBytes = pos;
+    }
+    if (sealed) {
+      this.verifiedFrom = Number.MAX_SAFE_INTEGER; // nothing appended by this process
+      builder.seal(this.endOffset - this.baseOffset, this.dataBytes);
+    }
+    this.maxTimestamp = builder.maxTimestamp;
+    this.verifiedEnd = firstDamage >= 0 ? firstDamage : this.dataBytes;
+    this.runStart = this.runEnd = 0;
+    let rewritten = false;
+    try {
+      const offsetEntries = builder.offsetIndexBytes();
+      const timeEntries = this.dataBytes > 0 ? builder.timeIndexBytes() : Buffer.alloc(0);
+      rewritten = rewriteIfChanged(this.indexPath, offsetEntries);
+      rewritten = rewriteIfChanged(this.timeIndexPath, timeEntries) || rewritten;
+      this.offsetIndex.reload(offsetEntries.length / OFFSET_ENTRY_BYTES);
+      this.timeIndex.reload(timeEntries.length / TIME_ENTRY_BYTES);
+      this.indexUntrusted = false;
+    } catch (e) {
+      this.indexUntrusted = true;
+      process.emitWarning(`seglog: could not rewrite the indexes of ${this.logPath}; seeks start at position 0: ${(e as Error).message}`);
+    }
+    if (this.active) {
+      this.bytesSinceIndexEntry = this.dataBytes - (this.offsetIndex.lastEntry()?.position ?? 0);
+      this.lastBatchBaseOffset = builder.lastRelativeOffset < 0 ? -1 : this.baseOffset + builder.lastRelativeOffset;
+    }
+    if (rewritten) process.emitWarning(`seglog: the indexes of ${this.logPath} disagreed with the log and were rebuilt from it`);
+  }
+
+  /** How far a sealed segment's file holds blocks (a hole reads as zeros: no data past it). */
+  private scanLimit(): number {
+    let allocated = 0;
+    try {
+      allocated = fs.statSync(this.logPath).blocks * 512;
+    } catch {
+      // unknown: the whole file
+    }
+    return Math.min(this.capacityBytes, allocated > 0 ? Math.max(allocated, this.dataBytes) : this.capacityBytes);
   }
 
   // --- durability and lifecycle -----------------------------------------------------------------

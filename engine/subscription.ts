@@ -3,9 +3,12 @@
 // fetch each in turn, so a busy partition cannot starve the others), and, when caught up, sleeps
 // until an append to one of its partitions wakes it (the same watcher mechanism as Engine.watch;
 // no polling). When retention removed records it had not read yet, it continues from the new log
-// start and emits 'gap' first, so the loss is observable.
+// start and emits 'gap' first, so the loss is observable. A damaged range (CORRUPT_RECORD with
+// offset/nextOffset) is reported by a 'corrupt' event after the records before it, then ends the
+// subscription or, with corrupt: 'skip', is stepped over.
 import { EventEmitter } from 'node:events';
-import type { ConsumedRecord, GapEvent, OffsetRange } from './types.js';
+import { CorruptRecordError } from './errors.js';
+import type { ConsumedRecord, CorruptEvent, GapEvent, OffsetRange } from './types.js';
 
 /** What a subscription needs from the engine, for one topic. */
 export interface SubscriptionSource {
@@ -20,6 +23,8 @@ export interface SubscriptionSource {
 export interface SubscriptionLimits {
   maxRecordsPerFetch: number;
   maxBytesPerFetch: number;
+  /** On a damaged range: end with its error (default) or continue after it. */
+  corrupt?: 'stop' | 'skip';
 }
 
 export interface SubscriptionStart {
@@ -40,16 +45,19 @@ const DONE: IteratorResult<ConsumedRecord> = Object.freeze({ done: true, value: 
 
 export interface Subscription {
   on(event: 'gap', listener: (gap: GapEvent) => void): this;
+  on(event: 'corrupt', listener: (corrupt: CorruptEvent) => void): this;
   on(event: 'end', listener: (error: unknown) => void): this;
   on(event: string | symbol, listener: (...args: any[]) => void): this;
   once(event: 'gap', listener: (gap: GapEvent) => void): this;
+  once(event: 'corrupt', listener: (corrupt: CorruptEvent) => void): this;
   once(event: 'end', listener: (error: unknown) => void): this;
   once(event: string | symbol, listener: (...args: any[]) => void): this;
 }
 
 /**
  * AsyncIterableIterator<ConsumedRecord> and EventEmitter: 'gap' (GapEvent) when records were lost to
- * retention, 'end' once when it ends (by return(), engine close, topic deletion or an error).
+ * retention, 'corrupt' (CorruptEvent) on reaching a damaged range, 'end' once when it ends (by
+ * return(), engine close, topic deletion or an error).
  */
 export class Subscription extends EventEmitter implements AsyncIterableIterator<ConsumedRecord> {
   readonly topic: string;
@@ -74,6 +82,8 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
   private pending = 0;
   /** Records lost to retention so far (sum of gap sizes). */
   gapRecords = 0;
+  /** Records stepped over in damaged ranges so far (corrupt: 'skip'). */
+  corruptRecords = 0;
 
   constructor(source: SubscriptionSource, topic: string, starts: SubscriptionStart[], limits: SubscriptionLimits) {
     super();
@@ -196,7 +206,10 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
     }
   }
 
-  /** Fetches from the next partition (round robin) that has records. Returns false when none has. */
+  /**
+   * Fetches from the next partition (round robin) that has records. Returns false when none has
+   * (true when it buffered records, or stepped over a damaged range).
+   */
   private fill(): boolean {
     const n = this.cursors.length;
     for (let i = 0; i < n; i++) {
@@ -212,7 +225,23 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
         if (this.ended) return false;
       }
       if (c.fetchOffset >= range.endOffset) continue;
-      const { records, nextOffset } = this.source.fetch(c.partition, c.fetchOffset, this.limits.maxRecordsPerFetch, this.limits.maxBytesPerFetch);
+      let fetched;
+      try {
+        fetched = this.source.fetch(c.partition, c.fetchOffset, this.limits.maxRecordsPerFetch, this.limits.maxBytesPerFetch);
+      } catch (e) {
+        // Reached only after the records before the damage were delivered (the fetch returns those first).
+        if (!(e instanceof CorruptRecordError) || e.nextOffset === undefined || !(e.nextOffset > c.fetchOffset)) throw e;
+        const event: CorruptEvent = { type: 'corrupt', topic: this.topic, partition: c.partition, offset: e.offset!, nextOffset: e.nextOffset, error: e };
+        this.emit('corrupt', event);
+        if (this.limits.corrupt !== 'skip') throw e;
+        if (this.ended) return false;
+        this.corruptRecords += e.nextOffset - c.fetchOffset;
+        c.fetchOffset = e.nextOffset;
+        c.position = e.nextOffset;
+        this.nextCursor = index + 1;
+        return true; // progress: pull() looks again
+      }
+      const { records, nextOffset } = fetched;
       if (!(nextOffset > c.fetchOffset)) throw new Error(`subscription invariant: fetch at ${c.fetchOffset} did not advance`);
       c.fetchOffset = nextOffset;
       this.nextCursor = index + 1;

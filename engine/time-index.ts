@@ -61,6 +61,12 @@ export class TimeIndex {
     return this.count;
   }
 
+  /** Takes the new entry count after the file was rewritten under the mapping (index-rebuild.ts). */
+  reload(count: number): void {
+    this.count = count;
+    if (this.file.writable) this.file.noteDataEnd(this.count * TIME_ENTRY_BYTES);
+  }
+
   /** Room for regular entries; the last slot is kept for the entry written at seal. */
   get isFull(): boolean {
     return this.count >= this.maxEntries - 1;

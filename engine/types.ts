@@ -1,5 +1,6 @@
 // The public types of the engine API. The gateway codes against these (through engine/index.ts)
 // and nothing else of the engine.
+import type { CorruptRecordError } from './errors.js';
 import type { Bytes, Compression, PartitionRecord, RecordHeader, RecordInput } from './record-batch.js';
 
 export type { Bytes, Compression, RecordHeader, RecordInput };
@@ -113,6 +114,13 @@ export interface SubscribeOptions {
   maxRecordsPerFetch?: number;
   /** Bytes read from one partition per fetch (at least one batch). Default 1 MiB. */
   maxBytesPerFetch?: number;
+  /**
+   * What to do on reaching a damaged range of a partition (CORRUPT_RECORD): 'stop' (default) ends
+   * the subscription with the CorruptRecordError (its offset/nextOffset give the range; subscribe
+   * again with `offsets` at nextOffset to go on); 'skip' continues at nextOffset. Either way the
+   * records before the damage are delivered first and a 'corrupt' event (CorruptEvent) is emitted.
+   */
+  corrupt?: 'stop' | 'skip';
 }
 
 /** Yielded by subscribe() when retention removed records the subscriber had not read yet. */
@@ -123,6 +131,17 @@ export interface GapEvent {
   /** The offset the subscriber wanted and the offset it continues from. */
   fromOffset: number;
   toOffset: number;
+}
+
+/** Emitted by subscribe() on reaching a damaged range of a partition ([offset, nextOffset) unreadable). */
+export interface CorruptEvent {
+  type: 'corrupt';
+  topic: string;
+  partition: number;
+  /** First offset of the damaged range, and the offset where intact data resumes. */
+  offset: number;
+  nextOffset: number;
+  error: CorruptRecordError;
 }
 
 export interface OffsetRange {

@@ -20,7 +20,7 @@ Usage:
   seglog topics delete NAME
   seglog produce TOPIC [--key K] [--partition P] [--acks written|flushed] [--format value|json]
   seglog consume TOPIC [--from earliest|latest|OFFSET|ISO-8601] [--partition P] [--group G]
-                       [--max N] [--no-follow] [--format value|json]
+                       [--max N] [--no-follow] [--format value|json] [--skip-corrupt]
 
 Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}).
 serve: browser pages may connect only from this server's own host:port unless --allow-origin
@@ -28,7 +28,8 @@ lists theirs (https://app.example.com, or * for any); requests must name this se
 (a loopback name or address, the bound host) unless --allow-host lists the name (or name:port).
 produce: each line of stdin is one record; exits 0 once stdin ends and every record is acked.
 consume: one record per line; --from defaults to latest (earliest with --no-follow); with
---group, starts from the group's committed offsets and commits what it printed.
+--group, starts from the group's committed offsets and commits what it printed. Damaged stored
+records (CORRUPT_RECORD) stop it with their offsets; --skip-corrupt goes on past them (said on stderr).
 
 --format value (default): a line is the record's value as text.
 --format json: a line is a JSON object. consume prints
@@ -368,6 +369,7 @@ async function consume(args: string[]): Promise<void> {
     max: { type: 'string' },
     'no-follow': { type: 'boolean' },
     format: { type: 'string' },
+    'skip-corrupt': { type: 'boolean' },
   }, 1);
   const topic = positionals[0]!;
   const noFollow = values['no-follow'] === true;
@@ -381,7 +383,14 @@ async function consume(args: string[]): Promise<void> {
     if (e.code === 'EPIPE') process.exit(0); // the reader went away (| head)
   });
   await withClient(values, async (client) => {
-    const consumer = client.subscribe(topic, { from, partitions: partition, group, stopAtEnd: noFollow });
+    const consumer = client.subscribe(topic, {
+      from,
+      partitions: partition,
+      group,
+      stopAtEnd: noFollow,
+      corrupt: values['skip-corrupt'] === true ? 'skip' : 'stop',
+      onCorrupt: (c) => process.stderr.write(`seglog: skipped damaged records ${c.offset}..${c.nextOffset - 1} of partition ${c.partition}\n`),
+    });
     let interrupted = false;
     const onSignal = (): void => {
       interrupted = true;
@@ -426,5 +435,10 @@ export async function main(argv: string[]): Promise<void> {
 main(process.argv.slice(2)).catch((e: unknown) => {
   if (process.env['SEGLOG_DEBUG']) process.stderr.write(`${(e as Error)?.stack ?? String(e)}\n`);
   if (e instanceof UsageError) fail(/--help/.test(e.message) ? e.message : `${e.message} (seglog --help for usage)`, 2);
-  fail(errorLine(e));
+  const nextOffset = (e as { code?: unknown; nextOffset?: unknown })?.nextOffset;
+  const hint =
+    (e as { code?: unknown })?.code === 'CORRUPT_RECORD' && typeof nextOffset === 'number'
+      ? ` (intact records resume at offset ${nextOffset}; --skip-corrupt goes on past it)`
+      : '';
+  fail(errorLine(e) + hint);
 });

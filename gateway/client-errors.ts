@@ -14,11 +14,27 @@ export const ClientErrorCode = {
   CONNECT_FAILED: 'CONNECT_FAILED',
 } as const;
 
+/** Where stored data is damaged (a CORRUPT_RECORD from the server): [offset, nextOffset) of a partition. */
+export interface CorruptRange {
+  partition: number;
+  /** First offset of the damaged range. */
+  offset: number;
+  /** Where intact data resumes: fetch or subscribe from here to go on. */
+  nextOffset: number;
+}
+
 export class SeglogClientError extends Error {
   readonly code: string;
-  constructor(code: string, message: string, options?: { cause?: unknown }) {
+  /** Set for CORRUPT_RECORD about stored data, when the server said where (PROTOCOL.md §4.9). */
+  readonly partition: number | undefined;
+  readonly offset: number | undefined;
+  readonly nextOffset: number | undefined;
+  constructor(code: string, message: string, options?: { cause?: unknown; range?: CorruptRange }) {
     super(message, options);
     this.code = code;
     this.name = 'SeglogClientError';
+    this.partition = options?.range?.partition;
+    this.offset = options?.range?.offset;
+    this.nextOffset = options?.range?.nextOffset;
   }
 }

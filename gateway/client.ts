@@ -21,7 +21,7 @@ import type { FrameReader } from './protocol/codec.js';
 import { decodeError } from './protocol/error.js';
 import { decodeFetchResult, encodeFetch } from './protocol/fetch.js';
 import { FrameType, PROTOCOL_VERSION, frameTypeName, readHeader } from './protocol/frame.js';
-import { CAN_DECODE_LZ4, decodeHelloOk, encodeHello, type HelloOk } from './protocol/hello.js';
+import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHelloOk, encodeHello, type HelloOk } from './protocol/hello.js';
 import {
   decodeCommittedResult,
   decodeOffsetsResult,
@@ -41,9 +41,9 @@ import {
 import { OPEN, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './socket.js';
 import type { RecordInput } from '../engine/types.js';
 
-export { SeglogClientError, ClientErrorCode } from './client-errors.js';
+export { SeglogClientError, ClientErrorCode, type CorruptRange } from './client-errors.js';
 export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
-export { Consumer, type ConsumerOptions, type GapInfo } from './consumer.js';
+export { Consumer, type ConsumerOptions, type CorruptInfo, type GapInfo } from './consumer.js';
 export type { ClientRecord, ClientRecordHeader } from './batch-codec.js';
 export type { RecordInput, TopicConfig, TopicDescription };
 
@@ -161,7 +161,7 @@ export class SeglogClient {
     // The handshake goes out before any queued request (they wait for state 'open').
     const hello = this.sendRequest<HelloOk>(
       ws,
-      (id) => encodeHello(id, { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: this.canDecodeLz4 ? CAN_DECODE_LZ4 : 0, clientId: this.options.clientId ?? 'seglog-client' }),
+      (id) => encodeHello(id, { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: ERROR_RANGES | (this.canDecodeLz4 ? CAN_DECODE_LZ4 : 0), clientId: this.options.clientId ?? 'seglog-client' }),
       FrameType.HELLO_OK,
       decodeHelloOk,
     );
@@ -320,7 +320,7 @@ export class SeglogClient {
       const pending = this.pending.get(id);
       if (type === FrameType.ERROR) {
         const body = decodeError(reader);
-        const error = new SeglogClientError(body.code, body.message);
+        const error = new SeglogClientError(body.code, body.message, body.range !== undefined ? { range: body.range } : undefined);
         if (pending !== undefined) {
           this.settle(id, pending);
           pending.reject(error);
@@ -447,7 +447,11 @@ export class SeglogClient {
     return new Consumer(this, topic, options);
   }
 
-  /** Pulls whole batches of one partition from `offset` (records before `offset` are skipped). */
+  /**
+   * Pulls whole batches of one partition from `offset` (records before `offset` are skipped). Stops
+   * before damaged stored data; a fetch from inside it rejects with CORRUPT_RECORD whose
+   * `offset`/`nextOffset` give the range: fetch from nextOffset to go on past it.
+   */
   async fetch(topic: string, partition: number, offset: number, options: { maxBytes?: number } = {}): Promise<FetchResult> {
     const res = await this.request((id) => encodeFetch(id, { topic, partition, offset, maxBytes: options.maxBytes ?? 1024 * 1024 }), FrameType.FETCH_RESULT, decodeFetchResult);
     // The answer's bytes are a view of the message; decoding copies nothing either.

@@ -3,8 +3,10 @@
 // credit for `maxBufferedBytes` and gives bytes back as their records are consumed, so a consumer
 // that stops pulling stops the flow. Tracks, per partition, the next offset it expects from the
 // server; after a reconnect it subscribes again from exactly there (records before it in a
-// re-sent batch are skipped), so nothing is lost or repeated.
-import { batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './batch-codec.js';
+// re-sent batch are skipped), so nothing is lost or repeated. Damaged stored data ends the server's
+// subscription with CORRUPT_RECORD and its range, after the records before it: the consumer then
+// throws that error (corrupt: 'stop'), or subscribes again past the range (corrupt: 'skip').
+import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './batch-codec.js';
 import type { PushTarget, SeglogClient } from './client.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import type { FrameReader } from './protocol/codec.js';
@@ -30,6 +32,24 @@ export interface ConsumerOptions {
   checkCrcs?: boolean;
   /** Called when retention removed offsets this consumer had not read yet. */
   onGap?: (gap: GapInfo) => void;
+  /** Exact start offsets per partition, over `group` and `from` (e.g. a CORRUPT_RECORD's nextOffset). */
+  offsets?: Record<number, number>;
+  /**
+   * On damaged stored data (CORRUPT_RECORD with partition/offset/nextOffset), once the records before
+   * it were consumed: 'stop' (default) throws the error from the iteration; 'skip' goes on from
+   * nextOffset. onCorrupt is called either way, in order with the records.
+   */
+  corrupt?: 'stop' | 'skip';
+  onCorrupt?: (info: CorruptInfo) => void;
+}
+
+export interface CorruptInfo {
+  topic: string;
+  partition: number;
+  /** [offset, nextOffset) is damaged on the server; intact data resumes at nextOffset. */
+  offset: number;
+  nextOffset: number;
+  error: SeglogClientError;
 }
 
 export interface GapInfo {
@@ -41,7 +61,8 @@ export interface GapInfo {
 
 type Entry =
   | { kind: 'batches'; partition: number; bytes: Uint8Array; skipBelow: number; nextBatchPos: number }
-  | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number };
+  | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number }
+  | { kind: 'corrupt'; partition: number; offset: number; nextOffset: number; error: SeglogClientError; skip: boolean };
 
 const MAX_CREDIT_WINDOW = 0xffffffff;
 
@@ -123,7 +144,9 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     // followed). Every partition we know is in `resume`; any other was added after we started,
     // so it starts at the earliest, as the server starts partitions added while subscribed.
     const partitions = wholeTopic ? null : initial ? (Array.isArray(p) ? p : [p]) : [...this.received.keys()];
-    const resume = initial ? [] : [...this.received].map(([partition, offset]) => ({ partition, offset }));
+    const resume = initial
+      ? Object.entries(this.options.offsets ?? {}).map(([partition, offset]) => ({ partition: Number(partition), offset }))
+      : [...this.received].map(([partition, offset]) => ({ partition, offset }));
     const start: StartSpec = initial || !wholeTopic ? this.start() : 'earliest';
     // The new subscription's credit: the window less what we still hold.
     const creditBytes = Math.max(0, Math.min(MAX_CREDIT_WINDOW, this.windowBytes - this.bufferedBytes));
@@ -218,6 +241,10 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     let last = -1;
     try {
       forEachBatch(d.batches, (pos) => {
+        // The batches of one delivery continue each other (the server checked its log's chain).
+        if (last >= 0 && batchBaseOffset(d.batches, pos) !== last + 1) {
+          throw new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, `delivery for partition ${d.partition}: batch at offset ${batchBaseOffset(d.batches, pos)} does not continue ${last}`);
+        }
         last = batchLastOffset(d.batches, pos);
       }, this.options.checkCrcs === true);
     } catch (e) {
@@ -236,6 +263,21 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   }
 
   onSubscriptionError(error: SeglogClientError): void {
+    const p = error.partition;
+    const at = p === undefined ? undefined : this.received.get(p);
+    if (error.code === 'CORRUPT_RECORD' && at !== undefined && error.nextOffset !== undefined && error.nextOffset > at && this.state !== 'ended') {
+      // After the records delivered before it: queued, so the iteration meets it in order.
+      const skip = this.options.corrupt === 'skip';
+      this.queue.push({ kind: 'corrupt', partition: p!, offset: error.offset ?? at, nextOffset: error.nextOffset, error, skip });
+      if (skip) {
+        // The server ended its subscription: a new one, from past the range (as after a reconnect).
+        this.received.set(p!, error.nextOffset);
+        this.client.registerPushTarget(this.id, this);
+        void this.subscribe();
+        this.notify();
+        return;
+      }
+    }
     this.fail(error);
   }
 
@@ -415,6 +457,12 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       }
       const next = this.queue[0];
       if (next !== undefined) {
+        if (next.kind === 'corrupt') {
+          this.queue.shift();
+          if (next.skip && next.nextOffset > (this.consumed.get(next.partition) ?? 0)) this.consumed.set(next.partition, next.nextOffset);
+          this.options.onCorrupt?.({ topic: this.topic, partition: next.partition, offset: next.offset, nextOffset: next.nextOffset, error: next.error });
+          continue;
+        }
         if (next.kind === 'gap') {
           this.queue.shift();
           if (next.toOffset > (this.consumed.get(next.partition) ?? 0)) this.consumed.set(next.partition, next.toOffset);

@@ -4,20 +4,20 @@
 import type { WebSocket } from 'ws';
 import {
   BatchTooLargeError,
+  CorruptRecordError,
   InvalidArgumentError,
   OffsetOutOfRangeError,
   PartitionNotFoundError,
   isSeglogError,
 } from '../engine/errors.js';
-import { batchCodec, batchRecordCount, CODEC_LZ4, decompressBatch } from '../engine/record-batch.js';
 import type { TopicConfig } from '../engine/types.js';
 import type { GatewayEngine } from './engine-port.js';
 import type { GatewayMetrics } from './http.js';
 import { FrameError, type FrameReader } from './protocol/codec.js';
-import { GatewayErrorCode, encodeError } from './protocol/error.js';
+import { GatewayErrorCode, encodeError, type ErrorRange } from './protocol/error.js';
 import { encodeFetchResultHeader, decodeFetch } from './protocol/fetch.js';
 import { FrameType, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from './protocol/frame.js';
-import { CAN_DECODE_LZ4, decodeHello, encodeHelloOk } from './protocol/hello.js';
+import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk } from './protocol/hello.js';
 import {
   decodeCommit,
   decodeCommitted,
@@ -44,6 +44,7 @@ import {
   encodeTopicDescription,
   encodeTopicList,
 } from './protocol/topics.js';
+import { outgoingBatches } from './outgoing-batches.js';
 import { ServerSubscription, type DeliverySink } from './subscription.js';
 
 export interface SessionLimits {
@@ -94,6 +95,12 @@ const TOPIC_CONFIG_KEYS = new Set(['partitions', 'segmentBytes', 'segmentMs', 'r
 
 let nextSessionId = 1;
 
+/** The range an ERROR carries for damaged stored data (CORRUPT_RECORD of a known partition). */
+function errorRange(e: unknown): ErrorRange | undefined {
+  if (!(e instanceof CorruptRecordError) || e.offset === undefined || e.nextOffset === undefined || e.partition === undefined) return undefined;
+  return { partition: e.partition, offset: e.offset, nextOffset: e.nextOffset };
+}
+
 /** A refusal with a gateway-level code (engine failures carry the engine's codes). */
 class GatewayRequestError extends Error {
   constructor(
@@ -109,6 +116,8 @@ export class Session implements DeliverySink {
   readonly remoteAddress: string;
   private state: 'handshake' | 'open' | 'draining' | 'closed' = 'handshake';
   canDecodeLz4 = false;
+  /** The client reads the range fields of ERROR (HELLO flag ERROR_RANGES). */
+  private errorRanges = false;
   private ownQueuedBytes = 0;
   private inFlight = 0;
   private paused = false;
@@ -253,7 +262,7 @@ export class Session implements DeliverySink {
       this.ctx.log(`session ${this.id}: internal error: ${e instanceof Error ? (e.stack ?? e.message) : message}`);
     }
     this.ctx.metrics.requestErrors.inc({ code });
-    this.sendFrame(encodeError(id, code, message));
+    this.sendFrame(encodeError(id, code, message, this.errorRanges ? errorRange(e) : undefined));
   }
 
   /** Stop reading the socket while too much is in flight or queued; resume below the bounds. */
@@ -322,11 +331,12 @@ export class Session implements DeliverySink {
     }
     this.canDecodeLz4 = (hello.flags & CAN_DECODE_LZ4) !== 0;
     this.clearHandshakeTimer();
+    this.errorRanges = (hello.flags & ERROR_RANGES) !== 0;
     this.state = 'open';
     this.sendFrame(
       encodeHelloOk(id, {
         version: PROTOCOL_VERSION,
-        flags: 0,
+        flags: ERROR_RANGES,
         maxFrameBytes: this.ctx.limits.maxFrameBytes,
         maxBatchBytes: this.ctx.limits.maxBatchBytes,
         serverId: this.ctx.serverId,
@@ -411,23 +421,16 @@ export class Session implements DeliverySink {
         const read = engine.readBatches(req.topic, req.partition, req.offset, {
           maxBytes: Math.max(1, Math.min(req.maxBytes, this.ctx.limits.maxFetchBytes)),
         });
-        const parts: Uint8Array[] = [
-          encodeFetchResultHeader(id, {
-            partition: req.partition,
-            startOffset: read.startOffset,
-            endOffset: read.endOffset,
-            nextOffset: read.nextOffset,
-          }),
-        ];
-        let bytes = 0;
-        let records = 0;
-        for (const stored of read.batches) {
-          const batch = !this.canDecodeLz4 && batchCodec(stored) === CODEC_LZ4 ? decompressBatch(stored) : stored;
-          parts.push(batch);
-          bytes += batch.byteLength;
-          records += batchRecordCount(batch);
-        }
-        this.sendDelivery(parts, bytes, records);
+        const out = outgoingBatches(new Uint8Array(0), read.batches, this.canDecodeLz4, req.topic, req.partition);
+        // Fewer batches than read when one did not decompress: the next FETCH, from it, reports it.
+        const nextOffset = out.parts.length - 1 < read.batches.length ? out.nextOffset : read.nextOffset;
+        out.parts[0] = encodeFetchResultHeader(id, {
+          partition: req.partition,
+          startOffset: read.startOffset,
+          endOffset: read.endOffset,
+          nextOffset,
+        });
+        this.sendDelivery(out.parts, out.bytes, out.records);
         return;
       }
       case FrameType.COMMIT: {

@@ -2,9 +2,9 @@
 // pump that moves whole batches from the engine to the socket. Woken by engine.watch() after
 // appends, by CREDIT frames, and by the socket draining. Batches go out as the segment holds them
 // (views), except LZ4 batches for a client that cannot decode LZ4, which are decompressed.
-import { batchCodec, batchRecordCount, CODEC_LZ4, decompressBatch } from '../engine/record-batch.js';
 import { isSeglogError } from '../engine/errors.js';
 import type { GatewayEngine } from './engine-port.js';
+import { outgoingBatches } from './outgoing-batches.js';
 import { encodeDeliverHeader, encodeGap } from './protocol/deliver.js';
 
 export interface DeliverySink {
@@ -191,16 +191,16 @@ export class ServerSubscription {
     if (!(read.nextOffset > cursor.nextOffset)) {
       throw new Error(`engine read at ${cursor.nextOffset} did not advance (next ${read.nextOffset})`);
     }
-    const parts: Uint8Array[] = [encodeDeliverHeader(this.id, cursor.partition)];
-    let bytes = 0;
-    let records = 0;
-    for (const stored of read.batches) {
-      const batch = !this.sink.canDecodeLz4 && batchCodec(stored) === CODEC_LZ4 ? decompressBatch(stored) : stored;
-      parts.push(batch);
-      bytes += batch.byteLength;
-      records += batchRecordCount(batch);
-    }
-    cursor.nextOffset = read.nextOffset;
+    // A damaged batch (CORRUPT_RECORD with its range) ends the subscription at the next step, after
+    // the intact batches before it went out: the client resubscribes past it if it wants.
+    const { parts, bytes, records, nextOffset } = outgoingBatches(
+      encodeDeliverHeader(this.id, cursor.partition),
+      read.batches,
+      this.sink.canDecodeLz4,
+      this.topic,
+      cursor.partition,
+    );
+    cursor.nextOffset = Math.max(cursor.nextOffset, nextOffset);
     this.creditBytes -= bytes; // the last batch may overshoot: credit goes negative and later grants repay it
     this.bytesSent += bytes;
     this.sink.sendDelivery(parts, bytes, records);

@@ -19,19 +19,34 @@ export const GatewayErrorCode = {
   INTERNAL: 'INTERNAL',
 } as const;
 
+/** The damaged range a CORRUPT_RECORD error may carry (PROTOCOL.md §4.9): read on from nextOffset. */
+export interface ErrorRange {
+  partition: number;
+  /** First offset of the damaged range. */
+  offset: number;
+  /** Where intact data resumes. */
+  nextOffset: number;
+}
+
 export interface ErrorBody {
   code: string;
   message: string;
+  /** Only for peers that announced ERROR_RANGES in HELLO, and only when the server knows it. */
+  range?: ErrorRange;
 }
 
-export function encodeError(id: number, code: string, message: string): Uint8Array {
+/** `range` is appended after the message: send it only to a client that announced ERROR_RANGES. */
+export function encodeError(id: number, code: string, message: string, range?: ErrorRange): Uint8Array {
   // Messages are for humans; cut them so one error frame stays small.
   const text = message.length > 4000 ? `${message.slice(0, 4000)}…` : message;
-  return frameWriter(FrameType.ERROR, id).string(code).string(text).finish();
+  const w = frameWriter(FrameType.ERROR, id).string(code).string(text);
+  if (range !== undefined) w.i32(range.partition).i64(range.offset).i64(range.nextOffset);
+  return w.finish();
 }
 
 export function decodeError(r: FrameReader): ErrorBody {
-  const e = { code: r.string('code'), message: r.string('message') };
+  const e: ErrorBody = { code: r.string('code'), message: r.string('message') };
+  if (r.remaining > 0) e.range = { partition: r.i32('partition'), offset: r.i64('offset'), nextOffset: r.i64('nextOffset') };
   r.end();
   return e;
 }

@@ -5,6 +5,11 @@ import { FrameType, frameWriter } from './frame.js';
 
 /** Capability flags of HELLO: the client decodes LZ4-compressed batches itself. */
 export const CAN_DECODE_LZ4 = 0x1;
+/**
+ * HELLO: the client reads the optional range fields after an ERROR's message (§4.9); HELLO_OK: the
+ * server sends them (to such a client). Older peers never see the fields.
+ */
+export const ERROR_RANGES = 0x2;
 
 export interface Hello {
   minVersion: number;

@@ -350,7 +350,7 @@ test('CRCs are checked once per process: data from before open on its first read
   t.is(log.read(0, 1).length, 1, 'the 1st batch passes its first check');
   t.throws(() => log.read(10, 1), { instanceOf: CorruptRecordError }, 'the 2nd batch fails its first check');
   t.throws(() => log.read(10, 1), { instanceOf: CorruptRecordError }, 'and every later one: a failed check is not remembered as passed');
-  t.throws(() => log.read(0, 1 << 20), { instanceOf: CorruptRecordError }, 'a longer read stops at it too');
+  t.is(log.read(0, 1 << 20).length, 1, 'a longer read stops before it (the intact batch first)');
   // The shared page cache shows this write through the mapping: a batch already checked is not re-checked.
   flip(100);
   t.is(log.read(0, 1).length, 1);

@@ -69,7 +69,8 @@ test('a flipped byte in a sealed segment is CORRUPT_RECORD on read, naming file 
   t.is(e.code, 'CORRUPT_RECORD');
   t.is(e.file, file);
   t.is(e.position, position);
-  t.throws(() => log.read(0, 1_000_000), { instanceOf: CorruptRecordError }, 'no garbage in a longer read either');
+  t.deepEqual(log.read(0, 1_000_000).map((b) => batchBaseOffset(b)), [0, 10, 20], 'a longer read returns the intact batches before it, no garbage');
+  t.deepEqual([e.offset, e.nextOffset], [30, 40], 'the damaged range');
   t.is(log.read(40, 1).length, 1, 'the rest stays readable');
   await log.close();
 });
