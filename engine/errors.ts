@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'DISK_FULL'
   | 'DIRECTORY_LOCKED'
   | 'CLOSED'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'TOO_MANY_OPEN_FILES';
 
 export class SeglogError extends Error {
   readonly code: ErrorCode;
@@ -123,6 +124,17 @@ export class ClosedError extends SeglogError {
 export class IoError extends SeglogError {
   constructor(message: string, cause?: unknown) {
     super('IO_ERROR', message, { cause });
+  }
+}
+
+/**
+ * The process's file descriptors do not stretch to the request: more partition logs in use at once
+ * than the engine's file budget holds, or the kernel refused a descriptor (EMFILE, ENFILE). The
+ * engine stays usable; the call can be retried once other work has let descriptors go.
+ */
+export class TooManyOpenFilesError extends SeglogError {
+  constructor(message: string, cause?: unknown) {
+    super('TOO_MANY_OPEN_FILES', message, { cause });
   }
 }
 
