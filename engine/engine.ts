@@ -253,6 +253,7 @@ export class Engine {
     lock: DirLock,
     registry: TopicRegistry,
     offsetStore: OffsetStore,
+    partitionDirs: ReadonlySet<string>,
   ) {
     this.dir = dir;
     this.memory = memory;
@@ -267,7 +268,7 @@ export class Engine {
     this.lock = lock;
     this.registry = registry;
     this.offsetStore = offsetStore;
-    for (const [name, rec] of registry.entries()) this.addTopicState(name, rec.config);
+    for (const [name, rec] of registry.entries()) this.addTopicState(name, rec.config, partitionDirs);
   }
 
   /**
@@ -309,9 +310,9 @@ export class Engine {
       lock = acquireDirLock(dir);
       const hadRegistry = TopicRegistry.exists(dir);
       const registry = TopicRegistry.load(dir);
-      await Engine.tidyDirectory(dir, registry, hadRegistry, defaults);
+      const partitionDirs = await Engine.tidyDirectory(dir, registry, hadRegistry, defaults);
       const offsetStore = await OffsetStore.open(dir);
-      const engine = new Engine(dir, memory, options, defaults, fdBudget, lock, registry, offsetStore);
+      const engine = new Engine(dir, memory, options, defaults, fdBudget, lock, registry, offsetStore, partitionDirs);
       engine.figuresReading = engine.readAllFigures();
       const interval = options.retentionCheckIntervalMs ?? ENGINE_DEFAULTS.retentionCheckIntervalMs;
       engine.retentionTimer = setInterval(() => engine.retentionTick(), interval);
@@ -339,9 +340,11 @@ export class Engine {
    * partitions the registry does not have). Without a registry file, partition dirs found are
    * adopted as topics with the default config, rather than deleted.
    */
-  private static async tidyDirectory(dir: string, registry: TopicRegistry, hadRegistry: boolean, defaults: TopicConfig): Promise<void> {
+  private static async tidyDirectory(dir: string, registry: TopicRegistry, hadRegistry: boolean, defaults: TopicConfig): Promise<Set<string>> {
     const orphans: string[] = [];
     const adopt = new Map<string, number>();
+    // The partition directories that stay: a partition without one is known empty, unread.
+    const kept = new Set<string>();
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       if (entry.name.endsWith('-delete')) {
@@ -351,9 +354,14 @@ export class Engine {
       const parsed = parsePartitionDirName(entry.name);
       if (parsed === null) continue;
       const rec = registry.get(parsed.topic);
-      if (rec !== undefined && parsed.partition < rec.config.partitions) continue;
-      if (!hadRegistry) adopt.set(parsed.topic, Math.max(adopt.get(parsed.topic) ?? 0, parsed.partition + 1));
-      else orphans.push(entry.name);
+      if (rec !== undefined && parsed.partition < rec.config.partitions) {
+        kept.add(entry.name);
+        continue;
+      }
+      if (!hadRegistry) {
+        adopt.set(parsed.topic, Math.max(adopt.get(parsed.topic) ?? 0, parsed.partition + 1));
+        kept.add(entry.name);
+      } else orphans.push(entry.name);
     }
     for (const name of orphans) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     if (adopt.size > 0) {
@@ -362,26 +370,31 @@ export class Engine {
         for (const [name, partitions] of adopt) m.set(name, { config: { ...defaults, partitions }, createdAtMs: Date.now() });
       });
     }
+    return kept;
   }
 
   // --- topics ------------------------------------------------------------------------------------
 
-  /** `created`: made by this engine just now (no files yet), so its partitions are known empty. */
-  private addTopicState(name: string, config: TopicConfig, created = false): TopicState {
+  /**
+   * `dirs`: the partition directories that exist (a partition without one is known empty), or
+   * 'none' for a topic created just now.
+   */
+  private addTopicState(name: string, config: TopicConfig, dirs: ReadonlySet<string> | 'none'): TopicState {
     const ts: TopicState = { name, config, partitions: [], roundRobin: 0, deleted: false, wholeTopicSubscriptions: new Set(), partitionsAddedListeners: new Set() };
-    for (let p = 0; p < config.partitions; p++) ts.partitions.push(this.newPartitionState(ts, p, created));
+    for (let p = 0; p < config.partitions; p++) ts.partitions.push(this.newPartitionState(ts, p, dirs === 'none' || !dirs.has(partitionDirName(name, p))));
     this.topics.set(name, ts);
     return ts;
   }
 
-  private newPartitionState(ts: TopicState, partition: number, created: boolean): PartitionState {
+  /** `empty`: the partition has no directory yet, so its figures are known without reading. */
+  private newPartitionState(ts: TopicState, partition: number, empty: boolean): PartitionState {
     return {
       topic: ts,
       partition,
       dir: path.join(this.dir, partitionDirName(ts.name, partition)),
       log: null,
       closing: null,
-      figures: created ? emptyFigures() : null,
+      figures: empty ? emptyFigures() : null,
       evictions: 0,
       watchers: new Set(),
       notifyScheduled: false,
@@ -420,7 +433,7 @@ export class Engine {
     if (this.topics.has(name)) throw new TopicExistsError(name);
     this.removeStalePartitionDirs(name, 0);
     await this.registry.update((m) => m.set(name, { config, createdAtMs: this.now() }));
-    return this.addTopicState(name, config, true);
+    return this.addTopicState(name, config, 'none');
   }
 
   /** Partition dirs of `topic` with partition ≥ from that no registered topic owns (left by a crash). */
