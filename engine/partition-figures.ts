@@ -5,13 +5,14 @@
 //
 // The reads are the ones PartitionLog.open makes after a clean shutdown (engine/FORMAT.md 2.3–2.6):
 // sealed segments from their index tails, the active one by a header walk from its last offset-index
-// entry (preads of 61-byte headers). For a partition not opened since an unclean shutdown the files
-// are read as they stand; recovery at the log's first open may still cut a damaged tail.
+// entry. Only a partition whose log was closed cleanly (its .clean-shutdown marker present) is read
+// this way: after a crash its figures are what recovery leaves, so its log must be opened.
 import fs from 'node:fs';
 import path from 'node:path';
 import { readCheckpoint } from './checkpoint-file.js';
 import { OFFSET_ENTRY_BYTES, OffsetIndex, type OffsetIndexEntry } from './offset-index.js';
 import { LOG_START_OFFSET_FILE, type SegmentInfo } from './partition-log.js';
+import { CLEAN_SHUTDOWN_MARKER } from './recovery.js';
 import {
   HEADER_BYTES,
   LOG_OVERHEAD,
@@ -55,8 +56,9 @@ export function emptyFigures(baseOffset = 0): PartitionFigures {
 
 /**
  * The figures of the closed partition log in `dir`, or null when its files need the log's own open
- * to be understood (a sealed segment without its end entry, a missing index, an empty .log left by an
- * interrupted roll): the caller then opens the log. Errors other than a missing directory propagate.
+ * to be understood (no clean-shutdown marker: recovery decides; a sealed segment without its end
+ * entry, a missing index, an empty .log left by an interrupted roll): the caller then opens the log.
+ * Errors other than a missing directory propagate.
  */
 export function readPartitionFigures(dir: string): PartitionFigures | null {
   let names: string[];
@@ -66,6 +68,7 @@ export function readPartitionFigures(dir: string): PartitionFigures | null {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return emptyFigures(0);
     throw e;
   }
+  if (!names.includes(CLEAN_SHUTDOWN_MARKER)) return names.length === 0 ? emptyFigures(0) : null;
   const bases = segmentBases(names);
   const checkpointedStart = names.includes(LOG_START_OFFSET_FILE) ? readCheckpoint(path.join(dir, LOG_START_OFFSET_FILE)) : null;
   if (bases.length === 0) return emptyFigures(checkpointedStart ?? 0);

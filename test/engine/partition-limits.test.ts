@@ -26,6 +26,7 @@ import {
 } from '../../engine/fd-budget.js';
 import { readPartitionFigures } from '../../engine/partition-figures.js';
 import { SLICE_STEP_MS, TimeSlice } from '../../engine/time-slice.js';
+import { makeTornTail } from '../helpers/torn-tail.js';
 import { tempDir, text } from './helpers.js';
 
 const childScript = fileURLToPath(new URL('../helpers/partition-limits-child.js', import.meta.url));
@@ -269,13 +270,27 @@ test('after a restart, describeTopic reads closed partitions from their files (n
   }
 });
 
-test('readPartitionFigures: a missing directory is an empty partition; a segment it cannot read alone defers to the log', (t) => {
+test('readPartitionFigures: a missing directory is an empty partition; no clean-shutdown marker, or a segment it cannot read alone, defers to the log', (t) => {
   const dir = withDir(t);
   t.deepEqual(readPartitionFigures(path.join(dir, 'absent-0'))?.endOffset, 0);
-  fs.mkdirSync(path.join(dir, 'p-0'));
-  // A .log without its indexes (an interrupted roll): only the log's own open knows what to do.
-  fs.writeFileSync(path.join(dir, 'p-0', '00000000000000000000.log'), Buffer.alloc(4096));
-  t.is(readPartitionFigures(path.join(dir, 'p-0')), null);
+  const p0 = path.join(dir, 'p-0');
+  fs.mkdirSync(p0);
+  fs.writeFileSync(path.join(p0, '00000000000000000000.log'), Buffer.alloc(4096));
+  // Not closed cleanly: only recovery knows the figures.
+  t.is(readPartitionFigures(p0), null);
+  // Closed cleanly, but a .log without its indexes (an interrupted roll): the log's open knows what to do.
+  fs.writeFileSync(path.join(p0, '.clean-shutdown'), '0\n');
+  t.is(readPartitionFigures(p0), null);
+});
+
+test('after a crash, a partition not closed cleanly is recovered when first described (and reported); the cleanly closed one is still read from its files', async (t) => {
+  const dir = withDir(t);
+  await makeTornTail(dir, 'torn');
+  const engine = await openEngine(t, { dir });
+  const d = engine.describeTopic('torn');
+  t.deepEqual(d.partitions.map((p) => p.endOffset), [2, 1]);
+  t.deepEqual(engine.recoveryReports().map((r) => `${r.topic}-${r.partition} ${r.truncated === null ? 'clean' : 'cut'}`), ['torn-0 cut']);
+  t.deepEqual(lockedPartitionDirs(dir), ['torn-0']);
 });
 
 test('a failed creation leaves nothing behind and the topic absent; the next creation works and survives a restart', async (t) => {
