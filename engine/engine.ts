@@ -1,8 +1,10 @@
 // The embeddable engine: topics of partitions, each partition a PartitionLog in
 // `<dir>/<topic>-<partition>/` (Kafka's layout). The engine routes records to partitions, encodes
 // one batch per partition per produce call, keeps at most `maxOpenPartitions` logs open (opened on
-// first use, least recently used closed), wakes watchers and subscriptions after appends, runs
-// retention, and stores consumer group offsets.
+// first use, least recently used closed; the file budget of fd-budget.ts bounds both), wakes watchers
+// and subscriptions after appends, runs retention, and stores consumer group offsets. A partition's
+// files are created on its first write; closed partitions are described from their files
+// (partition-figures.ts) without opening their logs.
 //
 // Data directory:
 //   .lock                          one engine per directory (acquireDirLock)
@@ -23,16 +25,20 @@ import {
   OffsetOutOfRangeError,
   PartitionNotFoundError,
   SeglogError,
+  TooManyOpenFilesError,
   TopicExistsError,
   TopicNotFoundError,
   storageError,
 } from './errors.js';
+import { FDS_PER_OPEN_LOG, OPEN_FILES_LIMIT_OPTION_MAX, currentFdBudget, isFdExhaustion, typedFdError, type FdBudget } from './fd-budget.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
-import { PartitionLog, type SegmentInfo } from './partition-log.js';
+import { emptyFigures, readPartitionFigures, type PartitionFigures } from './partition-figures.js';
+import { PartitionLog } from './partition-log.js';
 import { partitionForKey } from './partitioner.js';
 import { CODEC_NONE, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
+import { TimeSlice } from './time-slice.js';
 import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
 import { parsePartitionDirName, partitionDirName, validateTopicName } from './topic-name.js';
 import type {
@@ -40,6 +46,7 @@ import type {
   BatchAppendResult,
   ConsumedRecord,
   EngineOptions,
+  FileBudget,
   OffsetRange,
   PartitionDescription,
   PartitionRecovery,
@@ -57,7 +64,6 @@ export const ENGINE_DEFAULTS = {
   flushIntervalMs: 1000,
   retentionCheckIntervalMs: 60_000,
   indexIntervalBytes: 4096,
-  maxOpenPartitions: 1000,
   /** Segment size in memory mode: tmpfs reserves RAM. */
   memorySegmentBytes: 8 * MiB,
   /** Blocks reserved ahead of the write position in memory mode: on tmpfs they are RAM. */
@@ -72,6 +78,8 @@ export const ENGINE_DEFAULTS = {
   produceRecordsMax: 1 << 20,
   /** Recovery reports kept (unclean opens); older ones are dropped first. */
   recoveryReportsMax: 10_000,
+  /** Evictions a write waits for, at most, when every log the file budget allows is in use. */
+  logCapacityWaitRoundsMax: 64,
 } as const;
 
 export interface RetentionReport {
@@ -104,22 +112,19 @@ interface PartitionState {
   /** Set while an evicted log is closing; its lock is released when this settles. */
   closing: Promise<void> | null;
   /**
-   * The figures of the log as it was evicted (exact while it stays closed: any change reopens it),
-   * so describeTopic, offsets, retention planning and idle subscriptions need not reopen it.
+   * The figures of the log while it is closed: as it was evicted, read from its files, or empty for
+   * a partition created by this engine (exact while it stays closed: any change reopens it), so
+   * describeTopic, offsets, retention planning and idle reads need not open it.
    */
   figures: PartitionFigures | null;
   /** Counts evictions: a newer one (the log was used, then evicted again) supersedes an older one. */
   evictions: number;
   watchers: Set<() => void>;
   notifyScheduled: boolean;
-}
-
-interface PartitionFigures {
-  startOffset: number;
-  endOffset: number;
-  sizeBytes: number;
-  newestTimestamp: number | null;
-  segments: SegmentInfo[];
+  /** Set while writes wait for this log (closing, or no room in the file budget): later writes queue behind, in order. */
+  writeGate: Promise<unknown> | null;
+  /** Writers holding this log between their wait and their append: it is neither closed nor evicted meanwhile. */
+  pins: number;
 }
 
 function figuresOf(log: PartitionLog): PartitionFigures {
@@ -213,6 +218,11 @@ export class Engine {
   private readonly flushIntervalMs: number;
   private readonly indexIntervalBytes: number;
   private readonly maxOpenPartitions: number;
+  private readonly fdBudget: FdBudget;
+  /** Logs holding descriptors: open ones and evicted ones not yet closed (at most fdBudget.maxLogsHoldingFds). */
+  private readonly liveLogs = new Set<PartitionLog>();
+  /** Writes waiting for room in the file budget, first come first served (woken as logs close). */
+  private readonly capacityWaiters: Array<() => void> = [];
   private readonly fileDeleteDelayMs: number | undefined;
   private readonly now: () => number;
   private readonly lock: DirLock;
@@ -227,6 +237,8 @@ export class Engine {
   private readonly recoveries: PartitionRecovery[] = [];
   private readonly recoveryListeners = new Set<(r: PartitionRecovery) => void>();
   private openingAll: Promise<number> | null = null;
+  /** Reads closed partitions' figures in the background after open (readAllFigures). */
+  private figuresReading: Promise<void> = Promise.resolve();
   /** Topic admin operations (create, delete, add partitions) run one at a time. */
   private adminChain: Promise<unknown> = Promise.resolve();
   private retentionTimer: NodeJS.Timeout | null = null;
@@ -239,9 +251,11 @@ export class Engine {
     memory: boolean,
     options: EngineOptions,
     defaults: TopicConfig,
+    fdBudget: FdBudget,
     lock: DirLock,
     registry: TopicRegistry,
     offsetStore: OffsetStore,
+    partitionDirs: ReadonlySet<string>,
   ) {
     this.dir = dir;
     this.memory = memory;
@@ -249,13 +263,14 @@ export class Engine {
     this.autoCreateTopics = options.autoCreateTopics === true;
     this.flushIntervalMs = options.flushIntervalMs ?? ENGINE_DEFAULTS.flushIntervalMs;
     this.indexIntervalBytes = options.indexIntervalBytes ?? ENGINE_DEFAULTS.indexIntervalBytes;
-    this.maxOpenPartitions = options.maxOpenPartitions ?? ENGINE_DEFAULTS.maxOpenPartitions;
+    this.fdBudget = fdBudget;
+    this.maxOpenPartitions = options.maxOpenPartitions ?? fdBudget.defaultMaxOpenPartitions;
     this.fileDeleteDelayMs = options.fileDeleteDelayMs;
     this.now = options.now ?? Date.now;
     this.lock = lock;
     this.registry = registry;
     this.offsetStore = offsetStore;
-    for (const [name, rec] of registry.entries()) this.addTopicState(name, rec.config);
+    for (const [name, rec] of registry.entries()) this.addTopicState(name, rec.config, partitionDirs);
   }
 
   /**
@@ -275,23 +290,32 @@ export class Engine {
     limitOption('retentionCheckIntervalMs', options.retentionCheckIntervalMs, 1, 24 * 3600 * 1000);
     limitOption('indexIntervalBytes', options.indexIntervalBytes, 1, 1 << 30);
     limitOption('maxOpenPartitions', options.maxOpenPartitions, 1, 1_000_000);
+    limitOption('openFilesLimit', options.openFilesLimit, 1, OPEN_FILES_LIMIT_OPTION_MAX);
     const { dir: _dir, memory: _memory, autoCreateTopics: _a, flushIntervalMs: _f, retentionCheckIntervalMs: _r, now: _n,
-      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, ...topicDefaults } = options;
+      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, openFilesLimit: _o, ...topicDefaults } = options;
     const defaults = resolveTopicConfig(
       { ...topicDefaults, ...(memory && options.segmentBytes === undefined ? { segmentBytes: ENGINE_DEFAULTS.memorySegmentBytes } : {}) },
       DEFAULT_TOPIC_CONFIG,
     );
 
-    const dir = memory ? fs.mkdtempSync(path.join(tmpfsRoot(), 'seglog-mem-')) : path.resolve(options.dir!);
+    // Counted before the engine opens anything of its own (its descriptors are in the plan).
+    const fdBudget = Engine.checkFdBudget(currentFdBudget(options.openFilesLimit), options.maxOpenPartitions);
+    let dir: string;
+    try {
+      dir = memory ? fs.mkdtempSync(path.join(tmpfsRoot(), 'seglog-mem-')) : path.resolve(options.dir!);
+    } catch (e) {
+      throw typedFdError(e, 'creating the memory-mode directory');
+    }
     let lock: DirLock | null = null;
     try {
       fs.mkdirSync(dir, { recursive: true });
       lock = acquireDirLock(dir);
       const hadRegistry = TopicRegistry.exists(dir);
       const registry = TopicRegistry.load(dir);
-      await Engine.tidyDirectory(dir, registry, hadRegistry, defaults);
+      const partitionDirs = await Engine.tidyDirectory(dir, registry, hadRegistry, defaults);
       const offsetStore = await OffsetStore.open(dir);
-      const engine = new Engine(dir, memory, options, defaults, lock, registry, offsetStore);
+      const engine = new Engine(dir, memory, options, defaults, fdBudget, lock, registry, offsetStore, partitionDirs);
+      engine.figuresReading = engine.readAllFigures();
       const interval = options.retentionCheckIntervalMs ?? ENGINE_DEFAULTS.retentionCheckIntervalMs;
       engine.retentionTimer = setInterval(() => engine.retentionTick(), interval);
       engine.retentionTimer.unref();
@@ -299,8 +323,18 @@ export class Engine {
     } catch (e) {
       lock?.release();
       if (memory) fs.rmSync(dir, { recursive: true, force: true });
-      throw storageError(e, `opening the data directory ${dir}`);
+      throw typedFdError(storageError(e, `opening the data directory ${dir}`), `opening the data directory ${dir}`);
     }
+  }
+
+  /** Refuses a budget that cannot hold one log, or a maxOpenPartitions it cannot hold. */
+  private static checkFdBudget(budget: FdBudget, maxOpenPartitions: number | undefined): FdBudget {
+    const plan = `the open-file limit ${budget.openFilesLimit}, less ${budget.socketReserveFds} left to sockets and ${budget.inUseAtOpenFds} in use, holds ${budget.maxLogsHoldingFds} partition logs of about ${FDS_PER_OPEN_LOG} descriptors each`;
+    if (budget.maxLogsHoldingFds < 1) throw new TooManyOpenFilesError(`${plan}: too few to open an engine; raise the limit (ulimit -n)`);
+    if (maxOpenPartitions !== undefined && maxOpenPartitions > budget.maxLogsHoldingFds) {
+      throw new TooManyOpenFilesError(`maxOpenPartitions ${maxOpenPartitions} does not fit: ${plan}; lower it or raise the limit (ulimit -n)`);
+    }
+    return budget;
   }
 
   /**
@@ -308,9 +342,11 @@ export class Engine {
    * partitions the registry does not have). Without a registry file, partition dirs found are
    * adopted as topics with the default config, rather than deleted.
    */
-  private static async tidyDirectory(dir: string, registry: TopicRegistry, hadRegistry: boolean, defaults: TopicConfig): Promise<void> {
+  private static async tidyDirectory(dir: string, registry: TopicRegistry, hadRegistry: boolean, defaults: TopicConfig): Promise<Set<string>> {
     const orphans: string[] = [];
     const adopt = new Map<string, number>();
+    // The partition directories that stay: a partition without one is known empty, unread.
+    const kept = new Set<string>();
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       if (!entry.isDirectory()) continue;
       if (entry.name.endsWith('-delete')) {
@@ -320,9 +356,14 @@ export class Engine {
       const parsed = parsePartitionDirName(entry.name);
       if (parsed === null) continue;
       const rec = registry.get(parsed.topic);
-      if (rec !== undefined && parsed.partition < rec.config.partitions) continue;
-      if (!hadRegistry) adopt.set(parsed.topic, Math.max(adopt.get(parsed.topic) ?? 0, parsed.partition + 1));
-      else orphans.push(entry.name);
+      if (rec !== undefined && parsed.partition < rec.config.partitions) {
+        kept.add(entry.name);
+        continue;
+      }
+      if (!hadRegistry) {
+        adopt.set(parsed.topic, Math.max(adopt.get(parsed.topic) ?? 0, parsed.partition + 1));
+        kept.add(entry.name);
+      } else orphans.push(entry.name);
     }
     for (const name of orphans) fs.rmSync(path.join(dir, name), { recursive: true, force: true });
     if (adopt.size > 0) {
@@ -331,35 +372,47 @@ export class Engine {
         for (const [name, partitions] of adopt) m.set(name, { config: { ...defaults, partitions }, createdAtMs: Date.now() });
       });
     }
+    return kept;
   }
 
   // --- topics ------------------------------------------------------------------------------------
 
-  private addTopicState(name: string, config: TopicConfig): TopicState {
+  /**
+   * `dirs`: the partition directories that exist (a partition without one is known empty), or
+   * 'none' for a topic created just now.
+   */
+  private addTopicState(name: string, config: TopicConfig, dirs: ReadonlySet<string> | 'none'): TopicState {
     const ts: TopicState = { name, config, partitions: [], roundRobin: 0, deleted: false, wholeTopicSubscriptions: new Set(), partitionsAddedListeners: new Set() };
-    for (let p = 0; p < config.partitions; p++) ts.partitions.push(this.newPartitionState(ts, p));
+    for (let p = 0; p < config.partitions; p++) ts.partitions.push(this.newPartitionState(ts, p, dirs === 'none' || !dirs.has(partitionDirName(name, p))));
     this.topics.set(name, ts);
     return ts;
   }
 
-  private newPartitionState(ts: TopicState, partition: number): PartitionState {
+  /** `empty`: the partition has no directory yet, so its figures are known without reading. */
+  private newPartitionState(ts: TopicState, partition: number, empty: boolean): PartitionState {
     return {
       topic: ts,
       partition,
       dir: path.join(this.dir, partitionDirName(ts.name, partition)),
       log: null,
       closing: null,
-      figures: null,
+      figures: empty ? emptyFigures() : null,
       evictions: 0,
       watchers: new Set(),
       notifyScheduled: false,
+      writeGate: null,
+      pins: 0,
     };
   }
 
   private admin<T>(op: () => Promise<T>): Promise<T> {
-    const result = this.adminChain.then(() => {
+    const result = this.adminChain.then(async () => {
       this.checkOpen();
-      return op();
+      try {
+        return await op();
+      } catch (e) {
+        throw typedFdError(e, 'topic administration');
+      }
     });
     this.adminChain = result.catch(() => undefined);
     return result;
@@ -374,11 +427,15 @@ export class Engine {
     return this.describeTopic(name);
   }
 
+  /**
+   * Only the registry entry is written: partition directories are made on first write, so creating
+   * even 10,000 partitions is one small file rewrite, and a failed creation leaves nothing behind.
+   */
   private async createTopicNow(name: string, config: TopicConfig): Promise<TopicState> {
     if (this.topics.has(name)) throw new TopicExistsError(name);
     this.removeStalePartitionDirs(name, 0);
     await this.registry.update((m) => m.set(name, { config, createdAtMs: this.now() }));
-    return this.addTopicState(name, config);
+    return this.addTopicState(name, config, 'none');
   }
 
   /** Partition dirs of `topic` with partition ≥ from that no registered topic owns (left by a crash). */
@@ -398,6 +455,7 @@ export class Engine {
     return [...this.topics.keys()].sort();
   }
 
+  /** Per partition figures; opens no partition log (closed ones are described from their files). */
   describeTopic(name: string): TopicDescription {
     this.checkOpen();
     const ts = this.topicState(name);
@@ -449,7 +507,11 @@ export class Engine {
     if (log !== null) {
       ps.log = null;
       this.openLogs.delete(ps);
-      await log.destroy();
+      try {
+        await log.destroy();
+      } finally {
+        this.liveLogs.delete(log);
+      }
     } else if (fs.existsSync(ps.dir)) {
       // Renamed first, so a crash mid-removal leaves a `-delete` dir that the next open removes.
       const doomed = `${ps.dir}.${Date.now().toString(36)}-delete`;
@@ -474,7 +536,7 @@ export class Engine {
       ts.config = config;
       const added: SubscriptionStart[] = [];
       for (let p = current; p < totalPartitions; p++) {
-        ts.partitions.push(this.newPartitionState(ts, p));
+        ts.partitions.push(this.newPartitionState(ts, p, true));
         added.push({ partition: p, offset: 0 });
       }
       // Whole-topic subscriptions follow new partitions from their beginning (nothing is missed).
@@ -547,8 +609,34 @@ export class Engine {
   // --- partition logs: lazy open, LRU close ------------------------------------------------------
 
   private openLog(ps: PartitionState): PartitionLog {
+    if (!this.hasLogCapacity()) throw this.budgetExhausted(ps);
     const cfg = ps.topic.config;
-    const log = PartitionLog.open({
+    // A partition's files are made on its first open; if that fails, none are left behind.
+    const existed = fs.existsSync(ps.dir);
+    let log: PartitionLog;
+    try {
+      log = this.openLogFiles(ps, cfg);
+    } catch (e) {
+      if (!existed) {
+        try {
+          fs.rmSync(ps.dir, { recursive: true, force: true });
+        } catch (rmError) {
+          warn(`removing ${ps.dir} after its log failed to open failed`, rmError);
+        }
+      }
+      throw typedFdError(e, `opening partition log ${ps.dir}`);
+    }
+    this.liveLogs.add(log);
+    ps.log = log;
+    ps.figures = null;
+    this.openLogs.set(ps, true);
+    this.evictColdLogs(ps);
+    if (!log.recovery.clean) this.noteRecovery(ps, log);
+    return log;
+  }
+
+  private openLogFiles(ps: PartitionState, cfg: TopicConfig): PartitionLog {
+    return PartitionLog.open({
       dir: ps.dir,
       segmentBytes: cfg.segmentBytes,
       segmentMs: cfg.segmentMs,
@@ -560,12 +648,98 @@ export class Engine {
       now: this.now,
       name: `${ps.topic.name}-${ps.partition}`,
     });
-    ps.log = log;
-    ps.figures = null;
-    this.openLogs.set(ps, true);
-    this.evictColdLogs(ps);
-    if (!log.recovery.clean) this.noteRecovery(ps, log);
-    return log;
+  }
+
+  /**
+   * Whether one more log may hold descriptors. At the budget, an idle least recently used log is
+   * closed synchronously to make room (so a synchronous loop over many partitions never piles up
+   * logs waiting for their asynchronous close).
+   */
+  private hasLogCapacity(forWrite = false): boolean {
+    const max = forWrite ? this.fdBudget.maxLogsForWrites : this.fdBudget.maxLogsHoldingFds;
+    if (this.liveLogs.size < max) return true;
+    for (const ps of this.openLogs.keys()) if (this.closeIdleNow(ps) && this.liveLogs.size < max) return true;
+    return false;
+  }
+
+  private budgetExhausted(ps: PartitionState): TooManyOpenFilesError {
+    const b = this.fdBudget;
+    return new TooManyOpenFilesError(
+      `cannot open partition log ${ps.topic.name}-${ps.partition}: ${this.liveLogs.size} logs hold file descriptors, the most the open-file limit ` +
+        `${b.openFilesLimit} allows (about ${FDS_PER_OPEN_LOG} each, ${b.socketReserveFds} left to sockets) while the others finish writing; ` +
+        'retry, use fewer partitions at once, or raise the limit (ulimit -n)',
+    );
+  }
+
+  /** Closes an open log now if it has nothing left to write (PartitionLog.closeIfIdleSync). */
+  private closeIdleNow(ps: PartitionState): boolean {
+    const log = ps.log;
+    if (log === null || ps.closing !== null || ps.pins > 0) return false;
+    let closed: boolean;
+    try {
+      closed = log.closeIfIdleSync();
+    } catch (e) {
+      // Closed all the same (descriptors and lock released); only its clean-shutdown marker is missing.
+      warn(`closing partition log ${ps.dir} failed`, e);
+      closed = true;
+    }
+    if (!closed) return false;
+    ps.figures = figuresOf(log);
+    ps.log = null;
+    ps.evictions++;
+    this.openLogs.delete(ps);
+    this.liveLogs.delete(log);
+    this.logReleased();
+    return true;
+  }
+
+  /**
+   * Waits until a write may open a log. Each waiter gets a log evicted for it (least recently used
+   * first) and is woken, in arrival order, as logs finish closing; bounded by rounds in case
+   * synchronous opens keep taking the freed room first.
+   */
+  private async waitForLogCapacity(): Promise<void> {
+    for (let round = 0; round < ENGINE_DEFAULTS.logCapacityWaitRoundsMax && !this.hasLogCapacity(true); round++) {
+      if (!this.evictForWaiters(this.capacityWaiters.length + 1)) return;
+      await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
+      this.checkOpen();
+    }
+  }
+
+  /** Starts evictions until `wanted` logs are on their way to closing; false when none is or can be. */
+  private evictForWaiters(wanted: number): boolean {
+    for (const ps of this.openLogs.keys()) {
+      if (this.closingLogs.size >= wanted) break;
+      if (ps.pins === 0) this.startEviction(ps);
+    }
+    return this.closingLogs.size > 0;
+  }
+
+  /** A log let go of its descriptors (or an eviction ended): the next waiting write may find room. */
+  private logReleased(): void {
+    this.capacityWaiters.shift()?.();
+  }
+
+  /** After a waiting write opened its log: wake the next one if room is left, else keep evictions going for it. */
+  private passOnCapacity(): void {
+    if (this.capacityWaiters.length === 0) return;
+    if (this.liveLogs.size < this.fdBudget.maxLogsForWrites) this.logReleased();
+    else if (!this.evictForWaiters(this.capacityWaiters.length)) this.logReleased();
+  }
+
+  /** How the engine budgets file descriptors, and how many logs hold some now. */
+  fileBudget(): FileBudget {
+    const b = this.fdBudget;
+    return {
+      openFilesLimit: b.openFilesLimit,
+      socketReserveFds: b.socketReserveFds,
+      inUseAtOpenFds: b.inUseAtOpenFds,
+      fdsPerOpenLog: FDS_PER_OPEN_LOG,
+      maxLogsHoldingFds: b.maxLogsHoldingFds,
+      maxLogsForWrites: b.maxLogsForWrites,
+      maxOpenPartitions: this.maxOpenPartitions,
+      logsHoldingFds: this.liveLogs.size,
+    };
   }
 
   private noteRecovery(ps: PartitionState, log: PartitionLog): void {
@@ -631,6 +805,8 @@ export class Engine {
       if (this.closed) break;
       if (ps.topic.deleted || ps.log !== null || ps.closing !== null) continue;
       try {
+        if (!this.hasLogCapacity(true)) await this.waitForLogCapacity();
+        if (this.closed || ps.topic.deleted || ps.log !== null || ps.closing !== null) continue;
         this.openLog(ps);
         opened++;
       } catch (e) {
@@ -666,42 +842,136 @@ export class Engine {
     try {
       return fn(log);
     } catch (e) {
-      if (ps.closing === null || !(e instanceof ClosedError)) throw e;
+      if (ps.closing === null || !(e instanceof ClosedError)) throw typedFdError(e, `partition ${ps.topic.name}-${ps.partition}`);
       return fn(this.openLog(ps));
     }
   }
 
-  /** Start, end, size and segments of a partition: live when its log is open, else as evicted. */
+  /** Start, end, size and segments of a partition: live when its log is open, else without opening it. */
   private figures(ps: PartitionState): PartitionFigures {
     // An open log (also one being evicted, without cancelling that: figures are no use of its data).
     if (ps.log !== null && ps.closing === null) return figuresOf(ps.log);
     if (ps.figures !== null) return ps.figures;
-    return this.withLog(ps, figuresOf);
+    return this.figuresFromFiles(ps) ?? this.withLog(ps, figuresOf);
   }
 
-  /** The partition's log for an append: waits for an evicted log to finish closing first. */
-  private logForWrite(ps: PartitionState): PartitionLog | Promise<PartitionLog> {
-    if (ps.closing === null) return this.logSync(ps);
-    return ps.closing.then(() => {
-      this.checkOpen();
-      if (ps.topic.deleted) throw new TopicNotFoundError(ps.topic.name);
-      return this.logSync(ps);
+  /**
+   * A closed partition's figures read from its files (kept: exact while it stays closed), or null
+   * when they need its log (whose open then reports any problem with the files).
+   */
+  private figuresFromFiles(ps: PartitionState): PartitionFigures | null {
+    try {
+      ps.figures = readPartitionFigures(ps.dir);
+    } catch (e) {
+      if (isFdExhaustion(e)) throw typedFdError(e, `reading the figures of ${ps.dir}`);
+      return null;
+    }
+    return ps.figures;
+  }
+
+  /**
+   * Reads the figures of every closed partition in the background after open, in time slices, so
+   * that the first describeTopic or retention run after a restart finds them ready instead of
+   * reading thousands of partitions' files in one synchronous call. Opens no log.
+   */
+  private async readAllFigures(): Promise<void> {
+    const slice = new TimeSlice();
+    for (const ts of [...this.topics.values()]) {
+      for (const ps of ts.partitions) {
+        await slice.maybeYield();
+        if (this.closed) return;
+        if (ts.deleted) break;
+        if (ps.log !== null || ps.closing !== null || ps.figures !== null) continue;
+        try {
+          this.figuresFromFiles(ps);
+        } catch {
+          // Reported to whoever asks for this partition's figures.
+        }
+      }
+    }
+  }
+
+  /** Start and end offset: live when the log is open, else from its figures. */
+  private rangeOf(ps: PartitionState): OffsetRange {
+    // Called per delivery step by the gateway: an open log answers without building its figures.
+    if (ps.log !== null && ps.closing === null) return { startOffset: ps.log.startOffset, endOffset: ps.log.endOffset };
+    const f = this.figures(ps);
+    return { startOffset: f.startOffset, endOffset: f.endOffset };
+  }
+
+  /**
+   * True when the partition's log is closed and `offset` is its end offset: nothing to read, and no
+   * reason to open the log (or to create the files of a never-written partition). Out of range throws.
+   */
+  private closedAtEnd(ps: PartitionState, offset: number): boolean {
+    if (ps.log !== null) return false;
+    const { startOffset, endOffset } = this.figures(ps);
+    if (offset < startOffset || offset > endOffset) throw new OffsetOutOfRangeError(offset, startOffset, endOffset, `${ps.topic.name}-${ps.partition}`);
+    return offset === endOffset;
+  }
+
+  /**
+   * Runs `write` on the partition's log: at once when it is open (or can be), else after waiting for
+   * an evicted log to finish closing, or, when the writes' share of the file budget is used up, for
+   * one to close. Writes that wait queue behind each other, so appends keep their call order; the
+   * log is pinned from the end of the wait until `write` has run, so nothing closes it in between.
+   */
+  private withWriteLog<T>(ps: PartitionState, write: (log: PartitionLog) => T): T | Promise<T> {
+    if (ps.writeGate === null && ps.closing === null && (ps.log !== null || this.hasLogCapacity(true))) return write(this.logSync(ps));
+    const gate = (ps.writeGate ?? Promise.resolve()).then(() => this.logForWriteLater(ps));
+    const settled = gate.then(
+      () => undefined,
+      () => undefined,
+    );
+    ps.writeGate = settled;
+    void settled.then(() => {
+      if (ps.writeGate === settled) ps.writeGate = null;
+    });
+    return gate.then((log) => {
+      try {
+        return write(log);
+      } finally {
+        ps.pins--;
+      }
     });
   }
 
-  /** Evicts least recently used logs beyond maxOpenPartitions (never `keep`). */
+  private async logForWriteLater(ps: PartitionState): Promise<PartitionLog> {
+    for (let round = 0; round < ENGINE_DEFAULTS.logCapacityWaitRoundsMax; round++) {
+      if (ps.closing !== null) await ps.closing;
+      else if (ps.log === null) await this.waitForLogCapacity();
+      this.checkOpen();
+      if (ps.topic.deleted) throw new TopicNotFoundError(ps.topic.name);
+      if (ps.closing === null && (ps.log !== null || this.hasLogCapacity(true))) break;
+    }
+    // Still no room for a write: logSync → openLog opens in the reads' share, or throws TOO_MANY_OPEN_FILES.
+    const log = this.logSync(ps);
+    ps.pins++;
+    this.passOnCapacity();
+    return log;
+  }
+
+  /** Evicts least recently used logs beyond maxOpenPartitions (never `keep`); idle ones close at once. */
   private evictColdLogs(keep: PartitionState): void {
     let candidates = this.openLogs.size - this.maxOpenPartitions;
     if (candidates <= 0) return;
-    for (const ps of [...this.openLogs.keys()]) {
+    // Deleting the entry being visited is safe in a Map iteration.
+    for (const ps of this.openLogs.keys()) {
       if (candidates <= 0) break;
-      if (ps === keep) continue;
+      if (ps === keep || ps.pins > 0) continue;
       candidates--;
-      this.openLogs.delete(ps);
-      const evict = this.evictLog(ps, ps.log!);
-      this.closingLogs.add(evict);
-      void evict.finally(() => this.closingLogs.delete(evict));
+      if (!this.closeIdleNow(ps)) this.startEviction(ps);
     }
+  }
+
+  private startEviction(ps: PartitionState): void {
+    this.openLogs.delete(ps);
+    const evict = this.evictLog(ps, ps.log!);
+    this.closingLogs.add(evict);
+    void evict.finally(() => {
+      this.closingLogs.delete(evict);
+      this.logReleased();
+    });
   }
 
   /**
@@ -743,6 +1013,7 @@ export class Engine {
           () => undefined,
           (e) => warn(`closing partition log ${ps.dir} failed`, e),
         ).then(() => {
+          this.liveLogs.delete(log);
           if (ps.log === log) ps.log = null;
           ps.closing = null;
           resolve();
@@ -828,20 +1099,23 @@ export class Engine {
     let flushes: Promise<void>[] | null = null;
     for (let x = 0; x < plan.length; x++) {
       const { ps, indexes, batches } = plan[x]!;
-      const log = this.logSync(ps);
       const partition = ps.partition;
-      let k = 0;
-      for (let b = 0; b < batches.length; b++) {
-        const batch = batches[b]!;
-        // Encoded here, so valid by construction: the log may skip re-validating it (CRC).
-        const { baseOffset } = log.append(batch, TRUSTED);
-        const inBatch = batchRecordCount(batch);
-        if (indexes === null) for (let j = 0; j < inBatch; j++) results[k + j] = { partition, offset: baseOffset + j };
-        else for (let j = 0; j < inBatch; j++) results[indexes[k + j]!] = { partition, offset: baseOffset + j };
-        k += inBatch;
-      }
-      this.notify(ps);
-      if (acks === 'flushed') (flushes ??= []).push(log.flush());
+      // Waits only when this log is closing or the file budget is used up (a call over many partitions).
+      const appended = this.withWriteLog(ps, (log) => {
+        let k = 0;
+        for (let b = 0; b < batches.length; b++) {
+          const batch = batches[b]!;
+          // Encoded here, so valid by construction: the log may skip re-validating it (CRC).
+          const { baseOffset } = this.appendTo(ps, log, batch, TRUSTED);
+          const inBatch = batchRecordCount(batch);
+          if (indexes === null) for (let j = 0; j < inBatch; j++) results[k + j] = { partition, offset: baseOffset + j };
+          else for (let j = 0; j < inBatch; j++) results[indexes[k + j]!] = { partition, offset: baseOffset + j };
+          k += inBatch;
+        }
+        this.notify(ps);
+        if (acks === 'flushed') (flushes ??= []).push(log.flush());
+      });
+      if (appended !== undefined) await appended;
     }
     if (flushes !== null) await Promise.all(flushes);
     return results;
@@ -887,12 +1161,24 @@ export class Engine {
     if (batch.length > ts.config.maxBatchBytes) throw new BatchTooLargeError(batch.length, ts.config.maxBatchBytes);
     // PartitionLog.append validates the batch (lengths, magic, CRC, codec) before writing anything.
     const ps = options.partition !== undefined ? this.partitionOf(ts, options.partition) : ts.partitions[this.nextRoundRobin(ts)]!;
-    const maybeLog = this.logForWrite(ps);
-    const log = maybeLog instanceof PartitionLog ? maybeLog : await maybeLog;
-    const { baseOffset, lastOffset } = log.append(batch);
-    this.notify(ps);
-    if (acks === 'flushed') await log.flush();
-    return { partition: ps.partition, baseOffset, lastOffset };
+    const write = (log: PartitionLog): { result: BatchAppendResult; flushed: Promise<void> | null } => {
+      const { baseOffset, lastOffset } = this.appendTo(ps, log, batch);
+      this.notify(ps);
+      return { result: { partition: ps.partition, baseOffset, lastOffset }, flushed: acks === 'flushed' ? log.flush() : null };
+    };
+    const maybe = this.withWriteLog(ps, write);
+    const { result, flushed } = maybe instanceof Promise ? await maybe : maybe;
+    if (flushed !== null) await flushed;
+    return result;
+  }
+
+  /** log.append, with descriptor exhaustion (a roll creates three files) as TOO_MANY_OPEN_FILES. */
+  private appendTo(ps: PartitionState, log: PartitionLog, batch: Uint8Array, options?: typeof TRUSTED): { baseOffset: number; lastOffset: number } {
+    try {
+      return log.append(batch, options);
+    } catch (e) {
+      throw typedFdError(e, `appending to ${ps.topic.name}-${ps.partition}`);
+    }
   }
 
   /** Flushes every open partition log (as acks 'flushed' would). */
@@ -928,6 +1214,7 @@ export class Engine {
   }
 
   private readRecords(ps: PartitionState, offset: number, maxRecords: number, maxBytes: number): { records: ConsumedRecord[]; nextOffset: number } {
+    if (this.closedAtEnd(ps, offset)) return { records: [], nextOffset: offset };
     return this.withLog(ps, (log) => this.readRecordsFrom(ps, log, offset, maxRecords, maxBytes));
   }
 
@@ -1009,6 +1296,7 @@ export class Engine {
     const ps = this.partitionState(topic, partition);
     checkOffset(offset);
     const maxBytes = limitOption('maxBytes', options?.maxBytes, ENGINE_DEFAULTS.readMaxBytes, ENGINE_DEFAULTS.readMaxBytesLimit);
+    if (this.closedAtEnd(ps, offset)) return { batches: [], nextOffset: offset, ...this.rangeOf(ps) };
     return this.withLog(ps, (log) => {
       this.checkRange(ps, log, offset);
       let batches: Buffer[] = [];
@@ -1026,11 +1314,7 @@ export class Engine {
   /** The partition's log start offset and end offset (the next offset to be assigned). */
   offsets(topic: string, partition: number): OffsetRange {
     this.checkOpen();
-    const ps = this.partitionState(topic, partition);
-    // Called per delivery step by the gateway: an open log answers without building its figures.
-    if (ps.log !== null && ps.closing === null) return { startOffset: ps.log.startOffset, endOffset: ps.log.endOffset };
-    const f = this.figures(ps);
-    return { startOffset: f.startOffset, endOffset: f.endOffset };
+    return this.rangeOf(this.partitionState(topic, partition));
   }
 
   /** The first offset whose record timestamp is ≥ `timestamp`, or null when there is none. */
@@ -1040,7 +1324,15 @@ export class Engine {
     if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) {
       throw new InvalidArgumentError(`timestamp must be an integer (ms since the epoch), got ${String(timestamp)}`);
     }
+    if (this.closedBefore(ps, timestamp)) return null;
     return this.withLog(ps, (log) => log.offsetForTimestamp(timestamp));
+  }
+
+  /** True when the partition's log is closed and holds no record with a timestamp ≥ `timestamp`. */
+  private closedBefore(ps: PartitionState, timestamp: number): boolean {
+    if (ps.log !== null) return false;
+    const newest = this.figures(ps).newestTimestamp;
+    return newest === null || newest < timestamp;
   }
 
   // --- watch and subscribe -----------------------------------------------------------------------
@@ -1110,20 +1402,23 @@ export class Engine {
     for (const key of Object.keys(opts.offsets ?? {})) {
       if (!partitions.includes(Number(key))) throw new InvalidArgumentError(`offsets names partition ${key}, which is not subscribed`);
     }
+    // Starts from the partitions' offsets, without opening closed logs (only a timestamp inside a
+    // partition's data needs its log).
     const starts: SubscriptionStart[] = partitions.map((p) => {
       const ps = ts.partitions[p]!;
-      const offset = this.withLog(ps, (log): number => {
-        const explicit = opts.offsets?.[p];
-        if (explicit !== undefined) return this.explicitStart(ps, log, explicit);
-        if (from === 'earliest') return log.startOffset;
-        if (from === 'latest') return log.endOffset;
-        if (typeof from === 'object' && from !== null && 'offset' in from) return this.explicitStart(ps, log, from.offset);
-        if (typeof from === 'object' && from !== null && 'timestamp' in from) {
-          if (!Number.isSafeInteger(from.timestamp)) throw new InvalidArgumentError(`from.timestamp must be an integer, got ${String(from.timestamp)}`);
-          return log.offsetForTimestamp(from.timestamp) ?? log.endOffset;
-        }
+      const explicit = opts.offsets?.[p];
+      let offset: number;
+      if (explicit !== undefined) offset = this.explicitStart(ps, explicit);
+      else if (from === 'earliest') offset = this.rangeOf(ps).startOffset;
+      else if (from === 'latest') offset = this.rangeOf(ps).endOffset;
+      else if (typeof from === 'object' && from !== null && 'offset' in from) offset = this.explicitStart(ps, from.offset);
+      else if (typeof from === 'object' && from !== null && 'timestamp' in from) {
+        const at = from.timestamp;
+        if (!Number.isSafeInteger(at)) throw new InvalidArgumentError(`from.timestamp must be an integer, got ${String(at)}`);
+        offset = this.closedBefore(ps, at) ? this.rangeOf(ps).endOffset : this.withLog(ps, (log) => log.offsetForTimestamp(at) ?? log.endOffset);
+      } else {
         throw new InvalidArgumentError(`from must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(from)}`);
-      });
+      }
       return { partition: p, offset };
     });
     const limits = {
@@ -1138,8 +1433,7 @@ export class Engine {
       range: (p) => {
         this.checkOpen();
         if (ts.deleted) throw new TopicNotFoundError(ts.name);
-        const f = this.figures(ts.partitions[p]!);
-        return { startOffset: f.startOffset, endOffset: f.endOffset };
+        return this.rangeOf(ts.partitions[p]!);
       },
       fetch: (p, offset, maxRecords, maxBytes) => this.readRecords(ts.partitions[p]!, offset, maxRecords, maxBytes),
       watch: (p, wake) => this.addWatcher(ts.partitions[p]!, wake),
@@ -1155,9 +1449,10 @@ export class Engine {
   }
 
   /** An explicit start offset: above the end is an error; below the start gives a gap event. */
-  private explicitStart(ps: PartitionState, log: PartitionLog, offset: unknown): number {
+  private explicitStart(ps: PartitionState, offset: unknown): number {
     checkOffset(offset);
-    if (offset > log.endOffset) throw new OffsetOutOfRangeError(offset, log.startOffset, log.endOffset, `${ps.topic.name}-${ps.partition}`);
+    const { startOffset, endOffset } = this.rangeOf(ps);
+    if (offset > endOffset) throw new OffsetOutOfRangeError(offset, startOffset, endOffset, `${ps.topic.name}-${ps.partition}`);
     return offset;
   }
 
@@ -1169,7 +1464,11 @@ export class Engine {
     validateGroupName(group);
     this.partitionState(topic, partition);
     checkOffset(offset);
-    await this.offsetStore.commit(group, topic, partition, offset);
+    try {
+      await this.offsetStore.commit(group, topic, partition, offset);
+    } catch (e) {
+      throw typedFdError(e, 'committing an offset');
+    }
   }
 
   /** The group's committed offset for the partition, or null. */
@@ -1202,28 +1501,32 @@ export class Engine {
     if (this.retentionRunning !== null) return this.retentionRunning;
     const run = (async () => {
       const report: RetentionReport[] = [];
+      const slice = new TimeSlice();
       for (const ts of [...this.topics.values()]) {
         const { retentionMs, retentionBytes } = ts.config;
         if (retentionMs < 0 && retentionBytes < 0) continue;
         for (const ps of ts.partitions) {
+          await slice.maybeYield();
           if (this.closed || ts.deleted) break;
           // A closed log's figures are exact: plan on them and reopen only when there is work.
-          if (ps.log === null && ps.figures !== null && planRetention(ps.figures.segments, ts.config, this.now()).deleteBeforeOffset === null) continue;
-          let log = this.logForWrite(ps);
-          if (!(log instanceof PartitionLog)) log = await log;
-          if (this.closed || ts.deleted) break;
-          const plan = planRetention(log.segments(), ts.config, this.now());
-          if (plan.deleteBeforeOffset === null) continue;
-          if (plan.rollActive) log.roll();
-          const deleted = log.deleteSegmentsBefore(plan.deleteBeforeOffset);
-          report.push({
-            topic: ts.name,
-            partition: ps.partition,
-            segmentsDeleted: deleted,
-            bytesDeleted: plan.bytes,
-            reason: plan.reason,
-            startOffset: log.startOffset,
+          if ((ps.log === null || ps.closing !== null) && planRetention(this.figures(ps).segments, ts.config, this.now()).deleteBeforeOffset === null) continue;
+          const applied = this.withWriteLog(ps, (log): RetentionReport | null => {
+            if (this.closed || ts.deleted) return null;
+            const plan = planRetention(log.segments(), ts.config, this.now());
+            if (plan.deleteBeforeOffset === null) return null;
+            if (plan.rollActive) log.roll();
+            const deleted = log.deleteSegmentsBefore(plan.deleteBeforeOffset);
+            return {
+              topic: ts.name,
+              partition: ps.partition,
+              segmentsDeleted: deleted,
+              bytesDeleted: plan.bytes,
+              reason: plan.reason,
+              startOffset: log.startOffset,
+            };
           });
+          const done = applied instanceof Promise ? await applied : applied;
+          if (done !== null) report.push(done);
         }
       }
       return report;
@@ -1261,9 +1564,12 @@ export class Engine {
   private async closeNow(): Promise<void> {
     if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
     for (const sub of [...this.subscriptions]) sub.end(null);
+    // Waiting writes wake to find the engine closed.
+    for (const wake of this.capacityWaiters.splice(0)) wake();
     for (const ts of this.topics.values()) for (const ps of ts.partitions) this.notifyNow(ps);
     const errors: unknown[] = [];
     await this.adminChain.catch(() => undefined);
+    await this.figuresReading;
     if (this.retentionRunning !== null) await this.retentionRunning.catch(() => undefined);
     await Promise.all([...this.closingLogs]);
     // Every log still open (evictions that saw the engine closing left theirs open).
@@ -1278,6 +1584,8 @@ export class Engine {
           await log?.close();
         } catch (e) {
           errors.push(e);
+        } finally {
+          if (log !== null) this.liveLogs.delete(log);
         }
       }),
     );

@@ -14,7 +14,8 @@ export type ErrorCode =
   | 'DISK_FULL'
   | 'DIRECTORY_LOCKED'
   | 'CLOSED'
-  | 'IO_ERROR';
+  | 'IO_ERROR'
+  | 'TOO_MANY_OPEN_FILES';
 
 export class SeglogError extends Error {
   readonly code: ErrorCode;
@@ -183,8 +184,23 @@ export function isNoSpace(e: unknown): boolean {
 export function storageError(e: unknown, what: string): SeglogError {
   if (e instanceof SeglogError) return e;
   if (isNoSpace(e)) return new DiskFullError(what, e);
+  const code = (e as NodeJS.ErrnoException | null)?.code;
+  if (code === 'EMFILE' || code === 'ENFILE') {
+    return new TooManyOpenFilesError(`${what}: the process is out of file descriptors (${String((e as Error).message)})`, e);
+  }
   const err = e as NodeJS.ErrnoException;
   return new IoError(`${what} failed: ${String(err?.message ?? e)}`, e);
+}
+
+/**
+ * The process's file descriptors do not stretch to the request: more partition logs in use at once
+ * than the engine's file budget holds, or the kernel refused a descriptor (EMFILE, ENFILE). The
+ * engine stays usable; the call can be retried once other work has let descriptors go.
+ */
+export class TooManyOpenFilesError extends SeglogError {
+  constructor(message: string, cause?: unknown) {
+    super('TOO_MANY_OPEN_FILES', message, { cause });
+  }
 }
 
 export function isSeglogError(e: unknown): e is SeglogError {

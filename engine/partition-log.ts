@@ -628,6 +628,27 @@ export class PartitionLog {
     } catch (e) {
       flushError = e;
     }
+    this.releaseFiles(flushError === null);
+    if (flushError !== null) throw flushError;
+  }
+
+  /**
+   * Closes now, synchronously, if that needs no I/O but the clean-shutdown marker: nothing appended
+   * since the last completed flush and no flush running. Returns whether it closed. Lets the engine
+   * free a log's descriptors inside a synchronous loop (a read over many partitions).
+   */
+  closeIfIdleSync(): boolean {
+    if (this.closed || this.flushCycle !== null || this.nextFlush !== null) return false;
+    if (this.endOffset > this.recoveryPoint || this.segs.some((s) => s.dirty)) return false;
+    this.closed = true;
+    this.closePromise = Promise.resolve();
+    if (this.flushTimer !== null) clearInterval(this.flushTimer);
+    this.releaseFiles(true);
+    return true;
+  }
+
+  /** The end of a close: pending deletions, descriptors, the clean-shutdown marker, the lock. */
+  private releaseFiles(clean: boolean): void {
     for (const pending of this.pendingDeletes) {
       clearTimeout(pending.timer);
       for (const p of pending.paths) fs.rmSync(p, { force: true });
@@ -636,13 +657,12 @@ export class PartitionLog {
     for (const seg of this.segs) seg.closeFds();
     this.mappedSealed.clear();
     try {
-      if (flushError === null && this.pendingZero === null) writeCleanMarker(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), this.endOffset);
+      if (clean && this.pendingZero === null) writeCleanMarker(path.join(this.dir, CLEAN_SHUTDOWN_MARKER), this.endOffset);
     } catch (e) {
-      flushError = storageError(e, `writing the clean-shutdown marker of ${this.name}`);
+      throw storageError(e, `writing the clean-shutdown marker of ${this.name}`);
     } finally {
       this.lock.release();
     }
-    if (flushError !== null) throw flushError;
   }
 
   /**

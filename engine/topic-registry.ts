@@ -171,7 +171,14 @@ export class TopicRegistry {
     const run = async (): Promise<void> => {
       const next = new Map(this.topics);
       change(next);
-      await writeAtomically(this.file, serialize(next));
+      try {
+        await writeAtomically(this.file, serialize(next));
+      } catch (e) {
+        // The failure may have come after the rename (the directory's fsync): put the old content
+        // back, so that the file keeps matching the topics in memory (best effort).
+        await writeAtomically(this.file, serialize(this.topics)).catch(() => undefined);
+        throw e;
+      }
       this.topics = next;
     };
     const result = this.chain.then(run);
@@ -200,6 +207,7 @@ export async function writeAtomically(file: string, content: string | Uint8Array
     await fs.promises.rename(tmp, file);
     await syncDir(path.dirname(file));
   } catch (e) {
+    // A failed write leaves the old file and no temp file (a rename that failed leaves it in place).
     await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
     throw storageError(e, `writing ${file}`);
   }

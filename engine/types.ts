@@ -47,10 +47,37 @@ export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> 
   /** Sparse offset index interval. Default 4096 bytes. */
   indexIntervalBytes?: number;
   /**
-   * Partition logs kept open at once (each holds its active segment's fds and maps: 3 + 3).
-   * Least recently used ones are closed beyond this and reopened on demand. Default 1000.
+   * Partition logs kept open at once (each holds about 4 file descriptors: its active segment's
+   * three files and a checkpoint rewrite; and 3 mappings). Least recently used ones are closed beyond
+   * this and reopened on demand. Default: what the open-file limit allows (see `fileBudget()`), at
+   * most 1000; a value the limit cannot hold is refused (TOO_MANY_OPEN_FILES).
    */
   maxOpenPartitions?: number;
+  /**
+   * The open-file limit to budget descriptors for. Default: the process's soft limit
+   * (/proc/self/limits; 1024 where unreadable). Lower it to leave descriptors to other users.
+   */
+  openFilesLimit?: number;
+}
+
+/** How the engine budgets file descriptors (Engine.fileBudget()). */
+export interface FileBudget {
+  /** The open-file limit budgeted for. */
+  openFilesLimit: number;
+  /** Left to sockets (the gateway's connections) and the rest of the process. */
+  socketReserveFds: number;
+  /** Descriptors in use in the process when the engine opened. */
+  inUseAtOpenFds: number;
+  /** Descriptors counted per open partition log. */
+  fdsPerOpenLog: number;
+  /** Partition logs that may hold descriptors at once (open, or closing after eviction). */
+  maxLogsHoldingFds: number;
+  /** The part of maxLogsHoldingFds writes may fill; they wait for evicted logs beyond it (reads cannot wait). */
+  maxLogsForWrites: number;
+  /** Logs kept open before least recently used ones are closed. */
+  maxOpenPartitions: number;
+  /** Logs holding descriptors now. */
+  logsHoldingFds: number;
 }
 
 export interface PartitionDescription {
