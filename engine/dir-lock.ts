@@ -86,7 +86,7 @@ export function readLockText(lockPath: string): string | null {
     return fs.readlinkSync(lockPath);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return null;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return null;
     if (code !== 'EINVAL') throw storageError(e, `reading the lock ${lockPath}`);
   }
   try {

@@ -80,6 +80,10 @@ export function readPartitionFigures(dir: string): PartitionFigures | null {
   }
   const active = activeSegment(dir, bases[bases.length - 1]!);
   if (active === null) return null;
+  // The walk stopped short of the end the clean close recorded: damage (FORMAT.md 2.6), which only
+  // opening the log sorts out.
+  const markedEnd = readMarkedEnd(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  if (markedEnd !== null && markedEnd !== active.endOffset) return null;
   segments.push(active);
   let sizeBytes = 0;
   let newest = -Infinity;
@@ -95,6 +99,19 @@ export function readPartitionFigures(dir: string): PartitionFigures | null {
     newestTimestamp: newest === -Infinity ? null : newest,
     segments,
   };
+}
+
+/** The end offset in a clean-shutdown marker; null when it holds none (empty on a full disk). */
+function readMarkedEnd(file: string): number | null {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return null;
+  }
+  if (!/^\d{1,16}\n$/.test(text)) return null;
+  const end = Number(text.trim());
+  return Number.isSafeInteger(end) ? end : null;
 }
 
 function segmentBases(names: readonly string[]): number[] {

@@ -6,6 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lockExists } from '../../engine/dir-lock.js';
 import test from 'ava';
 import { Engine, TOPIC_LIMITS } from '../../engine/index.js';
 import {
@@ -65,7 +66,7 @@ async function openEngine(t: { teardown(fn: () => Promise<void>): void }, option
 
 /** Partition directories holding a `.lock`, i.e. whose log is open. */
 const lockedPartitionDirs = (dir: string): string[] =>
-  fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, '.lock')));
+  fs.readdirSync(dir).filter((n) => lockExists(path.join(dir, n, '.lock')));
 
 // --- the budget ------------------------------------------------------------------------------------
 
