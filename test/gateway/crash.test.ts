@@ -52,6 +52,10 @@ const KILL_DELAY_MS_MIN = 30;
 const KILL_DELAY_MS_MAX = 500;
 const CHUNK_RECORDS = 100;
 const CHUNKS_IN_FLIGHT_MAX = 40;
+/** Kill cycles per acks mode; SEGLOG_KILL_ROUNDS raises both for a longer fault run (bounded at 100). */
+const KILL_ROUNDS_EXTRA = Math.min(100, Math.max(0, Number(process.env['SEGLOG_KILL_ROUNDS'] ?? 0) || 0));
+const KILL_ROUNDS_WRITTEN = Math.max(3, KILL_ROUNDS_EXTRA);
+const KILL_ROUNDS_FLUSHED = Math.max(2, KILL_ROUNDS_EXTRA);
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const utf8 = new TextDecoder();
@@ -323,12 +327,12 @@ async function killRounds(t: ExecutionContext, acks: Acks, rounds: number): Prom
   }
 }
 
-test.serial('SIGKILL mid-stream, acks written, 3 kills at random moments: acked records, offsets and commits survive', async (t) => {
-  await killRounds(t, 'written', 3);
+test.serial(`SIGKILL mid-stream, acks written, ${KILL_ROUNDS_WRITTEN} kills at random moments: acked records, offsets and commits survive`, async (t) => {
+  await killRounds(t, 'written', KILL_ROUNDS_WRITTEN);
 });
 
-test.serial('SIGKILL mid-stream, acks flushed, 2 kills: acked records, offsets and commits survive', async (t) => {
-  await killRounds(t, 'flushed', 2);
+test.serial(`SIGKILL mid-stream, acks flushed, ${KILL_ROUNDS_FLUSHED} kills: acked records, offsets and commits survive`, async (t) => {
+  await killRounds(t, 'flushed', KILL_ROUNDS_FLUSHED);
 });
 
 test.serial('SIGTERM mid-stream: exit code 0, partitions marked clean, the reopen scans nothing, and the data is all there', async (t) => {
