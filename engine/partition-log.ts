@@ -258,7 +258,9 @@ export class PartitionLog {
           tail.push(seg);
         }
         const first = tail[0]!;
-        const entry = point > first.baseOffset ? first.offsetIndex.lookup(point - first.baseOffset - 1) : null;
+        const found = point > first.baseOffset ? first.offsetIndex.lookup(point - first.baseOffset - 1) : null;
+        // A damaged entry would make the scan start mid-batch and cut good data: then scan from 0.
+        const entry = found !== null && first.batchStartsAt(found.position, first.baseOffset + found.relativeOffset) ? found : null;
         const outcome = recoverSegments(
           tail,
           entry === null ? 0 : entry.position,

@@ -256,6 +256,15 @@ export class Segment {
     return out;
   }
 
+  /**
+   * Whether a batch with base offset `offset` starts at `position` (header plausible, chain holds),
+   * read with pread: for a position taken from an index entry that is not trusted yet (recovery).
+   */
+  batchStartsAt(position: number, offset: number): boolean {
+    const room = this.capacityBytes - position;
+    return room >= HEADER_BYTES && chainOk(this.readCopy(position, HEADER_BYTES), 0, room, offset);
+  }
+
   /** Whether the batch the index entry names starts at its position (below `limit`). */
   private entryHolds(e: OffsetIndexEntry, limit: number): boolean {
     return e.position < limit && chainOk(this.log.buffer, e.position, limit, this.baseOffset + e.relativeOffset);

@@ -1,5 +1,6 @@
 // Recovery on open after an unclean shutdown. The unclean state is made by hand: a cleanly closed
 // log, its clean-shutdown marker removed, and the files then damaged or the recovery point moved.
+import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
@@ -198,4 +199,32 @@ test('a segment sealed right before a crash (no successor yet) opens as the acti
   for (let i = 0; i < 20; i++) log.append(makeBatch(3, { valueBytes: 40 }));
   checkAll(t, log);
   await log.close();
+});
+
+test('recovery does not trust the index entry it starts from: a damaged one is not a reason to cut good data', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-rec-entry-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const log = PartitionLog.open({ dir, indexIntervalBytes: 256, flushIntervalMs: 0 });
+  for (let i = 0; i < 40; i++) log.append(makeBatch(5, { valueBytes: 100 }));
+  await log.flush(); // the recovery point is now the end: recovery will start from the last entry below it
+  await log.close();
+  fs.rmSync(path.join(dir, '.clean-shutdown'));
+  const indexPath = path.join(dir, '00000000000000000000.index');
+  const index = fs.readFileSync(indexPath);
+  let entries = 0;
+  while (entries * 8 < index.length && index.readUInt32BE(entries * 8 + 4) !== 0) entries++;
+  t.true(entries > 2, `the index has entries (${entries})`);
+  // A recovery point in the middle: recovery starts at the last entry below offset 100, which now
+  // points 7 bytes into its batch.
+  writeCheckpointSync(path.join(dir, RECOVERY_POINT_FILE), 100);
+  let chosen = -1;
+  for (let i = 0; i < entries; i++) if (index.readUInt32BE(i * 8) <= 99) chosen = i;
+  t.true(chosen >= 0 && chosen < entries - 1, `an inner entry is chosen (${chosen} of ${entries})`);
+  index.writeUInt32BE(index.readUInt32BE(chosen * 8 + 4) + 7, chosen * 8 + 4);
+  fs.writeFileSync(indexPath, index);
+  const again = PartitionLog.open({ dir, flushIntervalMs: 0 });
+  t.teardown(() => again.close().catch(() => undefined));
+  t.false(again.recovery.clean);
+  t.is(again.recovery.truncated, null, JSON.stringify(again.recovery.truncated));
+  t.is(again.endOffset, 200);
 });
