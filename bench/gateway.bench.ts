@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import WebSocket from 'ws';
 import { batchRecordCount, batchSize, encodeBatch } from '../engine/record-batch.js';
 import type { RecordInput } from '../engine/types.js';
-import { SeglogClient } from '../gateway/client.js';
+import { SeglogClient } from '../gateway/client/client.js';
 import { readHeader, FrameType, PROTOCOL_VERSION } from '../gateway/protocol/frame.js';
 import { encodeHello } from '../gateway/protocol/hello.js';
 import { encodeProduce } from '../gateway/protocol/produce.js';
@@ -21,7 +21,7 @@ import type { LatencyResult, ProducerReply, ProducerStartMessage } from './laten
 
 const SUITE = 'gateway';
 const here = path.dirname(fileURLToPath(import.meta.url));
-const CLI = path.resolve(here, '../gateway/cli.js');
+const CLI = path.resolve(here, '../gateway/cli/cli.js');
 /** Payload bytes one produce round may store (the server keeps everything in memory). */
 const ROUND_PAYLOAD_BYTES_MAX = 384 * 1024 * 1024;
 /** Payload bytes stored once for the replay rounds. */

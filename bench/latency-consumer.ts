@@ -7,7 +7,7 @@
 // once subscribed; parent → {type:'finish'} once every record was acked; child → {type:'result'}
 // when it has them all (or after FINISH_WAIT_MS), then exits.
 import { pathToFileURL } from 'node:url';
-import { SeglogClient } from '../gateway/client.js';
+import { SeglogClient } from '../gateway/client/client.js';
 import { monotonicMs, quantile, watchProcessNoise, type ProcessNoise } from './harness.js';
 
 /** Value layout written by the producer: float64 LE send time (monotonic ms), uint32 LE sequence. */

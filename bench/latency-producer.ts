@@ -21,7 +21,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RecordInput } from '../engine/types.js';
-import { SeglogClient } from '../gateway/client.js';
+import { SeglogClient } from '../gateway/client/client.js';
 import { monotonicMs, payloads, watchMachineCpu, watchProcessNoise, type ProcessNoise } from './harness.js';
 import { HEADER_BYTES, SENT_AT_POS, SEQ_POS, type ResultMessage, type StartMessage } from './latency-consumer.js';
 

@@ -34,7 +34,7 @@ const GiB = 1024 ** 3;
 const MiB = 1024 ** 2;
 
 const SELF = fileURLToPath(import.meta.url);
-const CLI = fileURLToPath(new URL('../gateway/cli.js', import.meta.url));
+const CLI = fileURLToPath(new URL('../gateway/cli/cli.js', import.meta.url));
 
 interface OpenReport {
   openMs: number;
@@ -196,7 +196,7 @@ interface ServerMemory {
 
 /** The real server on `dir`: RSS after start, and after opening every partition and fetching its newest record. */
 async function serverMemory(dir: string): Promise<ServerMemory> {
-  const { SeglogClient } = await import('../gateway/client.js');
+  const { SeglogClient } = await import('../gateway/client/client.js');
   const c = spawnChild([CLI, 'serve', '--dir', dir, '--port', '0', '--host', '127.0.0.1']);
   try {
     const url = (await c.line(/listening on (ws:\/\/\S+)/, 60_000))[1]!;

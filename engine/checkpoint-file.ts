@@ -8,7 +8,7 @@
 // practice, and a torn one would read as null, the safe fallback). Retention depends on this: it must
 // persist the new log start before it can free space.
 import fs from 'node:fs';
-import { isNoSpace, storageError } from './errors.js';
+import { isNoSpace, storageError } from './storage-error.js';
 
 const PREFIX = 'v1 ';
 

@@ -16,7 +16,8 @@
 // its read and its remove), acceptable for "two servers started on one directory by mistake".
 import fs from 'node:fs';
 import path from 'node:path';
-import { DirectoryLockedError, storageError } from './errors.js';
+import { DirectoryLockedError } from './format/errors.js';
+import { storageError } from './storage-error.js';
 
 export const LOCK_FILE = '.lock';
 

@@ -16,25 +16,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import {
-  BatchTooLargeError,
-  ClosedError,
-  CorruptRecordError,
-  InvalidArgumentError,
-  IoError,
-  OffsetOutOfRangeError,
-  PartitionNotFoundError,
-  SeglogError,
-  TooManyOpenFilesError,
-  TopicExistsError,
-  TopicNotFoundError,
-  storageError,
-} from './errors.js';
+import { BatchTooLargeError, ClosedError, CorruptRecordError, InvalidArgumentError, IoError, OffsetOutOfRangeError, PartitionNotFoundError, SeglogError, TooManyOpenFilesError, TopicExistsError, TopicNotFoundError } from './format/errors.js';
+import { storageError } from './storage-error.js';
 import { FDS_PER_OPEN_LOG, OPEN_FILES_LIMIT_OPTION_MAX, currentFdBudget, isFdExhaustion, typedFdError, type FdBudget } from './fd-budget.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import { emptyFigures, readPartitionFigures, type PartitionFigures } from './partition-figures.js';
 import { PartitionLog } from './partition-log.js';
-import { partitionForKey } from './partitioner.js';
+import { partitionForKey } from './format/partitioner.js';
 import { CODEC_NONE, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';

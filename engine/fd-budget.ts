@@ -11,7 +11,7 @@
 // Node raises the soft RLIMIT_NOFILE to the hard limit at start-up, so the soft limit read after
 // start is the figure that counts.
 import fs from 'node:fs';
-import { TooManyOpenFilesError } from './errors.js';
+import { TooManyOpenFilesError } from './format/errors.js';
 
 /** Assumed open-file limit where /proc/self/limits cannot be read (the common Linux default). */
 export const OPEN_FILES_LIMIT_FALLBACK = 1024;

@@ -22,7 +22,8 @@
 // reads holes as zeros without allocating). Zeros are written only at or after reservedBytes, which
 // is always >= the end of the data, so reservation can never overwrite data.
 import fs from 'node:fs';
-import { DiskFullError, IoError, storageError } from './errors.js';
+import { DiskFullError, IoError } from './format/errors.js';
+import { storageError } from './storage-error.js';
 import { mmap, PROT_READ_WRITE } from './mmap.js';
 import {
   BASE,

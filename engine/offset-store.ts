@@ -12,7 +12,8 @@
 import { crc32c } from '@node-rs/crc32';
 import fs from 'node:fs';
 import path from 'node:path';
-import { ClosedError, InvalidArgumentError, IoError, storageError } from './errors.js';
+import { ClosedError, InvalidArgumentError, IoError } from './format/errors.js';
+import { storageError } from './storage-error.js';
 import { readInt64, writeInt64 } from './record-batch.js';
 import { syncDir } from './topic-registry.js';
 

@@ -15,17 +15,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { writeCheckpoint, readCheckpoint, writeCheckpointSync } from './checkpoint-file.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import {
-  BatchTooLargeError,
-  ClosedError,
-  DiskFullError,
-  InvalidArgumentError,
-  IoError,
-  OffsetOutOfRangeError,
-  SeglogError,
-  isNoSpace,
-  storageError,
-} from './errors.js';
+import { BatchTooLargeError, ClosedError, DiskFullError, InvalidArgumentError, IoError, OffsetOutOfRangeError, SeglogError } from './format/errors.js';
+import { isNoSpace, storageError } from './storage-error.js';
 import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
   batchBaseOffset,

@@ -3,8 +3,8 @@
 // records are encoded by producers and decoded by consumers.
 import { crc32c } from '@node-rs/crc32';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
-import { CorruptRecordError, InvalidRecordError } from './errors.js';
-import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './varint.js';
+import { CorruptRecordError, InvalidRecordError } from './format/errors.js';
+import { sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from './format/varint.js';
 
 export const HEADER_BYTES = 61;
 /** Bytes before the batchLength-counted part: baseOffset (8) + batchLength (4). */

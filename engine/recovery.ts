@@ -13,7 +13,7 @@
 // unflushed tail, never on the number of sealed segments.
 import fs from 'node:fs';
 import path from 'node:path';
-import { DiskFullError } from './errors.js';
+import { DiskFullError } from './format/errors.js';
 import type { MappedFile } from './mapped-file.js';
 import {
   HEADER_BYTES,

@@ -11,7 +11,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chainOk, chainProblem, findResume } from './batch-chain.js';
-import { CorruptRecordError, DiskFullError, IoError, storageError } from './errors.js';
+import { CorruptRecordError, DiskFullError, IoError } from './format/errors.js';
+import { storageError } from './storage-error.js';
 import { IndexBuilder, rewriteIndexFile, usedBytes } from './index-rebuild.js';
 import { MappedFile, type MappedFileOptions, type ReserveHook } from './mapped-file.js';
 import { OFFSET_ENTRY_BYTES, OffsetIndex, type OffsetIndexEntry } from './offset-index.js';

@@ -7,7 +7,7 @@
 // offset/nextOffset) is reported by a 'corrupt' event after the records before it, then ends the
 // subscription or, with corrupt: 'skip', is stepped over.
 import { EventEmitter } from 'node:events';
-import { CorruptRecordError } from './errors.js';
+import { CorruptRecordError } from './format/errors.js';
 import type { ConsumedRecord, CorruptEvent, GapEvent, OffsetRange } from './types.js';
 
 /** What a subscription needs from the engine, for one topic. */

@@ -1,7 +1,7 @@
 // Topic names become directory names (`<dir>/<topic>-<partition>/`), so they are checked before
 // they touch the file system: only [A-Za-z0-9._-], 1..249 characters (Kafka's limit, which leaves
 // room for `-<partition>` and a `.delete` suffix within a 255-byte file name), never `.` or `..`.
-import { InvalidTopicNameError } from './errors.js';
+import { InvalidTopicNameError } from './format/errors.js';
 
 export const TOPIC_NAME_MAX_CHARS = 249;
 const TOPIC_NAME_PATTERN = /^[A-Za-z0-9._-]+$/;

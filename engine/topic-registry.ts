@@ -3,7 +3,8 @@
 // file holds either the old or the new set of topics, never a torn one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError, IoError, storageError } from './errors.js';
+import { InvalidArgumentError, IoError } from './format/errors.js';
+import { storageError } from './storage-error.js';
 import { topicNameProblem } from './topic-name.js';
 import type { TopicConfig } from './types.js';
 

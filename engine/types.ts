@@ -1,6 +1,6 @@
 // The public types of the engine API. The gateway codes against these (through engine/index.ts)
 // and nothing else of the engine.
-import type { CorruptRecordError } from './errors.js';
+import type { CorruptRecordError } from './format/errors.js';
 import type { Bytes, Compression, PartitionRecord, RecordHeader, RecordInput } from './record-batch.js';
 
 export type { Bytes, Compression, RecordHeader, RecordInput };

@@ -3,7 +3,7 @@
 import { FrameReader } from './codec.js';
 import { FrameType, frameWriter } from './frame.js';
 
-/** Codes the gateway adds to the engine's (engine/errors.ts). */
+/** Codes the gateway adds to the engine's (engine/format/errors.ts). */
 export const GatewayErrorCode = {
   /** The frame does not parse (truncated, bad field). The connection stays open. */
   INVALID_FRAME: 'INVALID_FRAME',

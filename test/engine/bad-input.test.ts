@@ -1,7 +1,7 @@
 import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
-import { OffsetOutOfRangeError } from '../../engine/errors.js';
+import { OffsetOutOfRangeError } from '../../engine/format/errors.js';
 import { encodeBatch } from '../../engine/record-batch.js';
 import { topicNameProblem } from '../../engine/topic-name.js';
 import { bothModes } from './helpers.js';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import test from 'ava';
 import { acquireDirLock, LOCK_FILE, lockExists, processStartTime, readLockText } from '../../engine/dir-lock.js';
-import { DirectoryLockedError } from '../../engine/errors.js';
+import { DirectoryLockedError } from '../../engine/format/errors.js';
 import { PartitionLog } from '../../engine/partition-log.js';
 import { tempDir } from '../helpers/log-fixtures.js';
 

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
-import { DiskFullError } from '../../engine/errors.js';
+import { DiskFullError } from '../../engine/format/errors.js';
 import { PartitionLog } from '../../engine/partition-log.js';
 import { forEachRecord } from '../../engine/record-batch.js';
 import { partitionDirName } from '../../engine/topic-name.js';

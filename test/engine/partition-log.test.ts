@@ -10,7 +10,7 @@ import {
   encodeBatch,
   type DecodedRecord,
 } from '../../engine/record-batch.js';
-import { BatchTooLargeError, ClosedError, CorruptRecordError, DiskFullError, OffsetOutOfRangeError } from '../../engine/errors.js';
+import { BatchTooLargeError, ClosedError, CorruptRecordError, DiskFullError, OffsetOutOfRangeError } from '../../engine/format/errors.js';
 import { errno, makeBatch, tempDir } from '../helpers/log-fixtures.js';
 
 /** All records from `from` to the end, through read() in a loop (bounded). */

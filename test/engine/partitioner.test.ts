@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createRequire } from 'node:module';
-import { murmur2, partitionForKey, toPositive } from '../../engine/partitioner.js';
+import { murmur2, partitionForKey, toPositive } from '../../engine/format/partitioner.js';
 
 const require = createRequire(import.meta.url);
 // kafkajs's own murmur2 (a Long-based port of the Java client's) and its DefaultPartitioner: an

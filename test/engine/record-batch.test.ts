@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import fc from 'fast-check';
-import { CorruptRecordError, InvalidRecordError, SeglogError } from '../../engine/errors.js';
+import { CorruptRecordError, InvalidRecordError, SeglogError } from '../../engine/format/errors.js';
 import {
   HEADER_BYTES,
   OFF_ATTRIBUTES,

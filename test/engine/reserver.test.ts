@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { setImmediate as tick } from 'node:timers/promises';
 import test from 'ava';
-import { DiskFullError } from '../../engine/errors.js';
+import { DiskFullError } from '../../engine/format/errors.js';
 import { MappedFile } from '../../engine/mapped-file.js';
 import { PartitionLog } from '../../engine/partition-log.js';
 import { batchLastOffset, encodeBatch } from '../../engine/record-batch.js';

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import test from 'ava';
-import { CorruptRecordError } from '../../engine/errors.js';
+import { CorruptRecordError } from '../../engine/format/errors.js';
 import { PartitionLog } from '../../engine/partition-log.js';
 import { batchBaseOffset } from '../../engine/record-batch.js';
 import { Segment, indexEntriesFor, segmentFileName } from '../../engine/segment.js';

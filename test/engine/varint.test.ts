@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { VarintReader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../engine/varint.js';
+import { VarintReader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../engine/format/varint.js';
 
 // Reference zigzag varint encoder on BigInt, written from the protobuf spec, independent of ours.
 function referenceVarlong(value: bigint): number[] {

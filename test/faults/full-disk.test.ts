@@ -7,7 +7,7 @@
 //   - filled again, a graceful stop exits 0, and a restart finds every acked record intact.
 // Every acknowledged record is checked by content at its offset after each restart.
 import test, { type ExecutionContext } from 'ava';
-import { SeglogClient } from '../../gateway/client.js';
+import { SeglogClient } from '../../gateway/client/client.js';
 import { startServe, stopServe, type ServeProcess } from '../helpers/gateway-process.js';
 import { cannotMountReason, mountSmallFs, type SmallFs, type SmallFsKind } from '../helpers/small-fs.js';
 

@@ -12,10 +12,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { partitionForKey } from '../../engine/partitioner.js';
+import { partitionForKey } from '../../engine/format/partitioner.js';
 import { batchCodec, CODEC_LZ4, decodeRecords } from '../../engine/record-batch.js';
 import type { RecordInput } from '../../engine/types.js';
-import type { ClientRecord } from '../../gateway/client.js';
+import type { ClientRecord } from '../../gateway/client/client.js';
 import { startGateway, take, type Harness } from './helpers.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -432,8 +432,8 @@ test('the package exports the bundle as seglog/browser, with the client API', as
   const bundle = fs.readFileSync(BUNDLE, 'utf8');
   // Everything is inside: a browser cannot resolve bare specifiers like 'lz4js' or 'crc-32'.
   t.deepEqual([...bundle.matchAll(/^\s*import\s[^;]*?from\s+["']([^"']+)["']/gm)].map((m) => m[1]), []);
-  // It exports what gateway/client.ts exports (the module loads in Node too: it touches no DOM on import).
-  const [fromBundle, fromSource] = await Promise.all([import(pathToFileURL(BUNDLE).href), import('../../gateway/client.js')]);
+  // It exports what gateway/client/client.ts exports (the module loads in Node too: it touches no DOM on import).
+  const [fromBundle, fromSource] = await Promise.all([import(pathToFileURL(BUNDLE).href), import('../../gateway/client/client.js')]);
   t.deepEqual(Object.keys(fromBundle).sort(), Object.keys(fromSource).sort());
   t.is(typeof fromBundle.SeglogClient.connect, 'function');
 });

@@ -1,10 +1,10 @@
 // The CLI's one-line messages: negative numbers reach the option checks, parseArgs' wording
 // is cut to one line, and an error's code is printed once.
 import test from 'ava';
-import { attachNegativeValues, parseArgsMessage } from '../../gateway/cli-args.js';
-import { errorLine } from '../../gateway/error-line.js';
-import { SeglogClientError } from '../../gateway/client-errors.js';
-import { TopicNotFoundError } from '../../engine/errors.js';
+import { attachNegativeValues, parseArgsMessage } from '../../gateway/cli/cli-args.js';
+import { errorLine } from '../../gateway/cli/error-line.js';
+import { SeglogClientError } from '../../gateway/client/client-errors.js';
+import { TopicNotFoundError } from '../../engine/format/errors.js';
 
 const strings = new Set(['partition', 'from', 'max', 'key']);
 

@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli.js');
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli/cli.js');
 
 interface Run {
   code: number | null;
@@ -160,8 +160,8 @@ test('serve --memory --auto-create: produce creates the topic; a following consu
 
 test('consume --format json is lossless (UTF-8 text as strings, other bytes as {"base64"}); produce --format json reads it back', async (t) => {
   const s = await serve(['--memory']);
-  const { SeglogClient } = await import('../../gateway/client.js');
-  type RecordInput = import('../../gateway/client.js').RecordInput;
+  const { SeglogClient } = await import('../../gateway/client/client.js');
+  type RecordInput = import('../../gateway/client/client.js').RecordInput;
   const client = await SeglogClient.connect(s.url);
   try {
     const env = { SEGLOG_URL: s.url };

@@ -1,7 +1,7 @@
 // Consumer.batches()/nextBatch(): one array per delivered record batch, with the same start
 // offsets, credit, stopAtEnd and commit positions as the per-record iterator.
 import test from 'ava';
-import type { ClientRecord } from '../../gateway/client.js';
+import type { ClientRecord } from '../../gateway/client/client.js';
 import { startGateway, text } from './helpers.js';
 
 /** Batch sizes sent to each partition: batch boundaries the consumer should hand back. */

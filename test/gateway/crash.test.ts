@@ -18,7 +18,7 @@ import test, { type ExecutionContext } from 'ava';
 import { PartitionLog } from '../../engine/partition-log.js';
 import { CLEAN_SHUTDOWN_MARKER } from '../../engine/recovery.js';
 import { partitionDirName } from '../../engine/topic-name.js';
-import { SeglogClient, type ClientRecord } from '../../gateway/client.js';
+import { SeglogClient, type ClientRecord } from '../../gateway/client/client.js';
 import { startServe, stopServe, type ServeProcess } from '../helpers/gateway-process.js';
 
 type Acks = 'written' | 'flushed';

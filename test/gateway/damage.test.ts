@@ -4,7 +4,7 @@ import test, { type ExecutionContext } from 'ava';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SeglogClientError, type ClientRecord, type CorruptInfo } from '../../gateway/client.js';
+import { SeglogClientError, type ClientRecord, type CorruptInfo } from '../../gateway/client/client.js';
 import { decodeError, ERROR_RANGES, encodeFetch, encodeSubscribe, FrameType } from '../../gateway/protocol/index.js';
 import { decodeHelloOk } from '../../gateway/protocol/hello.js';
 import { FrameReader } from '../../gateway/protocol/codec.js';
@@ -147,7 +147,7 @@ test('the range fields go only to clients that announce ERROR_RANGES (older clie
 });
 
 function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli.js');
+  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli/cli.js');
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import { FrameType } from '../../gateway/protocol/frame.js';
 import { encodePing } from '../../gateway/protocol/ping.js';
 import { Engine } from '../../engine/index.js';
-import { DEFAULT_HANDSHAKE_TIMEOUT_MS, GatewayServer } from '../../gateway/server.js';
+import { DEFAULT_HANDSHAKE_TIMEOUT_MS, GatewayServer } from '../../gateway/server/server.js';
 import { RawPeer, startGateway } from './helpers.js';
 
 const HANDSHAKE_TIMEOUT_MS = 150;

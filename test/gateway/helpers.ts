@@ -3,11 +3,11 @@
 import WebSocket from 'ws';
 import { Engine } from '../../engine/index.js';
 import type { EngineOptions } from '../../engine/types.js';
-import { SeglogClient, type ClientOptions } from '../../gateway/client.js';
+import { SeglogClient, type ClientOptions } from '../../gateway/client/client.js';
 import { FrameReader } from '../../gateway/protocol/codec.js';
 import { PROTOCOL_VERSION, readHeader } from '../../gateway/protocol/frame.js';
 import { encodeHello } from '../../gateway/protocol/hello.js';
-import { GatewayServer, type GatewayOptions } from '../../gateway/server.js';
+import { GatewayServer, type GatewayOptions } from '../../gateway/server/server.js';
 
 export interface Harness {
   engine: Engine;

@@ -9,7 +9,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
-import { SeglogClient } from '../../gateway/client.js';
+import { SeglogClient } from '../../gateway/client/client.js';
 import { startServe, stopServe } from '../helpers/gateway-process.js';
 import { startGateway, type Harness } from './helpers.js';
 

@@ -1,4 +1,4 @@
-// The pure allow/refuse decision (gateway/origin-policy.ts): Origin on upgrades, Host always.
+// The pure allow/refuse decision (gateway/server/origin-policy.ts): Origin on upgrades, Host always.
 import test from 'ava';
 import {
   decideAccess,
@@ -8,7 +8,7 @@ import {
   parseAllowedOrigins,
   parseAuthority,
   type AccessPolicy,
-} from '../../gateway/origin-policy.js';
+} from '../../gateway/server/origin-policy.js';
 
 const PORT = 7070;
 

@@ -3,7 +3,7 @@
 // accepted before close() is sent, not dropped.
 import test from 'ava';
 import type { Engine } from '../../engine/index.js';
-import type { SeglogClient } from '../../gateway/client.js';
+import type { SeglogClient } from '../../gateway/client/client.js';
 import { startGateway, text } from './helpers.js';
 
 /** Every stored value of every partition, in offset order. */
@@ -102,7 +102,7 @@ test('keyless records to a topic that does not exist yet: the server picks (auto
     const first = await p.send('auto', { value: 'a' });
     t.true(first.partition === 0 || first.partition === 1);
     const keyed = await p.send('auto', { key: 'k', value: 'b' });
-    const { partitionForKey } = await import('../../engine/partitioner.js');
+    const { partitionForKey } = await import('../../engine/format/partitioner.js');
     t.is(keyed.partition, partitionForKey('k', 2));
     const keyless = await p.send('auto', [{ value: 'c' }, { value: 'd' }]);
     t.is(keyless[0]!.partition, keyless[1]!.partition, 'one sticky partition per batch');

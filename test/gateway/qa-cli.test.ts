@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli.js');
+const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli/cli.js');
 // Nothing listens on port 1: a command that got as far as connecting would fail with CONNECT_FAILED.
 const NOWHERE = 'ws://127.0.0.1:1';
 

@@ -1,7 +1,7 @@
 // Produce and subscribe over real sockets, multiplexing, start positions, fetch.
 import test from 'ava';
 import { startGateway, take, text, until } from './helpers.js';
-import type { ClientRecord } from '../../gateway/client.js';
+import type { ClientRecord } from '../../gateway/client/client.js';
 
 test('produce then subscribe from earliest: records, keys, headers, offsets come back', async (t) => {
   const h = await startGateway();
@@ -66,7 +66,7 @@ test('many in-flight produces and many subscriptions share one socket; keyed rec
     const metas = (await Promise.all(sends)) as Array<{ topic: string; partition: number; offset: number }>;
     const multi = metas.filter((m) => m.topic === 'multi');
     // Same key, same partition; offsets per partition dense.
-    const { partitionForKey } = await import('../../engine/partitioner.js');
+    const { partitionForKey } = await import('../../engine/format/partitioner.js');
     for (let i = 0; i < 400; i++) t.is(multi[i]!.partition, partitionForKey(`key-${i % 37}`, 4));
     const counts = [0, 0, 0, 0];
     for (const m of multi) counts[m.partition]!++;

@@ -1,9 +1,9 @@
-// The gateway as a user runs it: `node dist/gateway/cli.js serve ...` in a child process, for tests
+// The gateway as a user runs it: `node dist/gateway/cli/cli.js serve ...` in a child process, for tests
 // that kill it (SIGKILL, SIGTERM) and start it again on the same data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-export const CLI_PATH = fileURLToPath(new URL('../../gateway/cli.js', import.meta.url));
+export const CLI_PATH = fileURLToPath(new URL('../../gateway/cli/cli.js', import.meta.url));
 
 export interface ServeProcess {
   child: ChildProcess;

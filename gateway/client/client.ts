@@ -10,26 +10,26 @@
 // is lost or repeated. Produce requests in flight when the connection drops are rejected with
 // code DISCONNECTED (the batch may or may not have been written: we never retry silently, which
 // could duplicate it); batches not yet sent wait for the new connection.
-import type { TopicConfig, TopicDescription } from '../engine/types.js';
+import type { TopicConfig, TopicDescription } from '../../engine/types.js';
 import { decodeBatches, type ClientRecord } from './batch-codec.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { loadNativeCrc32c } from './crc32c.js';
 import { isLz4Loaded, loadLz4 } from './lz4.js';
 import { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
-import type { FrameReader } from './protocol/codec.js';
-import { decodeError } from './protocol/error.js';
-import { decodeFetchResult, encodeFetch } from './protocol/fetch.js';
-import { FrameType, PROTOCOL_VERSION, frameTypeName, readHeader } from './protocol/frame.js';
-import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHelloOk, encodeHello, type HelloOk } from './protocol/hello.js';
+import type { FrameReader } from '../protocol/codec.js';
+import { decodeError } from '../protocol/error.js';
+import { decodeFetchResult, encodeFetch } from '../protocol/fetch.js';
+import { FrameType, PROTOCOL_VERSION, frameTypeName, readHeader } from '../protocol/frame.js';
+import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHelloOk, encodeHello, type HelloOk } from '../protocol/hello.js';
 import {
   decodeCommittedResult,
   decodeOffsetsResult,
   encodeCommit,
   encodeCommitted,
   encodeOffsets,
-} from './protocol/offsets.js';
-import { decodePong, encodePing } from './protocol/ping.js';
+} from '../protocol/offsets.js';
+import { decodePong, encodePing } from '../protocol/ping.js';
 import {
   decodeTopicDescription,
   decodeTopicList,
@@ -37,9 +37,9 @@ import {
   encodeCreateTopic,
   encodeListTopics,
   encodeTopicName,
-} from './protocol/topics.js';
+} from '../protocol/topics.js';
 import { OPEN, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './socket.js';
-import type { RecordInput } from '../engine/types.js';
+import type { RecordInput } from '../../engine/types.js';
 
 export { SeglogClientError, ClientErrorCode, type CorruptRange } from './client-errors.js';
 export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';

@@ -9,15 +9,15 @@ import {
   OffsetOutOfRangeError,
   PartitionNotFoundError,
   isSeglogError,
-} from '../engine/errors.js';
-import type { TopicConfig } from '../engine/types.js';
+} from '../../engine/format/errors.js';
+import type { TopicConfig } from '../../engine/index.js';
 import type { GatewayEngine } from './engine-port.js';
 import type { GatewayMetrics } from './http.js';
-import { FrameError, type FrameReader } from './protocol/codec.js';
-import { GatewayErrorCode, encodeError, type ErrorRange } from './protocol/error.js';
-import { encodeFetchResultHeader, decodeFetch } from './protocol/fetch.js';
-import { FrameType, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from './protocol/frame.js';
-import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk } from './protocol/hello.js';
+import { FrameError, type FrameReader } from '../protocol/codec.js';
+import { GatewayErrorCode, encodeError, type ErrorRange } from '../protocol/error.js';
+import { encodeFetchResultHeader, decodeFetch } from '../protocol/fetch.js';
+import { FrameType, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from '../protocol/frame.js';
+import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk } from '../protocol/hello.js';
 import {
   decodeCommit,
   decodeCommitted,
@@ -25,9 +25,9 @@ import {
   encodeCommitOk,
   encodeCommittedResult,
   encodeOffsetsResult,
-} from './protocol/offsets.js';
-import { encodePong } from './protocol/ping.js';
-import { decodeProduce, encodeProduceAck } from './protocol/produce.js';
+} from '../protocol/offsets.js';
+import { encodePong } from '../protocol/ping.js';
+import { decodeProduce, encodeProduceAck } from '../protocol/produce.js';
 import {
   decodeCredit,
   decodeSubscribe,
@@ -35,7 +35,7 @@ import {
   encodeUnsubscribed,
   type PartitionStart,
   type SubscribeRequest,
-} from './protocol/subscribe.js';
+} from '../protocol/subscribe.js';
 import {
   decodeAddPartitions,
   decodeCreateTopic,
@@ -43,7 +43,7 @@ import {
   encodeTopicDeleted,
   encodeTopicDescription,
   encodeTopicList,
-} from './protocol/topics.js';
+} from '../protocol/topics.js';
 import { outgoingBatches } from './outgoing-batches.js';
 import { ServerSubscription, type DeliverySink } from './subscription.js';
 

@@ -4,7 +4,7 @@
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { attachNegativeValues, parseArgsMessage } from './cli-args.js';
-import { SeglogClient, type ClientRecord, type RecordInput } from './client.js';
+import { SeglogClient, type ClientRecord, type RecordInput } from '../client/client.js';
 import { errorLine } from './error-line.js';
 
 const DEFAULT_URL = 'ws://127.0.0.1:7070';
@@ -141,7 +141,7 @@ async function serve(args: string[]): Promise<void> {
   if (memory && values['dir'] !== undefined) throw new UsageError('--memory and --dir exclude each other');
   const allowOrigins = list(values['allow-origin']);
   const allowHosts = list(values['allow-host']);
-  const { parseAllowedHosts, parseAllowedOrigins } = await import('./origin-policy.js');
+  const { parseAllowedHosts, parseAllowedOrigins } = await import('../server/origin-policy.js');
   // Checked before the engine opens: a typo is a usage error, not a half-started server.
   for (const [flag, check, entries] of [['--allow-origin', parseAllowedOrigins, allowOrigins], ['--allow-host', parseAllowedHosts, allowHosts]] as const) {
     try {
@@ -150,8 +150,8 @@ async function serve(args: string[]): Promise<void> {
       throw new UsageError(`${flag}: ${(e as Error).message}`);
     }
   }
-  const { Engine } = await import('../engine/index.js');
-  const { GatewayServer } = await import('./server.js');
+  const { Engine } = await import('../../engine/index.js');
+  const { GatewayServer } = await import('../server/server.js');
   const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
   let server;
   try {

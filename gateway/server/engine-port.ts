@@ -8,7 +8,7 @@ import type {
   RawBatchRead,
   TopicConfig,
   TopicDescription,
-} from '../engine/types.js';
+} from '../../engine/index.js';
 
 export interface GatewayEngine {
   createTopic(name: string, config?: Partial<TopicConfig>): Promise<TopicDescription>;

@@ -1,4 +1,4 @@
-// Errors the client library throws. `code` is the server's (the engine's codes, engine/errors.ts,
+// Errors the client library throws. `code` is the server's (the engine's codes, engine/format/errors.ts,
 // plus the gateway's, protocol/error.ts) or one of the client's own below.
 
 export const ClientErrorCode = {

@@ -9,10 +9,10 @@
 import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './batch-codec.js';
 import type { PushTarget, SeglogClient } from './client.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
-import type { FrameReader } from './protocol/codec.js';
-import { decodeDeliver, decodeGap } from './protocol/deliver.js';
-import { FrameType } from './protocol/frame.js';
-import { decodeSubscribed, encodeCredit, encodeSubscribe, encodeUnsubscribe, type PartitionStart, type StartSpec } from './protocol/subscribe.js';
+import type { FrameReader } from '../protocol/codec.js';
+import { decodeDeliver, decodeGap } from '../protocol/deliver.js';
+import { FrameType } from '../protocol/frame.js';
+import { decodeSubscribed, encodeCredit, encodeSubscribe, encodeUnsubscribe, type PartitionStart, type StartSpec } from '../protocol/subscribe.js';
 
 export interface ConsumerOptions {
   /** One partition, a list, or all (default). */

@@ -15,7 +15,8 @@ export type ErrorCode =
   | 'DIRECTORY_LOCKED'
   | 'CLOSED'
   | 'IO_ERROR'
-  | 'TOO_MANY_OPEN_FILES';
+  | 'TOO_MANY_OPEN_FILES'
+  | 'INTERNAL';
 
 export class SeglogError extends Error {
   readonly code: ErrorCode;
@@ -170,28 +171,6 @@ export class IoError extends SeglogError {
   }
 }
 
-/** errno codes that mean "no space": the disk, or the user's quota. */
-export function isNoSpace(e: unknown): boolean {
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  return code === 'ENOSPC' || code === 'EDQUOT';
-}
-
-/**
- * The typed error for a failed filesystem call of the engine: SeglogErrors pass through, ENOSPC and
- * EDQUOT become DISK_FULL, anything else IO_ERROR; `what` says what was being done (and on what file).
- * Node's errno message ("EEXIST: file already exists, mkdir '…'") is kept as it is.
- */
-export function storageError(e: unknown, what: string): SeglogError {
-  if (e instanceof SeglogError) return e;
-  if (isNoSpace(e)) return new DiskFullError(what, e);
-  const code = (e as NodeJS.ErrnoException | null)?.code;
-  if (code === 'EMFILE' || code === 'ENFILE') {
-    return new TooManyOpenFilesError(`${what}: the process is out of file descriptors (${String((e as Error).message)})`, e);
-  }
-  const err = e as NodeJS.ErrnoException;
-  return new IoError(`${what} failed: ${String(err?.message ?? e)}`, e);
-}
-
 /**
  * The process's file descriptors do not stretch to the request: more partition logs in use at once
  * than the engine's file budget holds, or the kernel refused a descriptor (EMFILE, ENFILE). The
@@ -201,6 +180,18 @@ export class TooManyOpenFilesError extends SeglogError {
   constructor(message: string, cause?: unknown) {
     super('TOO_MANY_OPEN_FILES', message, { cause });
   }
+}
+
+/** An invariant of seglog's own code was broken (a bug, never bad input): always a message. */
+export class AssertionError extends SeglogError {
+  constructor(message: string) {
+    super('INTERNAL', `invariant violated: ${message}`);
+  }
+}
+
+/** Checks an invariant; `message` says what should have held. */
+export function assert(condition: unknown, message: string | (() => string)): asserts condition {
+  if (!condition) throw new AssertionError(typeof message === 'string' ? message : message());
 }
 
 export function isSeglogError(e: unknown): e is SeglogError {

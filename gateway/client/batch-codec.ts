@@ -1,9 +1,9 @@
 // Kafka record batch v2, browser-safe: the client's counterpart of engine/record-batch.ts (which
 // uses Node natives). Same bytes in both directions (test/gateway/batch-codec.test.ts checks it).
 // CRC-32C and LZ4 are native in Node when they load, plain JavaScript otherwise (crc32c.ts, lz4.ts).
-import { CorruptRecordError, InvalidRecordError } from '../engine/errors.js';
-import type { Bytes, RecordInput } from '../engine/types.js';
-import { VarintReader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../engine/varint.js';
+import { CorruptRecordError, InvalidRecordError } from '../../engine/format/errors.js';
+import type { Bytes, RecordInput } from '../../engine/types.js';
+import { VarintReader, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong } from '../../engine/format/varint.js';
 import { crc32c } from './crc32c.js';
 import { lz4CompressFrame, lz4DecompressFrame } from './lz4.js';
 

@@ -2,10 +2,10 @@
 // pump that moves whole batches from the engine to the socket. Woken by engine.watch() after
 // appends, by CREDIT frames, and by the socket draining. Batches go out as the segment holds them
 // (views), except LZ4 batches for a client that cannot decode LZ4, which are decompressed.
-import { isSeglogError } from '../engine/errors.js';
+import { isSeglogError } from '../../engine/format/errors.js';
 import type { GatewayEngine } from './engine-port.js';
 import { outgoingBatches } from './outgoing-batches.js';
-import { encodeDeliverHeader, encodeGap } from './protocol/deliver.js';
+import { encodeDeliverHeader, encodeGap } from '../protocol/deliver.js';
 
 export interface DeliverySink {
   readonly canDecodeLz4: boolean;

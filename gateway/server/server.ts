@@ -4,8 +4,8 @@
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer } from 'ws';
-import { InvalidArgumentError } from '../engine/errors.js';
-import type { PartitionRecovery } from '../engine/types.js';
+import { InvalidArgumentError } from '../../engine/format/errors.js';
+import type { PartitionRecovery } from '../../engine/index.js';
 import { AccessGuard } from './access-guard.js';
 import type { GatewayEngine } from './engine-port.js';
 import { GatewayMetrics, handleHttp } from './http.js';

@@ -3,7 +3,7 @@
 // a DNS-rebinding page reaches 127.0.0.1 under the attacker's own name, which shows in Host. So
 // upgrades from a foreign Origin are refused, and so is every request whose Host is not ours.
 // Pure: the caller supplies the server's own names and addresses; nothing here does I/O.
-import { InvalidArgumentError } from '../engine/errors.js';
+import { InvalidArgumentError } from '../../engine/format/errors.js';
 
 /** In `allowOrigins` / `allowHosts`: allow every value. */
 export const ALLOW_ALL = '*';

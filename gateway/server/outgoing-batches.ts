@@ -2,8 +2,8 @@
 // The engine only returns intact batches (CRC and offset chain checked), but an LZ4 frame is only
 // opened here: one that does not decompress is a damaged batch like any other, so the batches before
 // it go out and the read from it reports its range.
-import { CorruptRecordError } from '../engine/errors.js';
-import { CODEC_LZ4, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decompressBatch } from '../engine/record-batch.js';
+import { CorruptRecordError } from '../../engine/format/errors.js';
+import { CODEC_LZ4, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decompressBatch } from '../../engine/record-batch.js';
 
 export interface OutgoingBatches {
   /** `header` first, then the batches to send. */

@@ -2,7 +2,7 @@
 // it. In Node the native lz4-napi is used when it loads (about 10x faster); elsewhere, or when it
 // does not load, lz4js (plain JavaScript). lz4js' own decompress() sizes its output at 4 MiB per
 // block when the frame carries no content size; we parse the frame ourselves and grow one buffer.
-import { CorruptRecordError } from '../engine/errors.js';
+import { CorruptRecordError } from '../../engine/format/errors.js';
 
 interface Lz4js {
   compress(src: Uint8Array): Uint8Array;

@@ -16,14 +16,14 @@
 // robin; the first one is picked at random). Fewer, larger batches than per-record round robin,
 // spread evenly over time. Only when the topic does not exist yet (a server with auto-create) do
 // keyless records go out with partition -1 and the server picks.
-import { partitionForKey } from '../engine/partitioner.js';
-import type { RecordInput } from '../engine/types.js';
+import { partitionForKey } from '../../engine/format/partitioner.js';
+import type { RecordInput } from '../../engine/types.js';
 import { BATCH_HEADER_BYTES, encodeRecordBatch, type Compression } from './batch-codec.js';
 import type { SeglogClient } from './client.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import { isLz4Loaded, loadLz4 } from './lz4.js';
-import { FrameType } from './protocol/frame.js';
-import { ANY_PARTITION, decodeProduceAck, produceHeaderBytes, writeProduceHeader, type AcksName } from './protocol/produce.js';
+import { FrameType } from '../protocol/frame.js';
+import { ANY_PARTITION, decodeProduceAck, produceHeaderBytes, writeProduceHeader, type AcksName } from '../protocol/produce.js';
 
 export interface ProducerOptions {
   /** How long a batch waits for more records. 0: until the end of the current tick. Default 5. */
