@@ -75,36 +75,34 @@ export function normalizeOrigin(text: string): string | null {
   return `${url.protocol}//${url.host}`;
 }
 
-/** Validates and normalises `allowOrigins` entries; throws InvalidArgumentError naming a bad one. */
-export function parseAllowedOrigins(entries: readonly string[]): Set<string> {
+/** Normalises each entry with `normalize` ('*' kept as is); throws InvalidArgumentError naming a bad one. */
+function parseAllowList(entries: readonly string[], normalize: (entry: string) => string | null, noun: string, what: string): Set<string> {
   const out = new Set<string>();
   for (const raw of entries) {
     const entry = raw.trim();
-    if (entry === ALLOW_ALL) {
-      out.add(ALLOW_ALL);
-      continue;
-    }
-    const origin = normalizeOrigin(entry);
-    if (origin === null) throw new InvalidArgumentError(`allowed origin ${JSON.stringify(raw)} is not an origin (scheme://host[:port], 'null' or '*')`);
-    out.add(origin);
+    const normal = entry === ALLOW_ALL ? ALLOW_ALL : normalize(entry);
+    if (normal === null) throw new InvalidArgumentError(`allowed ${noun} ${JSON.stringify(raw)} is not ${what}`);
+    out.add(normal);
   }
   return out;
 }
 
+/** Validates and normalises `allowOrigins` entries; throws InvalidArgumentError naming a bad one. */
+export function parseAllowedOrigins(entries: readonly string[]): Set<string> {
+  return parseAllowList(entries, normalizeOrigin, 'origin', "an origin (scheme://host[:port], 'null' or '*')");
+}
+
 /** Validates and normalises `allowHosts` entries ('name', 'name:port', '[v6]:port' or '*'). */
 export function parseAllowedHosts(entries: readonly string[]): Set<string> {
-  const out = new Set<string>();
-  for (const raw of entries) {
-    const entry = raw.trim();
-    if (entry === ALLOW_ALL) {
-      out.add(ALLOW_ALL);
-      continue;
-    }
-    const a = parseAuthority(entry);
-    if (a === null) throw new InvalidArgumentError(`allowed host ${JSON.stringify(raw)} is not a host name or address with an optional :port`);
-    out.add(a.port === null ? a.hostname : `${a.hostname}:${a.port}`);
-  }
-  return out;
+  return parseAllowList(
+    entries,
+    (entry) => {
+      const a = parseAuthority(entry);
+      return a === null ? null : a.port === null ? a.hostname : `${a.hostname}:${a.port}`;
+    },
+    'host',
+    'a host name or address with an optional :port',
+  );
 }
 
 /** Loopback names every local server answers to. */
