@@ -9,6 +9,13 @@ import { decideAccess, isWildcardAddress, ownAuthorities, type AccessPolicy, typ
 
 /** How often, at most, a refused Host makes us list the interfaces again (addresses change: DHCP, VPN). */
 export const INTERFACE_REFRESH_MIN_INTERVAL_MS = 1000;
+/**
+ * Refusal log lines per window at most: a hostile page that reconnects in a loop must not flood the
+ * log. Refusals beyond it are still answered and counted (the metric), and summed up in one line
+ * when the next window logs.
+ */
+export const REFUSAL_LOG_LINES_PER_WINDOW_MAX = 10;
+export const REFUSAL_LOG_WINDOW_MS = 60_000;
 
 type RequestKind = 'upgrade' | 'http';
 
@@ -27,6 +34,8 @@ export interface AccessGuardOptions {
   log(message: string): void;
   /** The machine's interface addresses; replaceable for tests. */
   interfaceAddresses?: () => string[];
+  /** Clock for the refusal log window; replaceable for tests. */
+  now?: () => number;
 }
 
 export function machineAddresses(): string[] {
@@ -38,9 +47,14 @@ export class AccessGuard {
   private bound: { port: number; names: string[] } | null = null;
   private interfacesListedAt = 0;
   private readonly interfaceAddresses: () => string[];
+  private readonly now: () => number;
+  private logWindowStart = -Infinity;
+  private linesInWindow = 0;
+  private notLogged = 0;
 
   constructor(private readonly options: AccessGuardOptions) {
     this.interfaceAddresses = options.interfaceAddresses ?? machineAddresses;
+    this.now = options.now ?? Date.now;
     // Until the port is known nothing is our own: only explicitly allowed hosts pass.
     this.policy = { allowOrigins: options.allowOrigins, allowHosts: options.allowHosts, ownAuthorities: new Set() };
   }
@@ -78,7 +92,23 @@ export class AccessGuard {
     this.options.metrics.refusedRequests.inc({ reason: verdict.reason, request: kind });
     // The peer's address and the offending header only (quoted by the policy): no cookies, no path.
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    this.options.log(`refused ${kind === 'upgrade' ? 'WebSocket upgrade' : `HTTP ${req.method ?? '?'}`} from ${remote}: ${verdict.message}`);
+    this.logBounded(`refused ${kind === 'upgrade' ? 'WebSocket upgrade' : `HTTP ${req.method ?? '?'}`} from ${remote}: ${verdict.message}`);
+  }
+
+  private logBounded(line: string): void {
+    const now = this.now();
+    if (now - this.logWindowStart >= REFUSAL_LOG_WINDOW_MS) {
+      if (this.notLogged > 0) this.options.log(`${this.notLogged} more refused requests were not logged (at most ${REFUSAL_LOG_LINES_PER_WINDOW_MAX} lines per ${REFUSAL_LOG_WINDOW_MS / 1000} s; seglog_refused_requests_total counts all)`);
+      this.logWindowStart = now;
+      this.linesInWindow = 0;
+      this.notLogged = 0;
+    }
+    if (this.linesInWindow >= REFUSAL_LOG_LINES_PER_WINDOW_MAX) {
+      this.notLogged++;
+      return;
+    }
+    this.linesInWindow++;
+    this.options.log(line);
   }
 
   /** True when the request may go on; otherwise it has been answered 403. */
