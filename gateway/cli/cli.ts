@@ -13,7 +13,7 @@ const USAGE = `seglog — a Kafka-style message log
 
 Usage:
   seglog serve [--dir ./data] [--host 127.0.0.1] [--port 7070] [--memory] [--auto-create]
-               [--allow-origin ORIGIN,...] [--allow-host HOST,...]
+               [--allow-origin ORIGIN,...] [--allow-host HOST,...] [--handshake-timeout MS]
   seglog topics create NAME [--partitions N] [--retention 7d] [--compression lz4|none]
   seglog topics list
   seglog topics describe NAME
@@ -134,8 +134,13 @@ async function serve(args: string[]): Promise<void> {
     'auto-create': { type: 'boolean' },
     'allow-origin': { type: 'string', multiple: true },
     'allow-host': { type: 'string', multiple: true },
+    'handshake-timeout': { type: 'string' },
   }, 0);
   const port = integer(values['port'], 'port') ?? 7070;
+  const handshakeTimeoutMs = integer(values['handshake-timeout'], 'handshake-timeout', 1);
+  if (handshakeTimeoutMs !== undefined && handshakeTimeoutMs > 2 ** 31 - 1) {
+    throw new UsageError('--handshake-timeout must be 1..2147483647 (milliseconds)');
+  }
   if (port > 65535) throw new UsageError('--port must be at most 65535');
   const memory = values['memory'] === true;
   if (memory && values['dir'] !== undefined) throw new UsageError('--memory and --dir exclude each other');
@@ -155,7 +160,14 @@ async function serve(args: string[]): Promise<void> {
   const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
   let server;
   try {
-    server = await GatewayServer.start({ engine, host: (values['host'] as string | undefined) ?? '127.0.0.1', port, allowOrigins, allowHosts });
+    server = await GatewayServer.start({
+      engine,
+      host: (values['host'] as string | undefined) ?? '127.0.0.1',
+      port,
+      allowOrigins,
+      allowHosts,
+      ...(handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs } : {}),
+    });
   } catch (e) {
     await engine.close();
     throw e;

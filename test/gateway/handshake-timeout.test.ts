@@ -1,7 +1,12 @@
 // A connection that never sends HELLO is closed after handshakeTimeoutMs (1008, stated in
 // PROTOCOL.md) and counted; one that said HELLO in time is left alone.
 import test from 'ava';
+import { spawnSync } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CLI_PATH, startServe, stopServe } from '../helpers/gateway-process.js';
 import { FrameType } from '../../gateway/protocol/frame.js';
 import { encodePing } from '../../gateway/protocol/ping.js';
 import { Engine } from '../../engine/index.js';
@@ -47,5 +52,25 @@ test('handshakeTimeoutMs has a named default and is validated', async (t) => {
     }
   } finally {
     await engine.close();
+  }
+});
+
+test('seglog serve --handshake-timeout sets it; a bad value is a usage error', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-hs-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const served = await startServe(dir, ['--handshake-timeout', String(HANDSHAKE_TIMEOUT_MS)]);
+  try {
+    const silent = await RawPeer.open(served.url, false);
+    const [code, reason] = (await once(silent.ws, 'close', { signal: AbortSignal.timeout(CLOSE_WAIT_MS) })) as [number, Buffer];
+    t.is(code, 1008);
+    t.is(reason.toString(), `no HELLO within ${HANDSHAKE_TIMEOUT_MS} ms`);
+  } finally {
+    await stopServe(served, 'SIGTERM');
+  }
+  for (const bad of ['0', '-5', 'soon']) {
+    const r = spawnSync(process.execPath, [CLI_PATH, 'serve', '--memory', '--port', '0', '--handshake-timeout', bad], { encoding: 'utf8', timeout: 30_000 });
+    t.is(r.status, 2, r.stderr);
+    t.regex(r.stderr, /^seglog: --handshake-timeout must be/);
+    t.is(r.stderr.trim().split('\n').length, 1, r.stderr);
   }
 });
