@@ -2,7 +2,7 @@
 // a refusal is answered 403 with a short plain-text reason (for an upgrade, before the WebSocket
 // is accepted), counted in seglog_refused_requests_total and logged in one line.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { GatewayMetrics } from './http.js';
 import { decideAccess, isWildcardAddress, ownAuthorities, type AccessPolicy, type AccessVerdict } from './origin-policy.js';
@@ -72,7 +72,9 @@ export class AccessGuard {
   private refreshOwn(): void {
     if (this.bound === null) return;
     this.interfacesListedAt = Date.now();
-    const interfaces = this.wildcard ? this.interfaceAddresses() : [];
+    // Bound to every interface: the machine's addresses and its own host name are its names too (a
+    // rebinding attack needs the attacker's name in Host, never ours).
+    const interfaces = this.wildcard ? [...this.interfaceAddresses(), hostname().toLowerCase()] : [];
     this.policy = { ...this.policy, ownAuthorities: ownAuthorities(this.bound.port, this.bound.names, interfaces) };
   }
 

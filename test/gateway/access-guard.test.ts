@@ -1,6 +1,7 @@
 // The refusal log is bounded: a page that retries in a loop gets every request refused and counted,
 // but at most REFUSAL_LOG_LINES_PER_WINDOW_MAX log lines per window, then one line summing up the rest.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import os from 'node:os';
 import test from 'ava';
 import { AccessGuard, REFUSAL_LOG_LINES_PER_WINDOW_MAX, REFUSAL_LOG_WINDOW_MS } from '../../gateway/server/access-guard.js';
 import type { GatewayMetrics } from '../../gateway/server/http.js';
@@ -38,4 +39,23 @@ test('refusals beyond the per-window log bound are counted, answered 403 and sum
   t.is(lines.length, REFUSAL_LOG_LINES_PER_WINDOW_MAX + 2);
   t.regex(lines[REFUSAL_LOG_LINES_PER_WINDOW_MAX]!, /^15 more refused requests were not logged/);
   t.regex(lines[REFUSAL_LOG_LINES_PER_WINDOW_MAX + 1]!, /^refused HTTP GET/);
+});
+
+test('bound to every interface, the machine\'s host name is one of its names', (t) => {
+  const guard = new AccessGuard({
+    allowOrigins: parseAllowedOrigins([]),
+    allowHosts: parseAllowedHosts([]),
+    metrics: { refusedRequests: { inc: () => undefined } } as unknown as GatewayMetrics,
+    log: () => undefined,
+    interfaceAddresses: () => ['10.1.2.3'],
+  });
+  guard.bind(7070, ['0.0.0.0']);
+  const admit = (host: string): boolean =>
+    guard.admitHttp(
+      { headers: { host }, method: 'GET', socket: {} } as unknown as IncomingMessage,
+      { writeHead: () => undefined, end: () => undefined } as unknown as ServerResponse,
+    );
+  t.true(admit(`${os.hostname()}:7070`));
+  t.true(admit('10.1.2.3:7070'));
+  t.false(admit('rebind.example:7070'));
 });
