@@ -1,4 +1,4 @@
-// The durability contract end to end (README "Durability contract", design.md §5 and §7), with the
+// The durability contract end to end (README "Durability contract", engine/FORMAT.md §2.7 recovery), with the
 // server run as a user runs it (`seglog serve`, a child process) and the client library producing
 // over several topics and partitions:
 //   - SIGKILL mid-stream (acks `written`, then `flushed`), restart on the same directory: every
