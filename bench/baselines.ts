@@ -1,4 +1,4 @@
-// What a user would otherwise do, measured in the same run as the engine (peers.md): raw
+// What a user would otherwise do, measured in the same run as the engine (bench/README.md): raw
 // fs.writeSync of framed records, reading those frames back, and memcpy into an mmapped file.
 // Frames are [u32 length][payload]. Files live in a temp dir removed at the end.
 import fs from 'node:fs';

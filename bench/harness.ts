@@ -1,6 +1,6 @@
 // Shared timing for the bench suites: bounded, repeatable, no dependencies. Every case runs a
 // short warm-up round, then a fixed number of rounds of at most `roundMs` each, and reports the
-// median round, as peers.md reports medians.
+// median round (bench/README.md "Method").
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
@@ -34,7 +34,7 @@ export function benchOptions(): BenchOptions {
   };
 }
 
-/** Pseudo-random, incompressible payloads (as in peers.md), `count` distinct ones of `bytes` each. */
+/** Pseudo-random, incompressible payloads (bench/README.md "Method"), `count` distinct ones of `bytes` each. */
 export function payloads(count: number, bytes: number): Buffer[] {
   const pool = randomBytes(count * bytes);
   const out: Buffer[] = [];

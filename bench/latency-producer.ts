@@ -1,6 +1,6 @@
 // Child process of the gateway latency case: the producer. gateway.bench.ts starts one per run, so
-// it begins with a clean heap whatever the bench ran before. Measured as peers.md measured NATS,
-// JetStream and Redis: a steady 20k records/s for 5 s, p50/p99 of produce → deliver. The producer
+// it begins with a clean heap whatever the bench ran before. Measured the way NATS,
+// JetStream and Redis were measured for comparison (bench/README.md "Latency"): a steady 20k records/s for 5 s, p50/p99 of produce → deliver. The producer
 // runs here, the consumer in a child process (latency-consumer.ts), the server in its own: no
 // process's GC or event loop stamps another's times. Each value carries its send time on the machine's monotonic clock (monotonicMs, read right
 // before send()) and a sequence number; the consumer subtracts on receipt. The first second is a

@@ -1,5 +1,5 @@
 // The engine's own figures for one PartitionLog, batches of 1000 records, acks `written` (page
-// cache), as in peers.md's baselines. In a temp dir removed after.
+// cache), like the baselines (bench/README.md). In a temp dir removed after.
 //
 // What the append rows measure, and why this way: one log kept open across rounds, as a user keeps
 // it. Each round appends a burst of at most APPEND_BYTES_MAX (or roundMs) and is preceded, untimed,

@@ -1,4 +1,4 @@
-// Restart time and server memory against log size (design.md §9: restart after kill -9 with a 10 GiB
+// Restart time and server memory against log size (bench/README.md "Design targets": restart after kill -9 with a 10 GiB
 // log < 1 s; server memory does not grow with the log's size).
 //
 // For each log size (a quarter of the target, then the target; default target 2 GiB, set
@@ -318,13 +318,13 @@ function printSection(targetGiB: number, rows: Row[], memory: Array<{ size: stri
     console.log(widths.map((w) => '-'.repeat(w)).join('  '));
     for (const row of body) console.log(line(row));
   };
-  console.log(`\nRestart (target ${targetGiB} GiB; SEGLOG_BENCH_RESTART_GIB sets it). design.md §9: < 1 s after kill -9 with 10 GiB.`);
+  console.log(`\nRestart (target ${targetGiB} GiB; SEGLOG_BENCH_RESTART_GIB sets it). bench/README.md: < 1 s after kill -9 with 10 GiB.`);
   console.log('open = Engine.open; first read = end offset of all partitions (logs open lazily: recovery runs here); process = spawn to report.');
   table(
     ['log', 'restart after', 'open', 'first read', 'open+read', 'process', 'scanned', 'child RSS'],
     rows.map((r) => [r.size, r.scenario, ms(r.openMs), ms(r.firstReadMs), ms(r.openMs + r.firstReadMs), ms(r.processMs), r.scanned, r.rss]),
   );
-  console.log('\nseglog serve memory (design.md §9: must not grow with the log). anon = heap and buffers; file = mapped pages resident (page cache, reclaimable).');
+  console.log('\nseglog serve memory (bench/README.md: must not grow with the log). anon = heap and buffers; file = mapped pages resident (page cache, reclaimable).');
   table(
     ['log', 'when', 'RSS', 'anon', 'file'],
     memory.flatMap((m) => [

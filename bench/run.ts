@@ -1,5 +1,5 @@
-// `npm run bench`: the engine's figures beside the baselines of peers.md, in one run on this
-// machine. Every suite is bounded (rounds of SEGLOG_BENCH_ROUND_MS, default 400 ms; median of
+// `npm run bench`: the engine's figures beside baselines measured in the same run, on this machine
+// (method, suites and targets: bench/README.md). Every suite is bounded (rounds of SEGLOG_BENCH_ROUND_MS, default 400 ms; median of
 // SEGLOG_BENCH_ROUNDS, default 3) and cleans up its temp files. Pass suite names to run a subset:
 // `node dist/bench/run.js record-batch baselines partition-log`.
 import os from 'node:os';
@@ -46,7 +46,7 @@ function rate(results: BenchResult[], suite: string, prefix: string, recordBytes
   return results.find((r) => r.suite === suite && r.operation.startsWith(prefix) && r.recordBytes === recordBytes && r.note === undefined)?.recordsPerSec;
 }
 
-/** design.md §9 targets, as ratios within this run. */
+/** The design targets (bench/README.md "Design targets"), as ratios within this run. */
 function printTargets(results: BenchResult[]): void {
   const lines: string[] = [];
   const append100 = rate(results, 'engine', 'PartitionLog.append', 100);
@@ -74,7 +74,7 @@ function printTargets(results: BenchResult[]): void {
   const gwLatency = results.find((r) => r.suite === 'gateway' && r.operation.startsWith('produce→deliver') && r.recordBytes === 100);
   if (gwLatency?.note !== undefined) lines.push(`gateway produce→deliver at 20k/s, 100 B: ${gwLatency.note} (target p99 < 1 ms)`);
   if (lines.length === 0) return;
-  console.log('\nTargets (design.md §9), ratios from this run:');
+  console.log('\nTargets (bench/README.md), ratios from this run:');
   for (const l of lines) console.log(`  ${l}`);
 }
 

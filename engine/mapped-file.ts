@@ -6,7 +6,7 @@
 // with SIGBUS. So before any byte is written through the mapping, the blocks under it are allocated
 // by writing zeros with pwrite: a full disk then surfaces as ENOSPC from that write (a clean
 // DiskFullError) and never as a signal. Writing the zeros also pre-touches the page cache, which is
-// what makes later memcpys into the mapping fast (peers.md).
+// what makes later memcpys into the mapping fast (native-notes.md §4; bench/README.md "Reference measurements").
 //
 // Who writes the zeros: for files opened with `background: true` (active segment .log files) the
 // process's reserver thread (reserver.ts) writes them ahead of the data, so the event loop rarely

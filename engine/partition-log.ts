@@ -8,7 +8,7 @@
 //   .lock                                   one writer per directory (dir-lock.ts)
 //   *.deleted                               segments waiting for their delayed deletion
 //
-// Durability (design.md §7): append() returns when the batch is in the mapping, i.e. the page cache
+// Durability (README "Durability contract"): append() returns when the batch is in the mapping, i.e. the page cache
 // ("written": survives a process crash). flush() resolves when it is on disk ("flushed"), with group
 // commit: one sync cycle serves every caller that arrived before it started.
 import fs from 'node:fs';

@@ -1,4 +1,4 @@
-// Recovery of a partition log after an unclean shutdown (design.md §5).
+// Recovery of a partition log after an unclean shutdown (engine/FORMAT.md §2.7).
 //
 // What is trusted: everything below the recovery point, a checkpoint of the end offset written after
 // each successful flush (data and indexes of every segment holding offsets below it were synced).

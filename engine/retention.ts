@@ -1,4 +1,4 @@
-// Retention planning (design.md §6), as a pure function of a partition's segments, its config and
+// Retention planning (engine/FORMAT.md §2.11), as a pure function of a partition's segments, its config and
 // the clock, so the rules are tested without files. Whole segments only, oldest first:
 // - age: a segment is due when its newest record is older than retentionMs;
 // - size: the oldest segment goes while the partition would still hold at least retentionBytes

@@ -2,6 +2,7 @@ import test from 'ava';
 import fs from 'node:fs';
 import path from 'node:path';
 import { OffsetOutOfRangeError } from '../../engine/format/errors.js';
+import { Engine } from '../../engine/index.js';
 import { encodeBatch } from '../../engine/record-batch.js';
 import { topicNameProblem } from '../../engine/topic-name.js';
 import { bothModes } from './helpers.js';
@@ -172,4 +173,15 @@ bothModes('a throwing watcher does not break appends or other watchers', async (
   t.is(calls, 1);
   t.true(warnings.some((w) => w.includes('boom')));
   t.is(engine.offsets('t', 0).endOffset, 1);
+});
+
+test('produce and appendBatch with null options give a typed error or use the defaults, never a TypeError', async (t) => {
+  const engine = await Engine.open({ memory: true });
+  t.teardown(() => engine.close());
+  await engine.createTopic('t');
+  const acks = await engine.produce('t', [{ value: 'a' }], null as never);
+  t.deepEqual(acks, [{ partition: 0, offset: 0 }]);
+  const res = await engine.appendBatch('t', encodeBatch([{ value: 'b' }]), null as never);
+  t.is(res.baseOffset, 1);
+  await t.throwsAsync(engine.produce('t', [{ value: 'a' }], 'flushed' as never), code('INVALID_ARGUMENT'));
 });

@@ -2,7 +2,8 @@ import test from 'ava';
 import fs from 'node:fs';
 import { Engine } from '../../engine/index.js';
 import { encodeBatch, batchBaseOffset, decodeRecords } from '../../engine/record-batch.js';
-import { bothModes, onDisk, tempDir, text, ticks } from './helpers.js';
+import { until } from '../helpers/until.js';
+import { bothModes, filesAwaitingDeletion, onDisk, tempDir, text, ticks } from './helpers.js';
 
 bothModes('produce then read returns the records with offsets, keys, values, headers, timestamps', async (t, fx) => {
   const engine = await fx.open();
@@ -317,6 +318,6 @@ bothModes('read results are copies: they survive writes and stay equal after ret
   nowMs += 10_000;
   const report = await engine.runRetention();
   t.true(report.length > 0 && report[0]!.segmentsDeleted > 0);
-  await new Promise((resolve) => setTimeout(resolve, 20)); // the delayed truncation (0 ms) has run
+  await until(() => filesAwaitingDeletion(fx.dir).length === 0, 'the delayed truncation (0 ms) ran');
   for (const r of kept) t.true(r.value!.equals(value));
 });

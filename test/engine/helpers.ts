@@ -72,3 +72,9 @@ export const text = (b: Buffer | null): string | null => (b === null ? null : b.
 export async function ticks(n = 3): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 }
+
+/** Segment files under `dir` still waiting for their delayed deletion (*.deleted); none in memory mode. */
+export function filesAwaitingDeletion(dir: string | undefined): string[] {
+  if (dir === undefined) return [];
+  return (fs.readdirSync(dir, { recursive: true }) as string[]).filter((f) => f.endsWith('.deleted'));
+}

@@ -4,13 +4,18 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { once } from 'node:events';
 import { setImmediate as tick } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 import test from 'ava';
 import { DiskFullError } from '../../engine/format/errors.js';
 import { MappedFile } from '../../engine/mapped-file.js';
 import { PartitionLog } from '../../engine/partition-log.js';
 import { batchLastOffset, encodeBatch } from '../../engine/record-batch.js';
+import { CHUNK_BUSY, CHUNK_DONE, SLOT_HEADER_INTS } from '../../engine/reserver.js';
+import { CLAIMED, RELEASING, TIMED_OUT } from '../helpers/chunk-holder.js';
 import { errno, makeBatch, tempDir } from '../helpers/log-fixtures.js';
+import { until } from '../helpers/until.js';
 
 /** Deterministic pseudo-random batches of varied sizes (1..120 records of 0..3000 random bytes). */
 function randomBatches(seed: number, totalBytesMax: number): Buffer[] {
@@ -158,8 +163,18 @@ test('stopReserving waits for the chunk in flight; afterwards the reserver never
   file.stopReserving();
   const reserved = file.reservedBytes;
   const blocksAtStop = fs.statSync(path.join(dir, 'f.log')).blocks;
-  await new Promise((resolve) => setTimeout(resolve, 50));
+  // Wait until the reserver has made several passes over its files since the detach: a second file
+  // gets a target of four chunks, and the reserver writes one chunk per pass (and drops a detached
+  // file from its list at the first pass that sees it).
+  const second = MappedFile.create(path.join(dir, 'g.log'), 32 * 1024 * 1024, { background: true, reserveAheadBytes: 4 * 1024 * 1024 });
+  second.reserveAhead(4 * 1024 * 1024); // target 8 MiB: the reserver writes chunks 1..7 (chunk 0 is left to the appender)
+  const secondSlot = (second as unknown as { slot: Int32Array | null }).slot;
+  t.truthy(secondSlot, 'the second file was handed to the reserver');
+  const doneChunks = (): number => Array.from({ length: 8 }, (_, i) => Atomics.load(secondSlot!, SLOT_HEADER_INTS + i)).filter((s) => s === CHUNK_DONE).length;
+  await until(() => doneChunks() >= 3, 'the reserver wrote three chunks of the second file');
   t.is(fs.statSync(path.join(dir, 'f.log')).blocks, blocksAtStop, 'no zeros written after the detach');
+  second.stopReserving();
+  second.closeFd();
   t.true(blocksAtStop * 512 >= reserved, 'what is confirmed has blocks');
   file.closeFd();
 });
@@ -168,30 +183,43 @@ test('the appender waits for a chunk the reserver is writing before it writes th
   const { dir, cleanup } = tempDir();
   t.teardown(cleanup);
   const chunkBytes = 1024 * 1024;
-  let caught = 0;
-  for (let round = 0; round < 20; round++) {
-    const file = MappedFile.create(path.join(dir, `f${round}.log`), 16 * chunkBytes, { background: true, reserveAheadBytes: 4 * chunkBytes });
-    file.reserveAhead(3 * chunkBytes); // a 3 MiB window: handed to the reserver, target 6 MiB
-    // Peek at the shared state (test only) until the reserver holds a chunk (bounded spin).
-    const slot = (file as unknown as { slot: Int32Array | null }).slot;
-    t.truthy(slot, 'the file was handed to the reserver');
-    let busy = -1;
-    for (let spin = 0; spin < 1_000_000 && busy < 0; spin++) {
-      for (let i = 0; i < 6; i++) if (Atomics.load(slot!, 16 + i) === 1) busy = i;
-    }
-    if (busy >= 0) {
-      caught++;
-      const from = busy * chunkBytes;
-      file.ensureReserved(from + chunkBytes);
-      // Back to front: the reserver writes front to back, so a copy that did not wait would be caught
-      // by its zeros arriving after it.
-      for (let p = from + chunkBytes - 4096; p >= from; p -= 4096) file.buffer.fill(0xab, p, p + 4096);
-      file.stopReserving();
-      const bad = file.buffer.subarray(from, from + chunkBytes).findIndex((b) => b !== 0xab);
-      t.is(bad, -1, `chunk ${busy}: the reserver's zeros landed over data at +${bad}`);
-    }
-    file.closeFd();
-  }
-  t.log(`caught the reserver mid-chunk in ${caught} of 20 rounds`);
-  t.pass();
+  const claims: number[] = [];
+  const file = MappedFile.create(path.join(dir, 'f.log'), 16 * chunkBytes, {
+    background: true,
+    reserveAheadBytes: 4 * chunkBytes,
+    // Called before each chunk this (the appending) thread claims and writes itself.
+    reserveHook: (_path, position, bytes) => {
+      if (bytes === chunkBytes) claims.push(position / chunkBytes);
+    },
+  });
+  file.reserveAhead(3 * chunkBytes); // a 3 MiB window: handed to the reserver, target 6 MiB (chunks 0..5)
+  const slot = (file as unknown as { slot: Int32Array | null }).slot; // shared state (test only)
+  t.truthy(slot, 'the file was handed to the reserver');
+  // Chunk 8 lies beyond the target, so the reserver thread never touches it, and neither 6 nor 7:
+  // a second thread takes the reserver's part for chunk 8 and holds it BUSY until the appender has
+  // written 6 and 7 itself (so it is inside ensureReserved, at chunk 8), then writes it and sets DONE.
+  const control = new Int32Array(new SharedArrayBuffer(3 * 4));
+  const holder = new Worker(new URL('../helpers/chunk-holder.js', import.meta.url), {
+    workerData: { slot: slot!.buffer, control: control.buffer, chunk: 8, waitForDone: [6, 7], timeoutMs: 20_000 },
+  });
+  const exited = once(holder, 'exit');
+  t.is(Atomics.wait(control, CLAIMED, 0, 20_000) === 'timed-out' ? 0 : Atomics.load(control, CLAIMED), 1, 'the holder claimed chunk 8');
+  t.is(Atomics.load(slot!, SLOT_HEADER_INTS + 8), CHUNK_BUSY);
+
+  file.ensureReserved(9 * chunkBytes); // needs chunks 0..8: waits for 8, which the holder has BUSY
+
+  t.is(Atomics.load(control, TIMED_OUT), 0, 'the holder saw the appender write chunks 6 and 7');
+  t.is(Atomics.load(control, RELEASING), 1, 'ensureReserved returned only after the holder released chunk 8');
+  t.is(Atomics.load(slot!, SLOT_HEADER_INTS + 8), CHUNK_DONE);
+  t.true(claims.includes(6) && claims.includes(7), `the appender claimed ${claims.join(',')}`);
+  t.false(claims.includes(8), 'the appender never claimed the chunk held BUSY');
+  t.true(file.reservedBytes >= 9 * chunkBytes);
+  // Data copied into chunk 8 now stays: its zeros were written before ensureReserved returned.
+  // Back to front, so a zero write still running front to back would be caught arriving after it.
+  for (let p = 9 * chunkBytes - 4096; p >= 8 * chunkBytes; p -= 4096) file.buffer.fill(0xab, p, p + 4096);
+  await exited;
+  file.stopReserving();
+  const bad = file.buffer.subarray(8 * chunkBytes, 9 * chunkBytes).findIndex((b) => b !== 0xab);
+  t.is(bad, -1, `zeros landed over data at +${bad}`);
+  file.closeFd();
 });

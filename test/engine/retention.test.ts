@@ -72,7 +72,8 @@ test('no segments, nothing to do', (t) => {
 
 import fs from 'node:fs';
 import path from 'node:path';
-import { bothModes, manualClock, onDisk } from './helpers.js';
+import { until } from '../helpers/until.js';
+import { bothModes, filesAwaitingDeletion, manualClock, onDisk } from './helpers.js';
 
 const VALUE = 'r'.repeat(1000);
 
@@ -143,7 +144,7 @@ bothModes('retention off (-1/-1) deletes nothing; the background task runs on it
   }
   clock.advance(1_000_000);
   // The background task (every 20 ms) must get to it; bounded wait.
-  for (let i = 0; i < 250 && engine.offsets('expire', 0).startOffset === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await until(() => engine.offsets('expire', 0).startOffset !== 0, 'the background retention task ran');
   t.is(engine.offsets('expire', 0).startOffset, 160);
   t.is(engine.offsets('keep', 0).startOffset, 0);
 });
@@ -176,7 +177,7 @@ bothModes('records read before retention stay valid after their segment files we
   await engine.runRetention();
   t.true(engine.offsets('t', 0).startOffset > 50);
   // The delayed deletion (0 ms here) truncates the files; touching a view into them would fault.
-  await new Promise((r) => setTimeout(r, 20));
+  await until(() => filesAwaitingDeletion(fx.dir).length === 0, 'the delayed deletion (0 ms) ran');
   t.is(kept[0]!.value!.toString().slice(0, 4), '0-0-');
   t.is(kept[49]!.key!.toString(), 'k6-1');
   t.is((first.value as { value: Buffer }).value.toString().slice(0, 4), '0-0-');

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { Engine } from '../../engine/index.js';
+import { until } from '../helpers/until.js';
 import { bothModes, onDisk, text } from './helpers.js';
 import { lockExists } from '../../engine/dir-lock.js';
 
@@ -244,9 +245,7 @@ onDisk('describeTopic, offsets and retention use the figures of evicted logs wit
   const before = engine.describeTopic('cold');
   // Wait (bounded) until the evicted logs have released their locks.
   const lockOf = (p: number): string => path.join(dir, `cold-${p}`, '.lock');
-  for (let i = 0; i < 200 && Array.from({ length: P }, (_, p) => lockExists(lockOf(p))).filter(Boolean).length > 2; i++) {
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await until(() => Array.from({ length: P }, (_, p) => lockExists(lockOf(p))).filter(Boolean).length <= 2, 'evicted logs released their locks');
   const openBefore = Array.from({ length: P }, (_, p) => lockExists(lockOf(p)));
   t.true(openBefore.filter(Boolean).length <= 2);
   const after = engine.describeTopic('cold');

@@ -63,6 +63,9 @@ test('GET /healthz and /metrics; 404 elsewhere', async (t) => {
     t.true(delay('0.5') >= 0 && delay('1') >= delay('0.5'), metrics);
     t.regex(metrics, /^# TYPE seglog_gc_pause_seconds histogram$/m);
     // A stall of the server's event loop (this process) shows in the next scrape's maximum.
+    // The two 30 ms pauses are clock time, not waits for an effect: the delay monitor samples on its
+    // own 10 ms timer (http.ts EVENT_LOOP_RESOLUTION_MS) and emits no event; a scrape to poll it would
+    // reset what it measures.
     await new Promise((resolve) => setTimeout(resolve, 30)); // let the monitor take samples
     const blockedUntil = performance.now() + 120;
     while (performance.now() < blockedUntil) {

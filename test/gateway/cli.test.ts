@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { until } from '../helpers/until.js';
 
 const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli/cli.js');
 
@@ -40,13 +41,12 @@ async function serve(args: string[]): Promise<{ child: ChildProcess; url: string
   child.stdout!.on('data', (d) => (out += d));
   child.stderr!.on('data', (d) => (out += d));
   const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  const deadline = Date.now() + 10_000;
   let m: RegExpExecArray | null = null;
-  while ((m = /listening on (ws:\/\/\S+)/.exec(out)) === null) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error(`serve did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  return { child, url: m[1]!, output: () => out, exited };
+  await until(() => {
+    if (child.exitCode !== null) throw new Error(`serve exited before it listened: ${out}`);
+    return (m = /listening on (ws:\/\/\S+)/.exec(out)) !== null;
+  }, `serve to listen (output so far: ${out})`);
+  return { child, url: m![1]!, output: () => out, exited };
 }
 
 test('serve, topics, produce, consume, then SIGTERM: graceful exit 0 and the data survives a restart', async (t) => {

@@ -1,4 +1,4 @@
-// The durability contract end to end (README "Durability contract", design.md §5 and §7), with the
+// The durability contract end to end (README "Durability contract", engine/FORMAT.md §2.7 recovery), with the
 // server run as a user runs it (`seglog serve`, a child process) and the client library producing
 // over several topics and partitions:
 //   - SIGKILL mid-stream (acks `written`, then `flushed`), restart on the same directory: every
@@ -20,6 +20,7 @@ import { CLEAN_SHUTDOWN_MARKER } from '../../engine/recovery.js';
 import { partitionDirName } from '../../engine/topic-name.js';
 import { SeglogClient, type ClientRecord } from '../../gateway/client/client.js';
 import { startServe, stopServe, type ServeProcess } from '../helpers/gateway-process.js';
+import { until } from '../helpers/until.js';
 
 type Acks = 'written' | 'flushed';
 
@@ -175,7 +176,7 @@ async function produceUntilStopped(s: ServeProcess, h: History, label: string, a
 
   const committing = (async () => {
     for (let i = 0; i < 100_000 && !stop; i++) {
-      await sleep(5);
+      await sleep(5); // pacing, not waiting for an effect: a commit every ~5 ms while records flow
       const target = TARGETS[i % TARGETS.length]!;
       const key = targetKey(target);
       const last = h.lastAckedOffset.get(key);
@@ -196,7 +197,8 @@ async function produceUntilStopped(s: ServeProcess, h: History, label: string, a
   })();
 
   // Arm the kill once records and a commit were acknowledged, then wait a random bounded time.
-  for (let i = 0; i < 2000 && (acked === 0 || confirmedCommits === 0); i++) await sleep(5);
+  await until(() => acked > 0 && confirmedCommits > 0, 'a first ack and a first confirmed commit');
+  // The random delay is the test itself: the kill lands at a different point of the traffic each round.
   const killDelayMs = KILL_DELAY_MS_MIN + Math.floor(Math.random() * (KILL_DELAY_MS_MAX - KILL_DELAY_MS_MIN));
   await sleep(killDelayMs);
   const exit = await stopServe(s, signal);

@@ -76,6 +76,7 @@ test('a peer that stops reading its socket: the server queues a bounded amount f
     for (let round = 0; round < 100 && stuckAt < 0; round++) {
       const before = position();
       for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r));
+      // No event says "delivery stopped": the position is sampled 10 ms apart until it holds still.
       await new Promise((r) => setTimeout(r, 10));
       if (position() === before) stuckAt = before;
     }

@@ -8,6 +8,7 @@ import { FrameReader } from '../../gateway/protocol/codec.js';
 import { PROTOCOL_VERSION, readHeader } from '../../gateway/protocol/frame.js';
 import { encodeHello } from '../../gateway/protocol/hello.js';
 import { GatewayServer, type GatewayOptions } from '../../gateway/server/server.js';
+import { until } from '../helpers/until.js';
 
 export interface Harness {
   engine: Engine;
@@ -44,14 +45,7 @@ export async function startGateway(
   };
 }
 
-/** Waits until `cond` holds, polling; fails after `timeoutMs`. Bounded. */
-export async function until(cond: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
+export { until };
 
 export const text = (b: Uint8Array | null): string | null => (b === null ? null : new TextDecoder().decode(b));
 

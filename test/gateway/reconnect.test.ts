@@ -105,6 +105,7 @@ test('a subscription made while the client is reconnecting is sent once and outl
     const first = await take(consumer, 1);
     t.deepEqual(first.map((r) => text(r.value)), ['before']);
     // Longer than requestTimeoutMs: a stray second request with the same id would time out and end it.
+    // (A clock, not a wait for an effect: the behaviour under test is that nothing happens for 1.2 s.)
     await new Promise((r) => setTimeout(r, 1200));
     await producer.send('late-sub', { value: 'after' });
     const second = await take(consumer, 1, 5000);

@@ -30,6 +30,7 @@ test('openPartitionsAtStart false leaves recovery to the first use, which is sti
   await makeTornTail(dir, 'lazy');
   const h = await startGateway({ memory: false, dir }, { openPartitionsAtStart: false });
   try {
+    // An observation window for something that must not happen (a background open): no event to await.
     await new Promise((resolve) => setTimeout(resolve, 50));
     t.false(h.logs.some((l) => l.includes('recovered')), 'nothing opened yet');
     const c = await h.connect();

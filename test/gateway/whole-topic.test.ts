@@ -143,3 +143,20 @@ test('stopAtEnd over a whole topic ends at the starting end offsets; an added pa
     [0, 1, 'b'],
   ]);
 });
+
+// The engine's whole-topic subscriptions follow partitions added later; the gateway's (partition
+// count -1, "every partition of the topic") used to keep the partitions they started with, so
+// records produced to an added partition never reached a client subscribed to the whole topic.
+test('a whole-topic subscription over the gateway receives records of partitions added later', async (t) => {
+  const h = await startGateway();
+  t.teardown(() => h.stop());
+  const c = await h.connect();
+  await c.createTopic('t', { partitions: 1 });
+  const sub = c.subscribe('t', { from: 'earliest' });
+  await c.send('t', { value: 'a' }, { partition: 0 });
+  t.deepEqual((await take(sub, 1)).map((r) => text(r.value)), ['a']);
+  await c.addPartitions('t', 2);
+  await c.send('t', { value: 'b' }, { partition: 1 });
+  const got = await take(sub, 1, 3000).catch(() => []);
+  t.deepEqual(got.map((r) => [r.partition, text(r.value)]), [[1, 'b']]);
+});

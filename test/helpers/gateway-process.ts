@@ -2,6 +2,7 @@
 // that kill it (SIGKILL, SIGTERM) and start it again on the same data directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { until } from './until.js';
 
 export const CLI_PATH = fileURLToPath(new URL('../../gateway/cli/cli.js', import.meta.url));
 
@@ -28,16 +29,17 @@ export async function startServe(dir: string, extraArgs: string[] = [], timeoutM
   });
   let gone = false;
   void exited.then(() => (gone = true));
-  const deadline = Date.now() + timeoutMs;
   let m: RegExpExecArray | null = null;
-  while ((m = /listening on (ws:\/\/\S+)/.exec(out)) === null) {
-    if (gone || Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`seglog serve did not start within ${timeoutMs} ms: ${out}`);
-    }
-    await new Promise((r) => setTimeout(r, 10));
+  try {
+    await until(() => {
+      if (gone) throw new Error('exited');
+      return (m = /listening on (ws:\/\/\S+)/.exec(out)) !== null;
+    }, 'listening', timeoutMs);
+  } catch {
+    child.kill('SIGKILL');
+    throw new Error(`seglog serve did not start within ${timeoutMs} ms: ${out}`);
   }
-  return { child, url: m[1]!, output: () => out, exited };
+  return { child, url: m![1]!, output: () => out, exited };
 }
 
 /** Sends `signal` and waits (bounded) for the exit; SIGKILLs it if it does not exit in time. */

@@ -1,4 +1,4 @@
-// QA pass: `seglog` argument checking. Bad values are usage errors (one line, exit 2) found before
+// `seglog` argument checking and error output: bad values are usage errors (one line, exit 2) found before
 // any connection is made, never silently turned into another value.
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -74,7 +74,7 @@ test('valid --from dates and durations still get as far as connecting', async (t
 });
 
 test('a system error prints its codes once: seglog: IO_ERROR: ... EEXIST: file already exists, exit 1', async (t) => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-qa-'));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-cli-errors-'));
   try {
     const file = path.join(dir, 'not-a-directory');
     fs.writeFileSync(file, '');
