@@ -6,6 +6,7 @@ import os from 'node:os';
 import { runBaselines } from './baselines.js';
 import { runEngineBench } from './engine.bench.js';
 import { runGatewayBench } from './gateway.bench.js';
+import { runMicroBench } from './micro.bench.js';
 import { benchOptions, type BenchResult } from './harness.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
@@ -18,6 +19,7 @@ const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult
   baselines: runBaselines,
   gateway: runGatewayBench,
   restart: runRestartBench,
+  micro: runMicroBench,
 };
 
 function formatRate(n: number): string {
@@ -32,7 +34,7 @@ function printTable(results: BenchResult[]): void {
     r.note !== undefined ? `${r.operation} (${r.note})` : r.operation,
     r.recordBytes === 0 ? '' : r.recordBytes >= 1024 ? `${r.recordBytes / 1024} KiB` : `${r.recordBytes} B`,
     r.note !== undefined ? '' : formatRate(r.recordsPerSec),
-    r.note !== undefined ? '' : r.mbPerSec.toFixed(0),
+    r.note !== undefined || r.recordBytes === 0 ? '' : r.mbPerSec.toFixed(0),
   ]);
   const head = ['suite', 'operation', 'record', 'records/s', 'MB/s'];
   const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));

@@ -1,28 +1,16 @@
 // The public types of the engine API. The gateway codes against these (through engine/index.ts)
 // and nothing else of the engine.
 import type { CorruptRecordError } from './format/errors.js';
-import type { Bytes, Compression, PartitionRecord, RecordHeader, RecordInput } from './record-batch.js';
+import type { PartitionRecord, RecordHeader as FormatRecordHeader } from './format/record-types.js';
+import type { TopicConfig } from './format/topic-types.js';
 
-export type { Bytes, Compression, RecordHeader, RecordInput };
+export type { Bytes, Compression, RecordInput } from './format/record-types.js';
+export type { PartitionDescription, TopicConfig, TopicDescription } from './format/topic-types.js';
+/** A record header as the engine hands it out (its value a view into the batch). */
+export type RecordHeader = FormatRecordHeader<Buffer>;
 
 /** `written`: in the page cache (survives a process crash). `flushed`: on disk (survives power loss). */
 export type Acks = 'written' | 'flushed';
-
-export interface TopicConfig {
-  partitions: number;
-  /** Fixed logical size of a segment file. Default 128 MiB, at most 1 GiB. */
-  segmentBytes: number;
-  /** Roll the active segment this long after its first batch. Default 7 days. */
-  segmentMs: number;
-  /** Delete segments whose newest record is older than this; -1 keeps forever. Default 7 days. */
-  retentionMs: number;
-  /** Delete oldest segments while the partition is larger than this; -1 = no limit (default). */
-  retentionBytes: number;
-  /** How the engine compresses batches it encodes itself (produce of records). */
-  compression: Compression;
-  /** Largest batch accepted, in bytes. Default 1 MiB. */
-  maxBatchBytes: number;
-}
 
 export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> {
   /** Data directory. Required unless `memory` is true. */
@@ -80,22 +68,6 @@ export interface FileBudget {
   logsHoldingFds: number;
 }
 
-export interface PartitionDescription {
-  partition: number;
-  startOffset: number;
-  endOffset: number;
-  sizeBytes: number;
-  segments: number;
-  /** Newest record timestamp in the partition, or null when it is empty. */
-  newestTimestamp: number | null;
-}
-
-export interface TopicDescription {
-  name: string;
-  config: TopicConfig;
-  partitions: PartitionDescription[];
-}
-
 export interface ProduceOptions {
   partition?: number;
   acks?: Acks;
@@ -118,7 +90,7 @@ export interface ReadOptions {
 }
 
 /** A record as it comes out of the engine (the shape the read path's decoder builds directly). */
-export type ConsumedRecord = PartitionRecord;
+export type ConsumedRecord = PartitionRecord<Buffer>;
 
 export interface RawBatchRead {
   /** Whole batches as they lie in the segment (views, no copy). The first may start before `offset`. */

@@ -10,8 +10,8 @@
 // is lost or repeated. Produce requests in flight when the connection drops are rejected with
 // code DISCONNECTED (the batch may or may not have been written: we never retry silently, which
 // could duplicate it); batches not yet sent wait for the new connection.
-import type { TopicConfig, TopicDescription } from '../../engine/types.js';
-import { decodeBatches, type ClientRecord } from './batch-codec.js';
+import type { TopicConfig, TopicDescription } from '../../engine/format/topic-types.js';
+import { decodeBatches, type ClientRecord } from './record-codec.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { loadNativeCrc32c } from './crc32c.js';
@@ -39,12 +39,12 @@ import {
   encodeTopicName,
 } from '../protocol/topics.js';
 import { OPEN, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './socket.js';
-import type { RecordInput } from '../../engine/types.js';
+import type { RecordInput } from '../../engine/format/record-types.js';
 
 export { SeglogClientError, ClientErrorCode, type CorruptRange } from './client-errors.js';
 export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
 export { Consumer, type ConsumerOptions, type CorruptInfo, type GapInfo } from './consumer.js';
-export type { ClientRecord, ClientRecordHeader } from './batch-codec.js';
+export type { ClientRecord, ClientRecordHeader } from './record-codec.js';
 export type { RecordInput, TopicConfig, TopicDescription };
 
 export interface ReconnectOptions {

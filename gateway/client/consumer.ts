@@ -6,7 +6,7 @@
 // re-sent batch are skipped), so nothing is lost or repeated. Damaged stored data ends the server's
 // subscription with CORRUPT_RECORD and its range, after the records before it: the consumer then
 // throws that error (corrupt: 'stop'), or subscribes again past the range (corrupt: 'skip').
-import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './batch-codec.js';
+import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './record-codec.js';
 import type { PushTarget, SeglogClient } from './client.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import type { FrameReader } from '../protocol/codec.js';

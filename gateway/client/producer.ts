@@ -17,8 +17,8 @@
 // spread evenly over time. Only when the topic does not exist yet (a server with auto-create) do
 // keyless records go out with partition -1 and the server picks.
 import { partitionForKey } from '../../engine/format/partitioner.js';
-import type { RecordInput } from '../../engine/types.js';
-import { BATCH_HEADER_BYTES, encodeRecordBatch, type Compression } from './batch-codec.js';
+import type { RecordInput } from '../../engine/format/record-types.js';
+import { BATCH_HEADER_BYTES, encodeRecordBatch, type Compression } from './record-codec.js';
 import type { SeglogClient } from './client.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import { isLz4Loaded, loadLz4 } from './lz4.js';

@@ -3,7 +3,8 @@
 // opened here: one that does not decompress is a damaged batch like any other, so the batches before
 // it go out and the read from it reports its range.
 import { CorruptRecordError } from '../../engine/format/errors.js';
-import { CODEC_LZ4, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decompressBatch } from '../../engine/record-batch.js';
+import { CODEC_LZ4, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount } from '../../engine/format/batch-header.js';
+import { decompressBatch } from '../../engine/index.js';
 
 export interface OutgoingBatches {
   /** `header` first, then the batches to send. */

@@ -3,7 +3,7 @@
 import test from 'ava';
 import { Engine } from '../../engine/index.js';
 import { decodeRecords, encodeBatch } from '../../engine/record-batch.js';
-import { decodeBatches, encodeRecordBatch } from '../../gateway/client/batch-codec.js';
+import { decodeBatches, encodeRecordBatch } from '../../gateway/client/record-codec.js';
 
 const code = (c: string) => ({ code: c }) as never;
 

@@ -3,7 +3,7 @@ import test from 'ava';
 import fc from 'fast-check';
 import { decodeRecords, encodeBatch, validateProducerBatch, setBatchBaseOffset } from '../../engine/record-batch.js';
 import type { RecordInput } from '../../engine/types.js';
-import { batchProblem, decodeBatches, encodeRecordBatch } from '../../gateway/client/batch-codec.js';
+import { batchProblem, decodeBatches, encodeRecordBatch } from '../../gateway/client/record-codec.js';
 import { loadLz4, lz4DecompressFrame } from '../../gateway/client/lz4.js';
 import { compressFrameSync } from 'lz4-napi';
 

@@ -2,7 +2,7 @@
 // positions with lazy decoding, and the native/JavaScript codec choice of the client.
 import test from 'ava';
 import { randomBytes } from 'node:crypto';
-import { decodeBatches, encodeRecordBatch, batchProblem } from '../../gateway/client/batch-codec.js';
+import { decodeBatches, encodeRecordBatch, batchProblem } from '../../gateway/client/record-codec.js';
 import { crc32c, crc32cImplementation, loadNativeCrc32c, preferNativeCrc32c } from '../../gateway/client/crc32c.js';
 import { loadLz4, lz4CompressFrame, lz4DecompressFrame, lz4Implementation, preferNativeLz4 } from '../../gateway/client/lz4.js';
 import { startGateway, take, text } from './helpers.js';

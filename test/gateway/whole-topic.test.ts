@@ -2,7 +2,7 @@
 // from offset 0: on the server, in the client's consumer (positions, commits), and across a
 // reconnect. Also the engine hook the gateway uses for it, Engine.onPartitionsAdded.
 import test from 'ava';
-import type { ClientRecord } from '../../gateway/client/batch-codec.js';
+import type { ClientRecord } from '../../gateway/client/record-codec.js';
 import { startGateway, take, text, until } from './helpers.js';
 
 const code = (c: string) => ({ code: c }) as never;
