@@ -25,6 +25,7 @@ import { PartitionLog } from './partition-log.js';
 import { partitionForKey } from './format/partitioner.js';
 import { CODEC_NONE, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto, encodeBatch, type RecordInput } from './record-batch.js';
 import { planRetention, type RetentionPlan } from './retention.js';
+import { resolveStartOffset, type StartRequest } from './start-positions.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
 import { TimeSlice } from './time-slice.js';
 import { DEFAULT_TOPIC_CONFIG, MiB, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
@@ -1395,18 +1396,8 @@ export class Engine {
     const starts: SubscriptionStart[] = partitions.map((p) => {
       const ps = ts.partitions[p]!;
       const explicit = opts.offsets?.[p];
-      let offset: number;
-      if (explicit !== undefined) offset = this.explicitStart(ps, explicit);
-      else if (from === 'earliest') offset = this.rangeOf(ps).startOffset;
-      else if (from === 'latest') offset = this.rangeOf(ps).endOffset;
-      else if (typeof from === 'object' && from !== null && 'offset' in from) offset = this.explicitStart(ps, from.offset);
-      else if (typeof from === 'object' && from !== null && 'timestamp' in from) {
-        const at = from.timestamp;
-        if (!Number.isSafeInteger(at)) throw new InvalidArgumentError(`from.timestamp must be an integer, got ${String(at)}`);
-        offset = this.closedBefore(ps, at) ? this.rangeOf(ps).endOffset : this.withLog(ps, (log) => log.offsetForTimestamp(at) ?? log.endOffset);
-      } else {
-        throw new InvalidArgumentError(`from must be 'earliest', 'latest', { offset } or { timestamp }, got ${JSON.stringify(from)}`);
-      }
+      const request: StartRequest = explicit !== undefined ? { resume: explicit } : from;
+      const offset = resolveStartOffset(request, this.rangeOf(ps), (at) => (this.closedBefore(ps, at) ? null : this.withLog(ps, (log) => log.offsetForTimestamp(at))), `${ps.topic.name}-${ps.partition}`);
       return { partition: p, offset };
     });
     const limits = {
@@ -1434,14 +1425,6 @@ export class Engine {
       ts.wholeTopicSubscriptions.delete(sub);
     });
     return sub;
-  }
-
-  /** An explicit start offset: above the end is an error; below the start gives a gap event. */
-  private explicitStart(ps: PartitionState, offset: unknown): number {
-    checkOffset(offset);
-    const { startOffset, endOffset } = this.rangeOf(ps);
-    if (offset > endOffset) throw new OffsetOutOfRangeError(offset, startOffset, endOffset, `${ps.topic.name}-${ps.partition}`);
-    return offset;
   }
 
   // --- consumer offsets --------------------------------------------------------------------------
