@@ -1,10 +1,12 @@
 // The embeddable engine: topics of partitions, each partition a PartitionLog in
-// `<dir>/<topic>-<partition>/` (Kafka's layout). The engine routes records to partitions, encodes
-// one batch per partition per produce call, keeps at most `maxOpenPartitions` logs open (opened on
-// first use, least recently used closed; the file budget of fd-budget.ts bounds both), wakes watchers
-// and subscriptions after appends, runs retention, and stores consumer group offsets. A partition's
-// files are created on its first write; closed partitions are described from their files
-// (partition-figures.ts) without opening their logs.
+// `<dir>/<topic>-<partition>/` (Kafka's layout). Engine is the facade of the public API; the work is
+// done by one module each: topic-admin.ts (topics, registry), log-cache.ts (at most
+// `maxOpenPartitions` logs open, least recently used closed; the file budget of fd-budget.ts bounds
+// both), produce-router.ts (routing, one batch per partition per call), read-path.ts, watchers.ts
+// and subscriptions.ts (woken after appends; start positions by start-positions.ts),
+// offset-store.ts (consumer group offsets), retention-runner.ts, recovery-reports.ts. A
+// partition's files are created on its first write; closed partitions are described from their
+// files (partition-figures.ts) without opening their logs.
 //
 // Data directory:
 //   .lock                          one engine per directory (acquireDirLock)
@@ -17,13 +19,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkAcks, checkOffset, checkOptionsObject, limitOption } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { BatchTooLargeError, ClosedError, InvalidArgumentError, IoError, SeglogError, TooManyOpenFilesError } from './format/errors.js';
+import { BatchTooLargeError, ClosedError, InvalidArgumentError, IoError, SeglogError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
 import { FDS_PER_OPEN_LOG, OPEN_FILES_LIMIT_OPTION_MAX, currentFdBudget, typedFdError, type FdBudget } from './fd-budget.js';
 import { ENGINE_DEFAULTS, ENGINE_OPTION_LIMITS } from './limits.js';
 import { LogCache } from './log-cache.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import type { PartitionLog } from './partition-log.js';
-import { partitionOf, type PartitionState } from './partition-state.js';
+import { partitionOf } from './partition-state.js';
 import { appendPlanned, nextRoundRobin, planProduce } from './produce-router.js';
 import { readBatches, readRecords } from './read-path.js';
 import type { RecordInput } from './record-batch.js';
@@ -35,7 +37,6 @@ import { Subscriptions } from './subscriptions.js';
 import { TopicAdmin } from './topic-admin.js';
 import { DEFAULT_TOPIC_CONFIG, TopicRegistry, resolveTopicConfig } from './topic-registry.js';
 import { validateTopicName } from './topic-name.js';
-import { TopicNotFoundError } from './format/errors.js';
 import type {
   Acks,
   BatchAppendResult,
@@ -80,7 +81,6 @@ export class Engine {
   readonly dir: string;
   readonly memory: boolean;
   private readonly defaults: TopicConfig;
-  private readonly fdBudget: FdBudget;
   private readonly now: () => number;
   private readonly lock: DirLock;
   private readonly offsetStore: OffsetStore;
@@ -110,7 +110,6 @@ export class Engine {
     this.dir = dir;
     this.memory = memory;
     this.defaults = defaults;
-    this.fdBudget = fdBudget;
     this.now = options.now ?? Date.now;
     this.lock = lock;
     this.offsetStore = offsetStore;

@@ -4,7 +4,7 @@
 // in the reads' share of the budget. A closed partition is described from its figures (its files)
 // without opening its log. Also the calls that run on a partition's log under these rules.
 import fs from 'node:fs';
-import { ClosedError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
+import { ClosedError, OffsetOutOfRangeError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
 import { FDS_PER_OPEN_LOG, isFdExhaustion, typedFdError, type FdBudget } from './fd-budget.js';
 import { ENGINE_DEFAULTS } from './limits.js';
 import { readPartitionFigures, type PartitionFigures } from './partition-figures.js';
@@ -12,7 +12,6 @@ import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 import { figuresOf, type PartitionState, type TopicState } from './partition-state.js';
 import { TimeSlice } from './time-slice.js';
 import type { FileBudget, OffsetRange, TopicConfig } from './types.js';
-import { OffsetOutOfRangeError } from './format/errors.js';
 import { warn } from './warn.js';
 
 /** PartitionLog.append option for batches the engine encoded itself: no CRC re-check (partition-log.ts). */

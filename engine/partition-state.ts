@@ -65,11 +65,6 @@ export function newPartitionState(dataDir: string, ts: TopicState, partition: nu
   };
 }
 
-/** `topic-partition`, as messages name a partition. */
-export function partitionName(ps: PartitionState): string {
-  return `${ps.topic.name}-${ps.partition}`;
-}
-
 /** The partition `partition` of `ts` (INVALID_ARGUMENT for a non-integer, PARTITION_NOT_FOUND beyond the topic). */
 export function partitionOf(ts: TopicState, partition: unknown): PartitionState {
   if (typeof partition !== 'number' || !Number.isInteger(partition)) {
