@@ -1,6 +1,8 @@
 // The engine layer's defaults and bounds, in one place (documented in the README). Each name says
 // its unit; loop bounds are named here too, so every retry or continuation loop has a visible limit.
-import { MiB } from './topic-registry.js';
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
 
 /** Defaults and bounds of engine-level options (documented in the README). */
 export const ENGINE_DEFAULTS = {
@@ -25,10 +27,13 @@ export const ENGINE_DEFAULTS = {
   logCapacityWaitRoundsMax: 64,
 } as const;
 
+/** The longest delay a Node timer takes. */
+const TIMER_DELAY_MS_MAX = 2 ** 31 - 1;
+
 /** Bounds of engine options given to Engine.open (inclusive). */
 export const ENGINE_OPTION_LIMITS = {
   flushIntervalMsMax: 24 * 3600 * 1000,
-  fileDeleteDelayMsMax: 2 ** 31 - 1,
+  fileDeleteDelayMsMax: TIMER_DELAY_MS_MAX,
   retentionCheckIntervalMsMax: 24 * 3600 * 1000,
   indexIntervalBytesMax: 1 << 30,
   maxOpenPartitionsMax: 1_000_000,
@@ -44,3 +49,23 @@ export const ENGINE_LOOP_BOUNDS = {
 
 /** The round robin counter wraps here (kept a small integer). */
 export const ROUND_ROBIN_WRAP = 0x7fffffff;
+
+/** Defaults and bounds of a partition log's options (PartitionLog.open). */
+export const PARTITION_LOG_LIMITS = {
+  segmentBytesMin: 64 * KiB,
+  segmentBytesMax: 1 * GiB,
+  segmentBytesDefault: 128 * MiB,
+  segmentMsDefault: 7 * 24 * 3600 * 1000,
+  /** Sealed segments kept mapped per partition log (3 mappings each); colder ones are let go. */
+  mappedSealedSegmentsMax: 32,
+  /** Smallest accepted reserveAheadBytes option (the default is mapped-file.ts's RESERVE_AHEAD_BYTES_DEFAULT). */
+  reserveAheadOptionBytesMin: 4096,
+  indexIntervalBytesDefault: 4096,
+  maxBatchBytesDefault: 1 * MiB,
+  /** The smallest record batch v2 (its header, no records). */
+  maxBatchBytesMin: 61,
+  fileDeleteDelayMsDefault: 60_000,
+  flushIntervalMsDefault: 1000,
+  /** The longest delay a Node timer takes. */
+  timerDelayMsMax: TIMER_DELAY_MS_MAX,
+} as const;

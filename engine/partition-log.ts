@@ -16,6 +16,7 @@ import path from 'node:path';
 import { writeCheckpoint, writeCheckpointSync } from './checkpoint-file.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { BatchTooLargeError, ClosedError, DiskFullError, InvalidArgumentError, IoError, OffsetOutOfRangeError, SeglogError } from './format/errors.js';
+import { PARTITION_LOG_LIMITS } from './limits.js';
 import { isNoSpace, storageError } from './storage-error.js';
 import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
@@ -34,14 +35,10 @@ export type { RecoveryReport } from './recovery.js';
 /** Re-exported from log-loader.ts, which reads it at open. */
 export { LOG_START_OFFSET_FILE } from './log-loader.js';
 
-export const SEGMENT_BYTES_MIN = 64 * 1024;
-export const SEGMENT_BYTES_MAX = 1024 * 1024 * 1024;
-const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
-const DEFAULT_SEGMENT_MS = 7 * 24 * 3600 * 1000;
-/** Sealed segments kept mapped per partition log (3 mappings each); colder ones are let go. */
-export const MAPPED_SEALED_SEGMENTS_MAX = 32;
-/** Smallest accepted reserveAheadBytes option (the default is mapped-file.ts's RESERVE_AHEAD_BYTES_DEFAULT). */
-const RESERVE_AHEAD_OPTION_BYTES_MIN = 4096;
+export const SEGMENT_BYTES_MIN = PARTITION_LOG_LIMITS.segmentBytesMin;
+export const SEGMENT_BYTES_MAX = PARTITION_LOG_LIMITS.segmentBytesMax;
+export const MAPPED_SEALED_SEGMENTS_MAX = PARTITION_LOG_LIMITS.mappedSealedSegmentsMax;
+const L = PARTITION_LOG_LIMITS;
 
 export interface PartitionLogOptions {
   /** The partition directory, created if missing. */
@@ -176,12 +173,12 @@ export class PartitionLog {
     this.dir = options.dir;
     this.name = options.name ?? path.basename(options.dir);
     this.segmentConfig = segmentConfig;
-    this.segmentMs = intOption(options.segmentMs, DEFAULT_SEGMENT_MS, 1, Number.MAX_SAFE_INTEGER, 'segmentMs');
+    this.segmentMs = intOption(options.segmentMs, L.segmentMsDefault, 1, Number.MAX_SAFE_INTEGER, 'segmentMs');
     this.maxBatchBytes = Math.min(
-      intOption(options.maxBatchBytes, 1024 * 1024, 61, SEGMENT_BYTES_MAX, 'maxBatchBytes'),
+      intOption(options.maxBatchBytes, L.maxBatchBytesDefault, L.maxBatchBytesMin, SEGMENT_BYTES_MAX, 'maxBatchBytes'),
       segmentConfig.segmentBytes,
     );
-    this.fileDeleteDelayMs = intOption(options.fileDeleteDelayMs, 60_000, 0, 2 ** 31 - 1, 'fileDeleteDelayMs');
+    this.fileDeleteDelayMs = intOption(options.fileDeleteDelayMs, L.fileDeleteDelayMsDefault, 0, L.timerDelayMsMax, 'fileDeleteDelayMs');
     this.now = options.now ?? Date.now;
     this.lock = lock;
     this.segs = segs;
@@ -189,7 +186,7 @@ export class PartitionLog {
     this.recoveryPoint = recoveryPoint;
     this.recovery = report;
     for (let i = 0; i < segs.length - 1; i++) this.sealedMaxTimestamp = Math.max(this.sealedMaxTimestamp, segs[i]!.maxTimestamp);
-    const flushIntervalMs = intOption(options.flushIntervalMs, 1000, 0, 2 ** 31 - 1, 'flushIntervalMs');
+    const flushIntervalMs = intOption(options.flushIntervalMs, L.flushIntervalMsDefault, 0, L.timerDelayMsMax, 'flushIntervalMs');
     if (flushIntervalMs > 0) {
       this.flushTimer = setInterval(() => this.backgroundFlush(), flushIntervalMs);
       this.flushTimer.unref();
@@ -199,12 +196,12 @@ export class PartitionLog {
   /** Opens (creating if needed) the partition directory: takes its lock, then recovers if needed. */
   static open(options: PartitionLogOptions): PartitionLog {
     if (typeof options?.dir !== 'string' || options.dir === '') throw new InvalidArgumentError('PartitionLog needs a dir');
-    const segmentBytes = intOption(options.segmentBytes, DEFAULT_SEGMENT_BYTES, SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, 'segmentBytes');
-    const indexIntervalBytes = intOption(options.indexIntervalBytes, 4096, 1, SEGMENT_BYTES_MAX, 'indexIntervalBytes');
+    const segmentBytes = intOption(options.segmentBytes, L.segmentBytesDefault, SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, 'segmentBytes');
+    const indexIntervalBytes = intOption(options.indexIntervalBytes, L.indexIntervalBytesDefault, 1, SEGMENT_BYTES_MAX, 'indexIntervalBytes');
     const config: SegmentConfig = {
       segmentBytes,
       indexIntervalBytes,
-      reserveAheadBytes: intOption(options.reserveAheadBytes, RESERVE_AHEAD_BYTES_DEFAULT, RESERVE_AHEAD_OPTION_BYTES_MIN, SEGMENT_BYTES_MAX, 'reserveAheadBytes'),
+      reserveAheadBytes: intOption(options.reserveAheadBytes, RESERVE_AHEAD_BYTES_DEFAULT, L.reserveAheadOptionBytesMin, SEGMENT_BYTES_MAX, 'reserveAheadBytes'),
       backgroundReserve: options.backgroundReserve !== false,
       reserveHook: options.reserveHook,
       failReservationFromBytes: options.failReservationFromBytes,
