@@ -107,7 +107,7 @@ async function childOpen(dir: string, then: 'idle' | 'close'): Promise<void> {
   let scannedBytes: number | null = null;
   let clean: boolean | null = null;
   try {
-    const partitions = (engine as unknown as { topics: Map<string, { partitions: Array<{ log: { recovery: { scannedBytes: number; clean: boolean } } | null }> }> }).topics.get(TOPIC)!.partitions;
+    const partitions = (engine as unknown as { admin: { topics: Map<string, { partitions: Array<{ log: { recovery: { scannedBytes: number; clean: boolean } } | null }> }> } }).admin.topics.get(TOPIC)!.partitions;
     scannedBytes = 0;
     clean = true;
     for (const ps of partitions) {

@@ -2,6 +2,8 @@
 export { Engine, ENGINE_DEFAULTS } from './engine.js';
 export type { RetentionReport } from './engine.js';
 export { Subscription } from './subscription.js';
+export { resolveStartOffset } from './start-positions.js';
+export type { StartRequest } from './start-positions.js';
 export { LIMITS as TOPIC_LIMITS, DEFAULT_TOPIC_CONFIG } from './topic-registry.js';
 export { TOPIC_NAME_MAX_CHARS, topicNameProblem, validateTopicName } from './topic-name.js';
 export { murmur2, partitionForKey, toPositive } from './format/partitioner.js';

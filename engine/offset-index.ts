@@ -12,60 +12,35 @@
 // Lookups use a plain binary search over the mapped entries (Kafka searches the newest 8 KiB first to
 // keep cold pages out of the produce path; our produce path never searches, so we keep it simple).
 import fs from 'node:fs';
-import { MappedFile, type ReserveHook } from './mapped-file.js';
-import { alignUp } from './reserve-unit.js';
+import { assert } from './format/errors.js';
+import { IndexFile, createIndexFile, filledPrefix, openIndexFile, withIndexFd } from './index-file.js';
+import type { MappedFile, ReserveHook } from './mapped-file.js';
 
+export { INDEX_RESERVE_AHEAD_BYTES } from './index-file.js';
 export const OFFSET_ENTRY_BYTES = 8;
-/** Blocks reserved ahead of the last entry of an index file (index files grow slowly). */
-export const INDEX_RESERVE_AHEAD_BYTES = 64 * 1024;
+/** Largest relative offset and position an entry holds (u32). */
+const ENTRY_FIELD_MAX = 0xffffffff;
 
 export interface OffsetIndexEntry {
   relativeOffset: number;
   position: number;
 }
 
-export class OffsetIndex {
-  readonly file: MappedFile;
-  readonly maxEntries: number;
-  private count: number;
-
+export class OffsetIndex extends IndexFile {
   private constructor(file: MappedFile, count: number) {
-    this.file = file;
-    this.maxEntries = Math.floor(file.sizeBytes / OFFSET_ENTRY_BYTES);
-    this.count = count;
+    super(file, OFFSET_ENTRY_BYTES, count);
   }
 
-  /** A new file is all hole: no entries, and nothing of it is read (a read fault on tmpfs allocates). */
   static create(path: string, maxEntries: number, reserveHook?: ReserveHook): OffsetIndex {
-    return new OffsetIndex(
-      MappedFile.create(path, maxEntries * OFFSET_ENTRY_BYTES, { reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook }),
-      0,
-    );
+    return new OffsetIndex(createIndexFile(path, maxEntries, OFFSET_ENTRY_BYTES, reserveHook), 0);
   }
 
   static open(path: string, writable: boolean, reserveHook?: ReserveHook): OffsetIndex {
-    const file = MappedFile.open(path, { writable, reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook });
-    // Counted with preads: the entries' end is not known yet, and past it the file may be a hole.
-    const index = new OffsetIndex(file, countEntries((i) => positionAt(file, i), Math.floor(file.sizeBytes / OFFSET_ENTRY_BYTES)));
-    // Entries are only ever stored through the mapping, which allocated their whole pages: the
-    // reservation can continue from the end of the last such page without needing new space.
-    index.file.noteDataEnd(index.count === 0 ? 0 : alignUp(index.count * OFFSET_ENTRY_BYTES, file.reserveUnitBytes, file.sizeBytes)); // reservation continues after the entries
+    const file = openIndexFile(path, writable, reserveHook);
+    // An entry is empty when its position is 0 (no entry is ever made for position 0).
+    const index = new OffsetIndex(file, filledPrefix(0, Math.floor(file.sizeBytes / OFFSET_ENTRY_BYTES), (i) => positionAt(file, i) !== 0));
+    index.noteCountedEntries();
     return index;
-  }
-
-  get entries(): number {
-    return this.count;
-  }
-
-  /** Takes the new entry count after the file was rewritten under the mapping (index-rebuild.ts). */
-  reload(count: number): void {
-    this.count = count;
-    if (this.file.writable) this.file.noteDataEnd(this.count * OFFSET_ENTRY_BYTES);
-  }
-
-  /** Room for regular entries; the last slot is kept for the end entry written at seal. */
-  get isFull(): boolean {
-    return this.count >= this.maxEntries - 1;
   }
 
   entry(i: number): OffsetIndexEntry {
@@ -78,24 +53,18 @@ export class OffsetIndex {
     return this.count === 0 ? null : this.entry(this.count - 1);
   }
 
-  /** Reserves blocks for the next entry (call before writing data that will need it). */
-  reserveNext(): void {
-    this.file.ensureReserved((this.count + 1) * OFFSET_ENTRY_BYTES);
-  }
-
   append(relativeOffset: number, position: number): void {
-    if (this.count >= this.maxEntries) throw new Error(`offset index ${this.file.path} is full`);
-    if (position <= 0 || relativeOffset <= 0 || relativeOffset > 0xffffffff || position > 0xffffffff) {
-      throw new Error(`offset index entry (${relativeOffset}, ${position}) is invalid for ${this.file.path}`);
-    }
+    assert(this.count < this.maxEntries, () => `offset index ${this.file.path} is full`);
+    assert(
+      !(position <= 0 || relativeOffset <= 0 || relativeOffset > ENTRY_FIELD_MAX || position > ENTRY_FIELD_MAX),
+      () => `offset index entry (${relativeOffset}, ${position}) is invalid for ${this.file.path}`,
+    );
     const last = this.lastEntry();
-    if (last !== null && (relativeOffset <= last.relativeOffset || position <= last.position)) {
-      throw new Error(
-        `offset index entries must increase: (${relativeOffset}, ${position}) after (${last.relativeOffset}, ${last.position}) in ${this.file.path}`,
-      );
-    }
-    const p = this.count * OFFSET_ENTRY_BYTES;
-    this.file.ensureReserved(p + OFFSET_ENTRY_BYTES);
+    assert(
+      !(last !== null && (relativeOffset <= last.relativeOffset || position <= last.position)),
+      () => `offset index entries must increase: (${relativeOffset}, ${position}) after (${last!.relativeOffset}, ${last!.position}) in ${this.file.path}`,
+    );
+    const p = this.nextEntryPosition();
     this.file.buffer.writeUInt32BE(relativeOffset, p);
     this.file.buffer.writeUInt32BE(position, p + 4);
     this.count++;
@@ -128,13 +97,6 @@ export class OffsetIndex {
     return null;
   }
 
-  /** Drops (zeros) every entry from index `keep` on. */
-  truncateTo(keep: number): void {
-    if (keep >= this.count) return;
-    this.file.buffer.fill(0, keep * OFFSET_ENTRY_BYTES, this.count * OFFSET_ENTRY_BYTES);
-    this.count = keep;
-  }
-
   /** Keeps only a clean, strictly increasing prefix of entries inside `[1, maxPosition]`. */
   sanitize(maxPosition: number): void {
     let prevRel = 0;
@@ -150,34 +112,18 @@ export class OffsetIndex {
     }
   }
 
-  async sync(): Promise<void> {
-    await this.file.sync();
-  }
-
   /** Last entry of an index file, read with a few preads and no mapping (sealed segments at open). */
   static readLastEntry(path: string): OffsetIndexEntry | null {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const maxEntries = Math.floor(fs.fstatSync(fd).size / OFFSET_ENTRY_BYTES);
+    return withIndexFd(path, OFFSET_ENTRY_BYTES, (fd, maxEntries) => {
       const b = Buffer.alloc(OFFSET_ENTRY_BYTES);
-      const positionAt = (i: number): number => {
+      const filled = filledPrefix(0, maxEntries, (i) => {
         fs.readSync(fd, b, 0, OFFSET_ENTRY_BYTES, i * OFFSET_ENTRY_BYTES);
-        return b.readUInt32BE(4);
-      };
-      // first empty entry by binary search over "position != 0"
-      let lo = 0;
-      let hi = maxEntries;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (positionAt(mid) !== 0) lo = mid + 1;
-        else hi = mid;
-      }
-      if (lo === 0) return null;
-      fs.readSync(fd, b, 0, OFFSET_ENTRY_BYTES, (lo - 1) * OFFSET_ENTRY_BYTES);
+        return b.readUInt32BE(4) !== 0;
+      });
+      if (filled === 0) return null;
+      fs.readSync(fd, b, 0, OFFSET_ENTRY_BYTES, (filled - 1) * OFFSET_ENTRY_BYTES);
       return { relativeOffset: b.readUInt32BE(0), position: b.readUInt32BE(4) };
-    } finally {
-      fs.closeSync(fd);
-    }
+    });
   }
 }
 
@@ -185,16 +131,4 @@ const scratch = Buffer.alloc(OFFSET_ENTRY_BYTES);
 
 function positionAt(file: MappedFile, i: number): number {
   return file.readAt(i * OFFSET_ENTRY_BYTES, scratch).readUInt32BE(4);
-}
-
-/** Entries form a prefix of non-zero positions: the first empty one by binary search. */
-function countEntries(positionOf: (i: number) => number, maxEntries: number): number {
-  let lo = 0;
-  let hi = maxEntries;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (positionOf(mid) !== 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

@@ -11,7 +11,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readCheckpoint } from './checkpoint-file.js';
 import { OFFSET_ENTRY_BYTES, OffsetIndex, type OffsetIndexEntry } from './offset-index.js';
-import { LOG_START_OFFSET_FILE, type SegmentInfo } from './partition-log.js';
+import { LOG_START_OFFSET_FILE } from './log-loader.js';
+import type { SegmentInfo } from './partition-log.js';
 import { CLEAN_SHUTDOWN_MARKER } from './recovery.js';
 import {
   HEADER_BYTES,

@@ -13,9 +13,10 @@
 // commit: one sync cycle serves every caller that arrived before it started.
 import fs from 'node:fs';
 import path from 'node:path';
-import { writeCheckpoint, readCheckpoint, writeCheckpointSync } from './checkpoint-file.js';
+import { writeCheckpoint, writeCheckpointSync } from './checkpoint-file.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { BatchTooLargeError, ClosedError, DiskFullError, InvalidArgumentError, IoError, OffsetOutOfRangeError, SeglogError } from './format/errors.js';
+import { PARTITION_LOG_LIMITS } from './limits.js';
 import { isNoSpace, storageError } from './storage-error.js';
 import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
@@ -25,21 +26,19 @@ import {
   validateOwnBatch,
   validateProducerBatch,
 } from './record-batch.js';
-import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE, recoverSegments, zeroTail, type RecoveryReport } from './recovery.js';
-import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, Segment, TIME_INDEX_SUFFIX, type SegmentConfig } from './segment.js';
+import { LOG_START_OFFSET_FILE, loadLog, type LoadedLog } from './log-loader.js';
+import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE, zeroTail, type RecoveryReport } from './recovery.js';
+import { DELETED_SUFFIX, Segment, type SegmentConfig } from './segment.js';
 
 export type { RecoveryReport } from './recovery.js';
 
-export const LOG_START_OFFSET_FILE = 'log-start-offset.checkpoint';
+/** Re-exported from log-loader.ts, which reads it at open. */
+export { LOG_START_OFFSET_FILE } from './log-loader.js';
 
-export const SEGMENT_BYTES_MIN = 64 * 1024;
-export const SEGMENT_BYTES_MAX = 1024 * 1024 * 1024;
-const DEFAULT_SEGMENT_BYTES = 128 * 1024 * 1024;
-const DEFAULT_SEGMENT_MS = 7 * 24 * 3600 * 1000;
-/** Sealed segments kept mapped per partition log (3 mappings each); colder ones are let go. */
-export const MAPPED_SEALED_SEGMENTS_MAX = 32;
-/** Smallest accepted reserveAheadBytes option (the default is mapped-file.ts's RESERVE_AHEAD_BYTES_DEFAULT). */
-const RESERVE_AHEAD_OPTION_BYTES_MIN = 4096;
+export const SEGMENT_BYTES_MIN = PARTITION_LOG_LIMITS.segmentBytesMin;
+export const SEGMENT_BYTES_MAX = PARTITION_LOG_LIMITS.segmentBytesMax;
+export const MAPPED_SEALED_SEGMENTS_MAX = PARTITION_LOG_LIMITS.mappedSealedSegmentsMax;
+const L = PARTITION_LOG_LIMITS;
 
 export interface PartitionLogOptions {
   /** The partition directory, created if missing. */
@@ -174,12 +173,12 @@ export class PartitionLog {
     this.dir = options.dir;
     this.name = options.name ?? path.basename(options.dir);
     this.segmentConfig = segmentConfig;
-    this.segmentMs = intOption(options.segmentMs, DEFAULT_SEGMENT_MS, 1, Number.MAX_SAFE_INTEGER, 'segmentMs');
+    this.segmentMs = intOption(options.segmentMs, L.segmentMsDefault, 1, Number.MAX_SAFE_INTEGER, 'segmentMs');
     this.maxBatchBytes = Math.min(
-      intOption(options.maxBatchBytes, 1024 * 1024, 61, SEGMENT_BYTES_MAX, 'maxBatchBytes'),
+      intOption(options.maxBatchBytes, L.maxBatchBytesDefault, L.maxBatchBytesMin, SEGMENT_BYTES_MAX, 'maxBatchBytes'),
       segmentConfig.segmentBytes,
     );
-    this.fileDeleteDelayMs = intOption(options.fileDeleteDelayMs, 60_000, 0, 2 ** 31 - 1, 'fileDeleteDelayMs');
+    this.fileDeleteDelayMs = intOption(options.fileDeleteDelayMs, L.fileDeleteDelayMsDefault, 0, L.timerDelayMsMax, 'fileDeleteDelayMs');
     this.now = options.now ?? Date.now;
     this.lock = lock;
     this.segs = segs;
@@ -187,7 +186,7 @@ export class PartitionLog {
     this.recoveryPoint = recoveryPoint;
     this.recovery = report;
     for (let i = 0; i < segs.length - 1; i++) this.sealedMaxTimestamp = Math.max(this.sealedMaxTimestamp, segs[i]!.maxTimestamp);
-    const flushIntervalMs = intOption(options.flushIntervalMs, 1000, 0, 2 ** 31 - 1, 'flushIntervalMs');
+    const flushIntervalMs = intOption(options.flushIntervalMs, L.flushIntervalMsDefault, 0, L.timerDelayMsMax, 'flushIntervalMs');
     if (flushIntervalMs > 0) {
       this.flushTimer = setInterval(() => this.backgroundFlush(), flushIntervalMs);
       this.flushTimer.unref();
@@ -197,12 +196,12 @@ export class PartitionLog {
   /** Opens (creating if needed) the partition directory: takes its lock, then recovers if needed. */
   static open(options: PartitionLogOptions): PartitionLog {
     if (typeof options?.dir !== 'string' || options.dir === '') throw new InvalidArgumentError('PartitionLog needs a dir');
-    const segmentBytes = intOption(options.segmentBytes, DEFAULT_SEGMENT_BYTES, SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, 'segmentBytes');
-    const indexIntervalBytes = intOption(options.indexIntervalBytes, 4096, 1, SEGMENT_BYTES_MAX, 'indexIntervalBytes');
+    const segmentBytes = intOption(options.segmentBytes, L.segmentBytesDefault, SEGMENT_BYTES_MIN, SEGMENT_BYTES_MAX, 'segmentBytes');
+    const indexIntervalBytes = intOption(options.indexIntervalBytes, L.indexIntervalBytesDefault, 1, SEGMENT_BYTES_MAX, 'indexIntervalBytes');
     const config: SegmentConfig = {
       segmentBytes,
       indexIntervalBytes,
-      reserveAheadBytes: intOption(options.reserveAheadBytes, RESERVE_AHEAD_BYTES_DEFAULT, RESERVE_AHEAD_OPTION_BYTES_MIN, SEGMENT_BYTES_MAX, 'reserveAheadBytes'),
+      reserveAheadBytes: intOption(options.reserveAheadBytes, RESERVE_AHEAD_BYTES_DEFAULT, L.reserveAheadOptionBytesMin, SEGMENT_BYTES_MAX, 'reserveAheadBytes'),
       backgroundReserve: options.backgroundReserve !== false,
       reserveHook: options.reserveHook,
       failReservationFromBytes: options.failReservationFromBytes,
@@ -214,73 +213,14 @@ export class PartitionLog {
       throw storageError(e, `creating partition directory ${dir}`);
     }
     const lock = acquireDirLock(dir);
-    const opened: Segment[] = [];
+    let loaded: LoadedLog | null = null;
     try {
-      removeLeftovers(dir);
-      const bases = listSegmentBases(dir);
-      const checkpointedStart = readCheckpoint(path.join(dir, LOG_START_OFFSET_FILE));
-      const markerPath = path.join(dir, CLEAN_SHUTDOWN_MARKER);
-      const clean = fs.existsSync(markerPath);
-      // The marker holds the end offset at close: the active segment's data must reach it.
-      const cleanEndOffset = clean ? readMarkerEnd(markerPath) : undefined;
-      // Gone right away, so a crash from now on is detected at the next open.
-      fs.rmSync(markerPath, { force: true });
-      let report: RecoveryReport = { clean: true, scannedBytes: 0, truncated: null };
-      let pendingZero: Segment | null = null;
-      let recoveryPoint: number;
-      if (bases.length === 0) {
-        const base = checkpointedStart ?? 0;
-        opened.push(Segment.create(dir, base, config));
-        // No recovery-point file yet: its absence means "from the first segment", which is this one.
-        recoveryPoint = base;
-      } else if (clean) {
-        for (let i = 0; i < bases.length - 1; i++) opened.push(Segment.openSealed(dir, bases[i]!, bases[i + 1]!, config));
-        opened.push(Segment.openActive(dir, bases[bases.length - 1]!, config, cleanEndOffset));
-        recoveryPoint = opened[opened.length - 1]!.endOffset;
-      } else {
-        const point = readCheckpoint(path.join(dir, RECOVERY_POINT_FILE)) ?? bases[0]!;
-        let k = 0;
-        while (k + 1 < bases.length && bases[k + 1]! <= point) k++;
-        for (let i = 0; i < k; i++) opened.push(Segment.openSealed(dir, bases[i]!, bases[i + 1]!, config));
-        const tail: Segment[] = [];
-        for (let i = k; i < bases.length; i++) {
-          const seg = Segment.openActive(dir, bases[i]!, config);
-          opened.push(seg);
-          tail.push(seg);
-        }
-        const first = tail[0]!;
-        const found = point > first.baseOffset ? first.offsetIndex.lookup(point - first.baseOffset - 1) : null;
-        // A damaged entry would make the scan start mid-batch and cut good data: then scan from 0.
-        const entry = found !== null && first.batchStartsAt(found.position, first.baseOffset + found.relativeOffset) ? found : null;
-        const outcome = recoverSegments(
-          tail,
-          entry === null ? 0 : entry.position,
-          entry === null ? first.baseOffset : first.baseOffset + entry.relativeOffset,
-        );
-        report = outcome.report;
-        pendingZero = outcome.pendingZero;
-        for (const seg of outcome.removed) {
-          // A fresh process has no views into these: delete at once.
-          seg.dropAll();
-          for (const p of seg.filePaths()) fs.rmSync(p, { force: true });
-          opened.splice(opened.indexOf(seg), 1);
-        }
-        for (let i = k; i < opened.length; i++) {
-          const seg = opened[i]!;
-          seg.dirty = true; // repaired bytes and indexes get synced by the next flush
-          // Best effort: on a full disk a segment may stay without its end entries (walked at next open).
-          if (i < opened.length - 1) seg.seal(true);
-        }
-        recoveryPoint = Math.min(point, opened[opened.length - 1]!.endOffset);
-      }
-      const first = opened[0]!;
-      const last = opened[opened.length - 1]!;
-      const logStartOffset = Math.min(Math.max(checkpointedStart ?? first.baseOffset, first.baseOffset), last.endOffset);
-      const log = new PartitionLog(options, lock, opened, logStartOffset, recoveryPoint, report, config);
-      log.pendingZero = pendingZero;
+      loaded = loadLog(dir, config);
+      const log = new PartitionLog(options, lock, loaded.segments, loaded.logStartOffset, loaded.recoveryPoint, loaded.report, config);
+      log.pendingZero = loaded.pendingZero;
       return log;
     } catch (e) {
-      for (const seg of opened) seg.dropAll();
+      for (const seg of loaded?.segments ?? []) seg.dropAll();
       lock.release();
       throw storageError(e, `opening partition log ${dir}`);
     }
@@ -678,46 +618,5 @@ function writeCleanMarker(file: string, endOffset: number): void {
   } catch (e) {
     if (!isNoSpace(e)) throw e;
     fs.closeSync(fs.openSync(file, 'w'));
-  }
-}
-
-/** The end offset a clean close wrote into the marker, or undefined when it does not read as one. */
-function readMarkerEnd(markerPath: string): number | undefined {
-  try {
-    const text = fs.readFileSync(markerPath, 'utf8');
-    if (!/^\d{1,16}\n$/.test(text)) return undefined;
-    const end = Number(text.trim());
-    return Number.isSafeInteger(end) ? end : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function listSegmentBases(dir: string): number[] {
-  const bases: number[] = [];
-  for (const name of fs.readdirSync(dir)) {
-    if (!name.endsWith(LOG_SUFFIX) || name.length !== 20 + LOG_SUFFIX.length) continue;
-    const base = Number(name.slice(0, 20));
-    if (Number.isSafeInteger(base) && /^\d{20}$/.test(name.slice(0, 20))) bases.push(base);
-  }
-  return bases.sort((a, b) => a - b);
-}
-
-/** Leftovers of an earlier process: *.deleted (no mappings exist in a new process) and *.tmp files. */
-function removeLeftovers(dir: string): void {
-  // A segment file of size 0 was created but not yet sized when a crash cut a roll short (segment files
-  // are created at their full size otherwise): it holds nothing, and mapping it would fail. A .log goes
-  // (the previous segment is the active one again; its indexes go below); an index is recreated empty.
-  for (const name of fs.readdirSync(dir)) {
-    if (!(name.endsWith(LOG_SUFFIX) || name.endsWith(INDEX_SUFFIX) || name.endsWith(TIME_INDEX_SUFFIX))) continue;
-    const file = path.join(dir, name);
-    if (fs.statSync(file).size === 0) fs.rmSync(file, { force: true });
-  }
-  for (const name of fs.readdirSync(dir)) {
-    if (name.endsWith(DELETED_SUFFIX) || name.endsWith('.tmp')) fs.rmSync(path.join(dir, name), { force: true });
-    // An index without its .log (crash while creating a segment) is recreated with the segment.
-    else if ((name.endsWith(INDEX_SUFFIX) || name.endsWith(TIME_INDEX_SUFFIX)) && !fs.existsSync(path.join(dir, name.replace(/\.(index|timeindex)$/, LOG_SUFFIX)))) {
-      fs.rmSync(path.join(dir, name), { force: true });
-    }
   }
 }

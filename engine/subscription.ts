@@ -7,7 +7,7 @@
 // offset/nextOffset) is reported by a 'corrupt' event after the records before it, then ends the
 // subscription or, with corrupt: 'skip', is stepped over.
 import { EventEmitter } from 'node:events';
-import { CorruptRecordError } from './format/errors.js';
+import { CorruptRecordError, assert } from './format/errors.js';
 import type { ConsumedRecord, CorruptEvent, GapEvent, OffsetRange } from './types.js';
 
 /** What a subscription needs from the engine, for one topic. */
@@ -242,7 +242,7 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
         return true; // progress: pull() looks again
       }
       const { records, nextOffset } = fetched;
-      if (!(nextOffset > c.fetchOffset)) throw new Error(`subscription invariant: fetch at ${c.fetchOffset} did not advance`);
+      assert(nextOffset > c.fetchOffset, () => `subscription invariant: fetch at ${c.fetchOffset} did not advance`);
       c.fetchOffset = nextOffset;
       this.nextCursor = index + 1;
       if (records.length === 0) {

@@ -15,61 +15,37 @@
 // bytes) and exists exactly when the segment holds data; every later entry has a relative offset > 0,
 // so an entry i > 0 with relative offset 0 is empty and the entries form a prefix of the file.
 import fs from 'node:fs';
-import { MappedFile, type ReserveHook } from './mapped-file.js';
-import { alignUp } from './reserve-unit.js';
-import { INDEX_RESERVE_AHEAD_BYTES } from './offset-index.js';
+import { assert } from './format/errors.js';
+import { IndexFile, createIndexFile, filledPrefix, openIndexFile, withIndexFd } from './index-file.js';
+import type { MappedFile, ReserveHook } from './mapped-file.js';
 import { readInt64, writeInt64 } from './record-batch.js';
 
 export const TIME_ENTRY_BYTES = 12;
+/** Largest relative offset an entry holds (u32). */
+const RELATIVE_OFFSET_MAX = 0xffffffff;
 
 export interface TimeIndexEntry {
   timestamp: number;
   relativeOffset: number;
 }
 
-export class TimeIndex {
-  readonly file: MappedFile;
-  readonly maxEntries: number;
-  private count: number;
-
+export class TimeIndex extends IndexFile {
   private constructor(file: MappedFile, count: number) {
-    this.file = file;
-    this.maxEntries = Math.floor(file.sizeBytes / TIME_ENTRY_BYTES);
-    this.count = count;
+    super(file, TIME_ENTRY_BYTES, count);
   }
 
-  /** A new file is all hole: no entries, and nothing of it is read (a read fault on tmpfs allocates). */
   static create(path: string, maxEntries: number, reserveHook?: ReserveHook): TimeIndex {
-    return new TimeIndex(
-      MappedFile.create(path, maxEntries * TIME_ENTRY_BYTES, { reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook }),
-      0,
-    );
+    return new TimeIndex(createIndexFile(path, maxEntries, TIME_ENTRY_BYTES, reserveHook), 0);
   }
 
   static open(path: string, writable: boolean, segmentHasData: boolean, reserveHook?: ReserveHook): TimeIndex {
-    const file = MappedFile.open(path, { writable, reserveAheadBytes: INDEX_RESERVE_AHEAD_BYTES, reserveHook });
-    // Counted with preads: the entries' end is not known yet, and past it the file may be a hole.
+    const file = openIndexFile(path, writable, reserveHook);
     const maxEntries = Math.floor(file.sizeBytes / TIME_ENTRY_BYTES);
-    const index = new TimeIndex(file, segmentHasData ? countEntries((i) => relativeOffsetAt(file, i), maxEntries) : 0);
-    // Entries are only ever stored through the mapping, which allocated their whole pages: the
-    // reservation can continue from the end of the last such page without needing new space.
-    index.file.noteDataEnd(index.count === 0 ? 0 : alignUp(index.count * TIME_ENTRY_BYTES, file.reserveUnitBytes, file.sizeBytes));
+    // A segment with data has entry 0; after it an entry is empty when its relative offset is 0.
+    const count = segmentHasData && maxEntries > 0 ? filledPrefix(1, maxEntries, (i) => relativeOffsetAt(file, i) !== 0) : 0;
+    const index = new TimeIndex(file, count);
+    index.noteCountedEntries();
     return index;
-  }
-
-  get entries(): number {
-    return this.count;
-  }
-
-  /** Takes the new entry count after the file was rewritten under the mapping (index-rebuild.ts). */
-  reload(count: number): void {
-    this.count = count;
-    if (this.file.writable) this.file.noteDataEnd(this.count * TIME_ENTRY_BYTES);
-  }
-
-  /** Room for regular entries; the last slot is kept for the entry written at seal. */
-  get isFull(): boolean {
-    return this.count >= this.maxEntries - 1;
   }
 
   entry(i: number): TimeIndexEntry {
@@ -86,21 +62,15 @@ export class TimeIndex {
     return this.count === 0 ? -Infinity : readInt64(this.file.buffer, (this.count - 1) * TIME_ENTRY_BYTES);
   }
 
-  reserveNext(): void {
-    this.file.ensureReserved((this.count + 1) * TIME_ENTRY_BYTES);
-  }
-
   append(timestamp: number, relativeOffset: number): void {
-    if (this.count >= this.maxEntries) throw new Error(`time index ${this.file.path} is full`);
+    assert(this.count < this.maxEntries, () => `time index ${this.file.path} is full`);
     const last = this.lastEntry();
-    if (last === null ? relativeOffset !== 0 : timestamp <= last.timestamp || relativeOffset <= last.relativeOffset) {
-      throw new Error(
-        `time index entry (${timestamp}, ${relativeOffset}) does not follow ${last ? `(${last.timestamp}, ${last.relativeOffset})` : 'an empty index'} in ${this.file.path}`,
-      );
-    }
-    if (relativeOffset > 0xffffffff) throw new Error(`relative offset ${relativeOffset} does not fit the time index`);
-    const p = this.count * TIME_ENTRY_BYTES;
-    this.file.ensureReserved(p + TIME_ENTRY_BYTES);
+    assert(
+      !(last === null ? relativeOffset !== 0 : timestamp <= last.timestamp || relativeOffset <= last.relativeOffset),
+      () => `time index entry (${timestamp}, ${relativeOffset}) does not follow ${last ? `(${last.timestamp}, ${last.relativeOffset})` : 'an empty index'} in ${this.file.path}`,
+    );
+    assert(!(relativeOffset > RELATIVE_OFFSET_MAX), () => `relative offset ${relativeOffset} does not fit the time index`);
+    const p = this.nextEntryPosition();
     writeInt64(this.file.buffer, p, timestamp);
     this.file.buffer.writeUInt32BE(relativeOffset, p + 8);
     this.count++;
@@ -130,12 +100,6 @@ export class TimeIndex {
     this.truncateTo(keep);
   }
 
-  truncateTo(keep: number): void {
-    if (keep >= this.count) return;
-    this.file.buffer.fill(0, keep * TIME_ENTRY_BYTES, this.count * TIME_ENTRY_BYTES);
-    this.count = keep;
-  }
-
   /** Keeps only a prefix of entries that follows the rules (recovery, before trusting them). */
   sanitize(): void {
     for (let i = 0; i < this.count; i++) {
@@ -149,31 +113,19 @@ export class TimeIndex {
     }
   }
 
-  async sync(): Promise<void> {
-    await this.file.sync();
-  }
-
   /** Last entry of a (non-empty) sealed segment's time index, by preads, without mapping. */
   static readLastEntry(path: string): TimeIndexEntry | null {
-    const fd = fs.openSync(path, 'r');
-    try {
-      const maxEntries = Math.floor(fs.fstatSync(fd).size / TIME_ENTRY_BYTES);
+    return withIndexFd(path, TIME_ENTRY_BYTES, (fd, maxEntries) => {
       if (maxEntries === 0) return null;
       const b = Buffer.alloc(TIME_ENTRY_BYTES);
       const read = (i: number): void => void fs.readSync(fd, b, 0, TIME_ENTRY_BYTES, i * TIME_ENTRY_BYTES);
-      let lo = 1;
-      let hi = maxEntries;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        read(mid);
-        if (b.readUInt32BE(8) !== 0) lo = mid + 1;
-        else hi = mid;
-      }
-      read(lo - 1);
+      const filled = filledPrefix(1, maxEntries, (i) => {
+        read(i);
+        return b.readUInt32BE(8) !== 0;
+      });
+      read(filled - 1);
       return { timestamp: readInt64(b, 0), relativeOffset: b.readUInt32BE(8) };
-    } finally {
-      fs.closeSync(fd);
-    }
+    });
   }
 }
 
@@ -181,17 +133,4 @@ const scratch = Buffer.alloc(TIME_ENTRY_BYTES);
 
 function relativeOffsetAt(file: MappedFile, i: number): number {
   return file.readAt(i * TIME_ENTRY_BYTES, scratch).readUInt32BE(8);
-}
-
-/** Number of entries of a segment that holds data: entry 0 plus the non-empty prefix after it. */
-function countEntries(relativeOffsetOf: (i: number) => number, maxEntries: number): number {
-  if (maxEntries === 0) return 0;
-  let lo = 1;
-  let hi = maxEntries;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (relativeOffsetOf(mid) !== 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }

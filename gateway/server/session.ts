@@ -6,11 +6,10 @@ import {
   BatchTooLargeError,
   CorruptRecordError,
   InvalidArgumentError,
-  OffsetOutOfRangeError,
   PartitionNotFoundError,
   isSeglogError,
 } from '../../engine/format/errors.js';
-import type { TopicConfig } from '../../engine/index.js';
+import { resolveStartOffset, type StartRequest, type TopicConfig } from '../../engine/index.js';
 import type { GatewayEngine } from './engine-port.js';
 import type { GatewayMetrics } from './http.js';
 import { FrameError, type FrameReader } from '../protocol/codec.js';
@@ -510,26 +509,16 @@ export class Session implements DeliverySink {
       const resume = new Map(req.resume.map((x) => [x.partition, x.offset]));
       const starts: PartitionStart[] = [];
       for (const partition of partitions) {
-        const { startOffset, endOffset } = engine.offsets(req.topic, partition);
+        const range = engine.offsets(req.topic, partition);
         let from: number | undefined = resume.get(partition);
         if (from === undefined && req.group !== '') {
           const committed = await engine.committed(req.group, req.topic, partition);
           if (committed !== null) from = committed;
         }
-        if (from !== undefined) {
-          // Resume points and committed offsets may lie below the start (retention ran): the pump
-          // sends a GAP. Beyond the end they cannot be honoured: continue at the end.
-          from = Math.min(Math.max(from, 0), endOffset);
-        } else if (req.start === 'earliest') from = startOffset;
-        else if (req.start === 'latest') from = endOffset;
-        else if ('offset' in req.start) {
-          const o = req.start.offset;
-          if (o < startOffset || o > endOffset) throw new OffsetOutOfRangeError(o, startOffset, endOffset, `${req.topic}/${partition}`);
-          from = o;
-        } else {
-          from = engine.offsetForTimestamp(req.topic, partition, req.start.timestamp) ?? endOffset;
-        }
-        starts.push({ partition, startOffset: from, endOffset });
+        // The engine's start rule (start-positions.ts): below the log start the pump sends a GAP.
+        const request: StartRequest = from !== undefined ? { resume: Math.max(from, 0) } : req.start;
+        const startOffset = resolveStartOffset(request, range, (at) => engine.offsetForTimestamp(req.topic, partition, at), `${req.topic}-${partition}`);
+        starts.push({ partition, startOffset, endOffset: range.endOffset });
       }
       if (req.partitions === null) {
         // Partitions added while we awaited committed offsets: new, so from offset 0, like those

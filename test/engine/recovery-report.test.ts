@@ -61,7 +61,7 @@ test('openAllPartitions keeps at most maxOpenPartitions logs open', async (t) =>
   engines.push(engine);
   t.is(await engine.openAllPartitions(), 6);
   // Evicted logs leave the open set at once (they finish closing in the background).
-  const open = (): number => (engine as unknown as { openLogs: Map<unknown, unknown> }).openLogs.size;
+  const open = (): number => (engine as unknown as { cache: { openLogs: Map<unknown, unknown> } }).cache.openLogs.size;
   t.true(open() <= 2, `${open()} logs open`);
   for (let p = 0; p < 6; p++) t.deepEqual(engine.read('many', p, 0).map((x) => text(x.value)), [`v${p}`]);
 });

@@ -196,6 +196,32 @@ test('[memory] a subscriber behind the retention cut sees a gap event and contin
   await sub.return();
 });
 
+test('[memory] a start below the log start reports the gap; a resume point beyond the end continues at the end', async (t) => {
+  const engine = await Engine.open({ memory: true, retentionCheckIntervalMs: 3_600_000 });
+  t.teardown(() => engine.close());
+  await engine.createTopic('t', { segmentBytes: 64 * 1024, retentionBytes: 64 * 1024 });
+  const value = 'x'.repeat(1000);
+  for (let i = 0; i < 40; i++) await engine.produce('t', Array.from({ length: 8 }, () => ({ value })));
+  await engine.runRetention();
+  const { startOffset, endOffset } = engine.offsets('t', 0);
+  t.true(startOffset > 2, `start offset moved to ${startOffset}`);
+  for (const options of [{ from: { offset: 2 } }, { offsets: { 0: 2 } }]) {
+    const sub = engine.subscribe('t', options);
+    const gaps: GapEvent[] = [];
+    sub.on('gap', (g) => gaps.push(g));
+    const [first] = await take(sub, 1);
+    t.is(first!.offset, startOffset);
+    t.deepEqual(gaps, [{ type: 'gap', topic: 't', partition: 0, fromOffset: 2, toOffset: startOffset }]);
+    await sub.return();
+  }
+  const beyond = engine.subscribe('t', { offsets: { 0: endOffset + 100 } });
+  await engine.produce('t', [{ value: 'next' }]);
+  const [next] = await take(beyond, 1);
+  t.is(next!.offset, endOffset);
+  await beyond.return();
+  t.throws(() => engine.subscribe('t', { from: { offset: endOffset + 2 } }), { code: 'OFFSET_OUT_OF_RANGE' } as never);
+});
+
 bothModes('subscribe validates its options', async (t, fx) => {
   const engine = await fx.open();
   await engine.createTopic('t', { partitions: 2 });

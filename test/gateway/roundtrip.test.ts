@@ -108,6 +108,29 @@ test('start positions: earliest, latest, offset, timestamp, and out-of-range off
   }
 });
 
+test('a start offset below the log start (retention ran) gets a GAP, then records from the log start', async (t) => {
+  const h = await startGateway();
+  try {
+    const c = await h.connect();
+    await c.createTopic('cut', { partitions: 1, segmentBytes: 64 * 1024, retentionBytes: 64 * 1024 });
+    const value = 'x'.repeat(1000);
+    for (let i = 0; i < 40; i++) await c.send('cut', Array.from({ length: 8 }, () => ({ value })));
+    await h.engine.runRetention();
+    const { startOffset } = h.engine.offsets('cut', 0);
+    t.true(startOffset > 0, `retention moved the log start to ${startOffset}`);
+    const gaps: Array<{ fromOffset: number; toOffset: number }> = [];
+    const sub = c.subscribe('cut', { from: { offset: 3 }, onGap: (g) => gaps.push({ fromOffset: g.fromOffset, toOffset: g.toOffset }) });
+    const [start] = await sub.ready;
+    t.is(start!.startOffset, 3);
+    const [first] = await take(sub, 1);
+    t.is(first!.offset, startOffset);
+    t.deepEqual(gaps, [{ fromOffset: 3, toOffset: startOffset }]);
+    await sub.close();
+  } finally {
+    await h.stop();
+  }
+});
+
 test('stopAtEnd reads to the end offsets seen at start, across partitions', async (t) => {
   const h = await startGateway();
   try {

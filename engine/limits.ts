@@ -1,0 +1,71 @@
+// The engine layer's defaults and bounds, in one place (documented in the README). Each name says
+// its unit; loop bounds are named here too, so every retry or continuation loop has a visible limit.
+const KiB = 1024;
+const MiB = 1024 * KiB;
+const GiB = 1024 * MiB;
+
+/** Defaults and bounds of engine-level options (documented in the README). */
+export const ENGINE_DEFAULTS = {
+  flushIntervalMs: 1000,
+  retentionCheckIntervalMs: 60_000,
+  indexIntervalBytes: 4096,
+  /** Segment size in memory mode: tmpfs reserves RAM. */
+  memorySegmentBytes: 8 * MiB,
+  /** Blocks reserved ahead of the write position in memory mode: on tmpfs they are RAM. */
+  memoryReserveAheadBytes: 64 * 1024,
+  readMaxBytes: 1 * MiB,
+  readMaxRecords: 10_000,
+  readMaxBytesLimit: 64 * MiB,
+  readMaxRecordsLimit: 1_000_000,
+  subscribeMaxRecordsPerFetch: 500,
+  subscribeMaxBytesPerFetch: 1 * MiB,
+  watchersPerPartitionMax: 65_536,
+  produceRecordsMax: 1 << 20,
+  /** Recovery reports kept (unclean opens); older ones are dropped first. */
+  recoveryReportsMax: 10_000,
+  /** Evictions a write waits for, at most, when every log the file budget allows is in use. */
+  logCapacityWaitRoundsMax: 64,
+} as const;
+
+/** The longest delay a Node timer takes. */
+const TIMER_DELAY_MS_MAX = 2 ** 31 - 1;
+
+/** Bounds of engine options given to Engine.open (inclusive). */
+export const ENGINE_OPTION_LIMITS = {
+  flushIntervalMsMax: 24 * 3600 * 1000,
+  fileDeleteDelayMsMax: TIMER_DELAY_MS_MAX,
+  retentionCheckIntervalMsMax: 24 * 3600 * 1000,
+  indexIntervalBytesMax: 1 << 30,
+  maxOpenPartitionsMax: 1_000_000,
+} as const;
+
+/** Loop bounds of the engine's internal retries and continuations. */
+export const ENGINE_LOOP_BOUNDS = {
+  /** Times a produce waits for its target logs to finish closing (a log just waited for was used, so it stays open). */
+  produceClosingWaitRoundsMax: 8,
+  /** Log reads one engine read makes, at most: a log read may stop at a segment boundary. */
+  readRoundsMax: 1024,
+} as const;
+
+/** The round robin counter wraps here (kept a small integer). */
+export const ROUND_ROBIN_WRAP = 0x7fffffff;
+
+/** Defaults and bounds of a partition log's options (PartitionLog.open). */
+export const PARTITION_LOG_LIMITS = {
+  segmentBytesMin: 64 * KiB,
+  segmentBytesMax: 1 * GiB,
+  segmentBytesDefault: 128 * MiB,
+  segmentMsDefault: 7 * 24 * 3600 * 1000,
+  /** Sealed segments kept mapped per partition log (3 mappings each); colder ones are let go. */
+  mappedSealedSegmentsMax: 32,
+  /** Smallest accepted reserveAheadBytes option (the default is mapped-file.ts's RESERVE_AHEAD_BYTES_DEFAULT). */
+  reserveAheadOptionBytesMin: 4096,
+  indexIntervalBytesDefault: 4096,
+  maxBatchBytesDefault: 1 * MiB,
+  /** The smallest record batch v2 (its header, no records). */
+  maxBatchBytesMin: 61,
+  fileDeleteDelayMsDefault: 60_000,
+  flushIntervalMsDefault: 1000,
+  /** The longest delay a Node timer takes. */
+  timerDelayMsMax: TIMER_DELAY_MS_MAX,
+} as const;
