@@ -1,9 +1,10 @@
 // ERROR: the answer to a request that failed (id = the request's id), the end of a subscription
 // (id = the subscription's id), or a connection-level problem (id = 0).
+import { SeglogError, type ErrorCode } from '../../engine/format/errors.js';
 import { FrameReader } from './codec.js';
 import { FrameType, frameWriter } from './frame.js';
 
-/** Codes the gateway adds to the engine's (engine/format/errors.ts). */
+/** The registry's codes (engine/format/errors.ts) that only the gateway sends. */
 export const GatewayErrorCode = {
   /** The frame does not parse (truncated, bad field). The connection stays open. */
   INVALID_FRAME: 'INVALID_FRAME',
@@ -17,7 +18,21 @@ export const GatewayErrorCode = {
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   /** Unexpected server-side failure. */
   INTERNAL: 'INTERNAL',
-} as const;
+} as const satisfies Record<string, ErrorCode>;
+
+/** The server takes no new requests (graceful shutdown under way). */
+export class ShuttingDownError extends SeglogError {
+  constructor() {
+    super(GatewayErrorCode.SHUTTING_DOWN, 'the server is shutting down');
+  }
+}
+
+/** A frame type this server does not know (the connection stays open, so new requests can be probed). */
+export class UnknownFrameTypeError extends SeglogError {
+  constructor(typeName: string) {
+    super(GatewayErrorCode.UNKNOWN_FRAME_TYPE, `unknown frame type ${typeName}`);
+  }
+}
 
 /** The damaged range a CORRUPT_RECORD error may carry (PROTOCOL.md §4.9): read on from nextOffset. */
 export interface ErrorRange {
