@@ -14,6 +14,8 @@ interface Entry {
   enqueue: () => void;
   fail: (e: Error) => void;
   done: boolean;
+  /** Set while it is the head: its expiry lets the queue move on without waiting for prepare(). */
+  onExpired: (() => void) | null;
 }
 
 export class AdmissionQueue {
@@ -57,6 +59,7 @@ export class AdmissionQueue {
         enqueue: () => resolve(enqueue()),
         fail: reject,
         done: false,
+        onExpired: null,
       });
       this.queuedRecords += records;
       this.armTimer();
@@ -79,7 +82,11 @@ export class AdmissionQueue {
         try {
           let closed = this.closedError();
           if (closed !== null) throw closed;
-          await e.prepare();
+          // An expired head is left behind: its prepare() may go on waiting (a metadata request),
+          // but the calls behind it need not wait for that.
+          const expired = new Promise<void>((resolve) => (e.onExpired = resolve));
+          await Promise.race([e.prepare(), expired]);
+          e.onExpired = null;
           closed = this.closedError();
           if (closed !== null) throw closed;
           if (!e.done) this.finish(e).enqueue();
@@ -124,6 +131,7 @@ export class AdmissionQueue {
       if (e.done) continue;
       if (e.deadline > now) break;
       this.finish(e).fail(new SeglogClientError(ClientErrorCode.TIMEOUT, `send() could not be queued within maxBlockMs (${this.maxBlockMs} ms): waiting for topic metadata or buffer space`));
+      e.onExpired?.();
     }
     this.armTimer();
   }

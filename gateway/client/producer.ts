@@ -225,8 +225,9 @@ export class Producer {
   }
 
   private async waitForSpace(): Promise<void> {
-    // Only the head of the admission queue waits here; the others wait behind it.
-    if (this.accumulator.bufferedBytes >= this.maxBufferedBytes) {
+    // Only the head of the admission queue waits here (the others wait behind it), and heads
+    // that expired (maxBlockMs) and were left behind: so every waiter checks again when woken.
+    while (this.accumulator.bufferedBytes >= this.maxBufferedBytes) {
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
       if (this.closed) throw this.closedError();
     }
@@ -282,9 +283,11 @@ export class Producer {
     });
   }
 
-  /** One waiting call at a time gets in while there is room; it wakes the next after adding its records. */
+  /** Wakes the calls waiting for space while there is room (the admission queue lets one at a time in). */
   private wakeNext(): void {
-    if (this.accumulator.bufferedBytes < this.maxBufferedBytes) this.spaceWaiters.shift()?.();
+    if (this.accumulator.bufferedBytes < this.maxBufferedBytes && this.spaceWaiters.length > 0) {
+      for (const w of this.spaceWaiters.splice(0)) w();
+    }
   }
 
   private checkIdle(): void {

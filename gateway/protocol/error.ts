@@ -50,10 +50,12 @@ export interface ErrorBody {
   range?: ErrorRange;
 }
 
+/** Messages are for humans; they are cut to this so one error frame stays small. */
+export const MAX_ERROR_MESSAGE_CHARS = 4000;
+
 /** `range` is appended after the message: send it only to a client that announced ERROR_RANGES. */
 export function encodeError(id: number, code: string, message: string, range?: ErrorRange): Uint8Array {
-  // Messages are for humans; cut them so one error frame stays small.
-  const text = message.length > 4000 ? `${message.slice(0, 4000)}…` : message;
+  const text = message.length > MAX_ERROR_MESSAGE_CHARS ? `${message.slice(0, MAX_ERROR_MESSAGE_CHARS)}…` : message;
   const w = frameWriter(FrameType.ERROR, id).string(code).string(text);
   if (range !== undefined) w.i32(range.partition).i64(range.offset).i64(range.nextOffset);
   return w.finish();

@@ -6,9 +6,9 @@ import { networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { GatewayMetrics } from './http.js';
 import { decideAccess, isWildcardAddress, ownAuthorities, type AccessPolicy, type AccessVerdict } from './origin-policy.js';
+import { INTERFACE_REFRESH_MIN_INTERVAL_MS } from './limits.js';
 
-/** How often, at most, a refused Host makes us list the interfaces again (addresses change: DHCP, VPN). */
-export const INTERFACE_REFRESH_MIN_INTERVAL_MS = 1000;
+export { INTERFACE_REFRESH_MIN_INTERVAL_MS } from './limits.js';
 
 type RequestKind = 'upgrade' | 'http';
 

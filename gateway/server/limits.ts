@@ -29,6 +29,10 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
 export const CLOSE_HANDSHAKE_WAIT_MS = 2000;
 /** WebSocket close reasons are limited to 123 bytes; we cut at this many characters. */
 export const CLOSE_REASON_MAX_CHARS = 120;
+/** How often, at most, a refused Host makes us list the interfaces again (addresses change: DHCP, VPN). */
+export const INTERFACE_REFRESH_MIN_INTERVAL_MS = 1000;
+/** Longest header value quoted back in a refusal (it is the peer's text: keep it short). */
+export const MAX_QUOTED_HEADER_CHARS = 100;
 
 /** The bounds one session works within (built by the server from its options and the above). */
 export interface SessionLimits {
