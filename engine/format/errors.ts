@@ -16,7 +16,17 @@ export type ErrorCode =
   | 'CLOSED'
   | 'IO_ERROR'
   | 'TOO_MANY_OPEN_FILES'
-  | 'INTERNAL';
+  | 'INTERNAL'
+  // The gateway's (gateway/protocol/error.ts) and the client's (gateway/client/client-errors.ts).
+  | 'INVALID_FRAME'
+  | 'UNKNOWN_FRAME_TYPE'
+  | 'UNSUPPORTED_VERSION'
+  | 'SHUTTING_DOWN'
+  | 'TOO_MANY_REQUESTS'
+  | 'DISCONNECTED'
+  | 'TIMEOUT'
+  | 'PROTOCOL_ERROR'
+  | 'CONNECT_FAILED';
 
 export class SeglogError extends Error {
   readonly code: ErrorCode;

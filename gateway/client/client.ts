@@ -13,8 +13,19 @@
 import type { TopicConfig, TopicDescription } from '../../engine/format/topic-types.js';
 import { decodeBatches, type ClientRecord } from './record-codec.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
+import type { ClientConnection, PushTarget } from './connection.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
 import { loadNativeCrc32c } from './crc32c.js';
+import {
+  CLOSE_HANDSHAKE_WAIT_MS,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_FETCH_MAX_BYTES,
+  DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+  DEFAULT_RECONNECT_MAX_DELAY_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  FREE_ID_ATTEMPTS,
+  MAX_REQUEST_ID,
+} from './limits.js';
 import { isLz4Loaded, loadLz4 } from './lz4.js';
 import { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
 import type { FrameReader } from '../protocol/codec.js';
@@ -45,6 +56,7 @@ export { SeglogClientError, ClientErrorCode, type CorruptRange } from './client-
 export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
 export { Consumer, type ConsumerOptions, type CorruptInfo, type GapInfo } from './consumer.js';
 export type { ClientRecord, ClientRecordHeader } from './record-codec.js';
+export type { ClientConnection, PushTarget } from './connection.js';
 export type { RecordInput, TopicConfig, TopicDescription };
 
 export interface ReconnectOptions {
@@ -77,16 +89,6 @@ interface Pending {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
-/** Something the client routes pushes (DELIVER, GAP, ERROR) to by subscription id. */
-export interface PushTarget {
-  onPush(type: number, reader: FrameReader): void;
-  onSubscriptionError(error: SeglogClientError): void;
-  /** The connection is back: subscribe again from where we were. */
-  onReconnected(): void;
-  /** Connection lost for good (or the client closed). */
-  onClientClosed(error: SeglogClientError): void;
-}
-
 export interface FetchResult {
   records: ClientRecord[];
   nextOffset: number;
@@ -94,9 +96,7 @@ export interface FetchResult {
   endOffset: number;
 }
 
-const MAX_ID = 0xffffffff;
-
-export class SeglogClient {
+export class SeglogClient implements ClientConnection {
   private ws: WebSocketLike | null = null;
   private nextRequestId = 1;
   private readonly pending = new Map<number, Pending>();
@@ -114,14 +114,14 @@ export class SeglogClient {
     readonly url: string,
     private readonly options: ClientOptions,
   ) {
-    this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const r = options.reconnect ?? true;
     this.reconnect =
       r === false
         ? null
         : {
-            initialDelayMs: (r === true ? undefined : r.initialDelayMs) ?? 100,
-            maxDelayMs: (r === true ? undefined : r.maxDelayMs) ?? 5000,
+            initialDelayMs: (r === true ? undefined : r.initialDelayMs) ?? DEFAULT_RECONNECT_INITIAL_DELAY_MS,
+            maxDelayMs: (r === true ? undefined : r.maxDelayMs) ?? DEFAULT_RECONNECT_MAX_DELAY_MS,
             maxAttempts: (r === true ? undefined : r.maxAttempts) ?? Infinity,
           };
   }
@@ -148,7 +148,7 @@ export class SeglogClient {
   private async open(): Promise<void> {
     let ws: WebSocketLike;
     try {
-      ws = await openWebSocket(this.url, this.options.connectTimeoutMs ?? 10_000, this.options.WebSocket);
+      ws = await openWebSocket(this.url, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, this.options.WebSocket);
     } catch (e) {
       throw new SeglogClientError(ClientErrorCode.CONNECT_FAILED, (e as Error).message, { cause: e });
     }
@@ -188,9 +188,9 @@ export class SeglogClient {
 
   /** @internal A fresh request or subscription id. */
   allocateId(): number {
-    for (let i = 0; i < 1000; i++) {
+    for (let i = 0; i < FREE_ID_ATTEMPTS; i++) {
       const id = this.nextRequestId;
-      this.nextRequestId = id >= MAX_ID ? 1 : id + 1;
+      this.nextRequestId = id >= MAX_REQUEST_ID ? 1 : id + 1;
       if (!this.pending.has(id) && !this.pushTargets.has(id)) return id;
     }
     throw new SeglogClientError(ClientErrorCode.PROTOCOL_ERROR, 'no free request id');
@@ -416,14 +416,9 @@ export class SeglogClient {
 
   /** A producer with its own batching settings. */
   producer(options: ProducerOptions = {}): Producer {
-    const p = new Producer(this, options);
+    const p = new Producer(this, options, () => this.producers.delete(p));
     this.producers.add(p);
     return p;
-  }
-
-  /** @internal */
-  forgetProducer(p: Producer): void {
-    this.producers.delete(p);
   }
 
   /** Sends through the client's default producer (linger 0: batches what is sent in one tick). */
@@ -453,7 +448,7 @@ export class SeglogClient {
    * `offset`/`nextOffset` give the range: fetch from nextOffset to go on past it.
    */
   async fetch(topic: string, partition: number, offset: number, options: { maxBytes?: number } = {}): Promise<FetchResult> {
-    const res = await this.request((id) => encodeFetch(id, { topic, partition, offset, maxBytes: options.maxBytes ?? 1024 * 1024 }), FrameType.FETCH_RESULT, decodeFetchResult);
+    const res = await this.request((id) => encodeFetch(id, { topic, partition, offset, maxBytes: options.maxBytes ?? DEFAULT_FETCH_MAX_BYTES }), FrameType.FETCH_RESULT, decodeFetchResult);
     // The answer's bytes are a view of the message; decoding copies nothing either.
     return { records: decodeBatches(res.batches, topic, partition, offset), nextOffset: res.nextOffset, startOffset: res.startOffset, endOffset: res.endOffset };
   }
@@ -510,7 +505,7 @@ export class SeglogClient {
     if (ws !== null) {
       ws.onmessage = ws.onerror = null;
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, 1000);
+        const timer = setTimeout(resolve, CLOSE_HANDSHAKE_WAIT_MS);
         ws.onclose = () => {
           clearTimeout(timer);
           resolve();

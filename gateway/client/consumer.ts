@@ -7,8 +7,9 @@
 // subscription with CORRUPT_RECORD and its range, after the records before it: the consumer then
 // throws that error (corrupt: 'stop'), or subscribes again past the range (corrupt: 'skip').
 import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './record-codec.js';
-import type { PushTarget, SeglogClient } from './client.js';
+import type { ClientConnection, PushTarget } from './connection.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
+import { CREDIT_GRANT_FRACTION, DEFAULT_CONSUMER_BUFFER_BYTES, MAX_CREDIT_WINDOW_BYTES } from './limits.js';
 import type { FrameReader } from '../protocol/codec.js';
 import { decodeDeliver, decodeGap } from '../protocol/deliver.js';
 import { FrameType } from '../protocol/frame.js';
@@ -64,7 +65,6 @@ type Entry =
   | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number }
   | { kind: 'corrupt'; partition: number; offset: number; nextOffset: number; error: SeglogClientError; skip: boolean };
 
-const MAX_CREDIT_WINDOW = 0xffffffff;
 
 export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget {
   readonly topic: string;
@@ -101,15 +101,15 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   private rejectReady!: (e: Error) => void;
 
   constructor(
-    private readonly client: SeglogClient,
+    private readonly client: ClientConnection,
     topic: string,
     private readonly options: ConsumerOptions,
   ) {
     this.topic = topic;
     this.id = client.allocateId();
-    const window = options.maxBufferedBytes ?? 1024 * 1024;
-    if (!(Number.isInteger(window) && window > 0 && window <= MAX_CREDIT_WINDOW)) {
-      throw new SeglogClientError('INVALID_ARGUMENT', `maxBufferedBytes must be an integer in 1..${MAX_CREDIT_WINDOW}`);
+    const window = options.maxBufferedBytes ?? DEFAULT_CONSUMER_BUFFER_BYTES;
+    if (!(Number.isInteger(window) && window > 0 && window <= MAX_CREDIT_WINDOW_BYTES)) {
+      throw new SeglogClientError('INVALID_ARGUMENT', `maxBufferedBytes must be an integer in 1..${MAX_CREDIT_WINDOW_BYTES}`);
     }
     this.windowBytes = window;
     this.ready = new Promise((resolve, reject) => {
@@ -149,7 +149,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       : [...this.received].map(([partition, offset]) => ({ partition, offset }));
     const start: StartSpec = initial || !wholeTopic ? this.start() : 'earliest';
     // The new subscription's credit: the window less what we still hold.
-    const creditBytes = Math.max(0, Math.min(MAX_CREDIT_WINDOW, this.windowBytes - this.bufferedBytes));
+    const creditBytes = Math.max(0, Math.min(MAX_CREDIT_WINDOW_BYTES, this.windowBytes - this.bufferedBytes));
     this.grantBytes = 0;
     this.state = 'subscribing';
     try {
@@ -319,7 +319,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     this.bufferedBytes -= bytes;
     this.grantBytes += bytes;
     if (this.state !== 'active') return;
-    if (this.grantBytes >= this.windowBytes / 4 || this.bufferedBytes === 0) {
+    if (this.grantBytes >= this.windowBytes * CREDIT_GRANT_FRACTION || this.bufferedBytes === 0) {
       if (this.client.sendRaw(encodeCredit(this.id, this.grantBytes))) this.grantBytes = 0;
     }
   }

@@ -1,5 +1,6 @@
 // Opens a WebSocket in a browser (the global WebSocket) or in Node (the `ws` package, loaded only
 // when there is no global WebSocket). Nothing here touches a Node-only API on the browser path.
+import { CLIENT_MAX_PAYLOAD_BYTES } from './limits.js';
 
 /** The subset of the WebSocket interface (browser and `ws`) the client uses. */
 export interface WebSocketLike {
@@ -18,8 +19,6 @@ export type WebSocketConstructor = new (url: string, protocolsOrOptions?: unknow
 
 export const OPEN = 1;
 
-/** Largest message the client accepts (a FETCH or DELIVER of big batches). */
-const CLIENT_MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
 
 let nodeWs: Promise<WebSocketConstructor> | null = null;
 

@@ -6,12 +6,12 @@
 //   string = u16 byte length + UTF-8, text = u32 byte length + UTF-8,
 //   rest = every byte up to the end of the message (batches).
 
-/** A frame that does not parse: truncated, a field out of range, or trailing garbage. */
-export class FrameError extends Error {
-  readonly code = 'INVALID_FRAME';
+import { SeglogError } from '../../engine/format/errors.js';
+
+/** A frame that does not parse (truncated, a field out of range, trailing bytes): INVALID_FRAME on the wire. */
+export class FrameError extends SeglogError {
   constructor(message: string) {
-    super(message);
-    this.name = 'FrameError';
+    super('INVALID_FRAME', message);
   }
 }
 

@@ -6,16 +6,9 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { GatewayMetrics } from './http.js';
 import { decideAccess, isWildcardAddress, ownAuthorities, type AccessPolicy, type AccessVerdict } from './origin-policy.js';
+import { INTERFACE_REFRESH_MIN_INTERVAL_MS, REFUSAL_LOG_LINES_PER_WINDOW_MAX, REFUSAL_LOG_WINDOW_MS } from './limits.js';
 
-/** How often, at most, a refused Host makes us list the interfaces again (addresses change: DHCP, VPN). */
-export const INTERFACE_REFRESH_MIN_INTERVAL_MS = 1000;
-/**
- * Refusal log lines per window at most: a hostile page that reconnects in a loop must not flood the
- * log. Refusals beyond it are still answered and counted (the metric), and summed up in one line
- * when the next window logs.
- */
-export const REFUSAL_LOG_LINES_PER_WINDOW_MAX = 10;
-export const REFUSAL_LOG_WINDOW_MS = 60_000;
+export { INTERFACE_REFRESH_MIN_INTERVAL_MS, REFUSAL_LOG_LINES_PER_WINDOW_MAX, REFUSAL_LOG_WINDOW_MS } from './limits.js';
 
 type RequestKind = 'upgrade' | 'http';
 

@@ -4,12 +4,12 @@
 // upgrades from a foreign Origin are refused, and so is every request whose Host is not ours.
 // Pure: the caller supplies the server's own names and addresses; nothing here does I/O.
 import { InvalidArgumentError } from '../../engine/format/errors.js';
+import { MAX_QUOTED_HEADER_CHARS } from './limits.js';
 
 /** In `allowOrigins` / `allowHosts`: allow every value. */
 export const ALLOW_ALL = '*';
 
-/** Longest header value quoted back in a refusal (it is the peer's text: keep it short). */
-export const MAX_QUOTED_HEADER_CHARS = 100;
+export { MAX_QUOTED_HEADER_CHARS } from './limits.js';
 
 export interface AccessPolicy {
   /** Normalised origins ('scheme://host[:port]', or 'null') allowed besides the server's own; may hold ALL. */

@@ -10,7 +10,26 @@ import { AccessGuard } from './access-guard.js';
 import type { GatewayEngine } from './engine-port.js';
 import { GatewayMetrics, handleHttp } from './http.js';
 import { parseAllowedHosts, parseAllowedOrigins } from './origin-policy.js';
-import { Session, type SessionLimits, type SessionStats } from './session.js';
+import {
+  CLOSE_HANDSHAKE_WAIT_MS,
+  COALESCE_BYTES,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_MAX_BATCH_BYTES,
+  DEFAULT_MAX_FETCH_BYTES,
+  DEFAULT_MAX_IN_FLIGHT_PER_SESSION,
+  DEFAULT_MAX_QUEUED_BYTES_PER_SESSION,
+  DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  FRAME_OVERHEAD_BYTES,
+  MAX_TIMER_MS,
+  READS_PER_TURN,
+  READ_CHUNK_BYTES,
+  type SessionLimits,
+} from './limits.js';
+import { Session, type SessionStats } from './session.js';
+
+export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './limits.js';
 
 export interface GatewayOptions {
   engine: GatewayEngine;
@@ -54,12 +73,6 @@ export function recoveryLogLine(r: PartitionRecovery): string {
   return `partition ${r.topic}-${r.partition} recovered after an unclean shutdown: log cut in ${t.segment} at position ${t.position}, ${t.bytes} bytes dropped (${t.reason}); ${r.scannedBytes} bytes checked`;
 }
 
-/** Room for the PRODUCE header (type, id, topic of up to 249 bytes, partition, acks) and then some. */
-const FRAME_OVERHEAD_BYTES = 1024;
-/** Time a connection gets to send HELLO after its upgrade: an idle socket must not hold a slot forever. */
-export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
-/** setTimeout's ceiling (a larger delay fires at once). */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class GatewayServer {
   readonly metrics: GatewayMetrics;
@@ -78,7 +91,7 @@ export class GatewayServer {
   port = 0;
 
   private constructor(private readonly options: GatewayOptions) {
-    const maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+    const maxBatchBytes = options.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
     const handshakeTimeoutMs = options.handshakeTimeoutMs ?? DEFAULT_HANDSHAKE_TIMEOUT_MS;
     if (!Number.isSafeInteger(handshakeTimeoutMs) || handshakeTimeoutMs < 1 || handshakeTimeoutMs > MAX_TIMER_MS) {
       throw new InvalidArgumentError(`handshakeTimeoutMs must be an integer in 1..${MAX_TIMER_MS}, got ${handshakeTimeoutMs}`);
@@ -86,13 +99,13 @@ export class GatewayServer {
     this.limits = {
       maxBatchBytes,
       maxFrameBytes: maxBatchBytes + FRAME_OVERHEAD_BYTES,
-      maxQueuedBytes: options.maxQueuedBytesPerSession ?? 8 * 1024 * 1024,
-      maxInFlight: options.maxInFlightPerSession ?? 1024,
-      maxSubscriptions: options.maxSubscriptionsPerSession ?? 1024,
-      maxFetchBytes: options.maxFetchBytes ?? 4 * 1024 * 1024,
-      coalesceBytes: 64 * 1024,
-      readChunkBytes: 1024 * 1024,
-      readsPerTurn: 64,
+      maxQueuedBytes: options.maxQueuedBytesPerSession ?? DEFAULT_MAX_QUEUED_BYTES_PER_SESSION,
+      maxInFlight: options.maxInFlightPerSession ?? DEFAULT_MAX_IN_FLIGHT_PER_SESSION,
+      maxSubscriptions: options.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+      maxFetchBytes: options.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES,
+      coalesceBytes: COALESCE_BYTES,
+      readChunkBytes: READ_CHUNK_BYTES,
+      readsPerTurn: READS_PER_TURN,
       handshakeTimeoutMs,
     };
     this.log = options.log ?? ((m) => console.error(`seglog gateway: ${m}`));
@@ -132,6 +145,7 @@ export class GatewayServer {
       const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
       const session = new Session(
         ws,
+        req.socket,
         { engine: options.engine, metrics: this.metrics, limits: this.limits, serverId: options.serverId ?? 'seglog', log: this.log },
         remote,
         (s) => this.sessionSet.delete(s),
@@ -154,7 +168,7 @@ export class GatewayServer {
     server.host = address.address;
     server.port = address.port;
     server.guard.bind(address.port, [options.host ?? '127.0.0.1', address.address]);
-    const interval = options.heartbeatIntervalMs ?? 30_000;
+    const interval = options.heartbeatIntervalMs ?? DEFAULT_HEARTBEAT_INTERVAL_MS;
     server.heartbeat = setInterval(() => server.beat(), interval);
     server.heartbeat.unref();
     server.reportRecovery(options.openPartitionsAtStart !== false);
@@ -220,7 +234,7 @@ export class GatewayServer {
    * Graceful shutdown: stop accepting, answer every request already in flight (acks included),
    * close the sockets. The engine is left open for the caller to flush and close.
    */
-  close(timeoutMs = 10_000): Promise<void> {
+  close(timeoutMs = DEFAULT_SHUTDOWN_TIMEOUT_MS): Promise<void> {
     this.closing ??= this.shutdown(timeoutMs);
     return this.closing;
   }
@@ -235,7 +249,7 @@ export class GatewayServer {
       this.sessions().map((s) => {
         s.close();
         // A peer that does not answer the close handshake is cut off.
-        const timer = setTimeout(() => s.terminate(), Math.min(timeoutMs, 2000));
+        const timer = setTimeout(() => s.terminate(), Math.min(timeoutMs, CLOSE_HANDSHAKE_WAIT_MS));
         timer.unref();
         return s.closed.finally(() => clearTimeout(timer));
       }),

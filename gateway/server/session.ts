@@ -1,70 +1,22 @@
-// One WebSocket connection: handshake, frame dispatch, in-flight requests, subscriptions, and the
-// bounds on what we queue for this socket. Bad input from the peer ends in an ERROR frame (or a
-// close with a reason for protocol violations) and never throws out of here.
+// One WebSocket connection: handshake, in-flight requests, subscriptions, and the bounds on what
+// we queue for this socket (flow control). Requests go to one handler per frame family
+// (handlers/). Bad input from the peer ends in an ERROR frame (or a close with a reason for
+// protocol violations) and never throws out of here.
+import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import {
-  BatchTooLargeError,
-  CorruptRecordError,
-  InvalidArgumentError,
-  PartitionNotFoundError,
-  isSeglogError,
-} from '../../engine/format/errors.js';
-import { resolveStartOffset, type StartRequest, type TopicConfig } from '../../engine/index.js';
+import { CorruptRecordError, isSeglogError } from '../../engine/format/errors.js';
 import type { GatewayEngine } from './engine-port.js';
+import { HANDLERS, type RequestContext } from './handlers/index.js';
 import type { GatewayMetrics } from './http.js';
+import { CLOSE_REASON_MAX_CHARS, type SessionLimits } from './limits.js';
 import { FrameError, type FrameReader } from '../protocol/codec.js';
-import { GatewayErrorCode, encodeError, type ErrorRange } from '../protocol/error.js';
-import { encodeFetchResultHeader, decodeFetch } from '../protocol/fetch.js';
+import { GatewayErrorCode, ShuttingDownError, UnknownFrameTypeError, encodeError, type ErrorRange } from '../protocol/error.js';
 import { FrameType, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from '../protocol/frame.js';
 import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk } from '../protocol/hello.js';
-import {
-  decodeCommit,
-  decodeCommitted,
-  decodeOffsets,
-  encodeCommitOk,
-  encodeCommittedResult,
-  encodeOffsetsResult,
-} from '../protocol/offsets.js';
-import { encodePong } from '../protocol/ping.js';
-import { decodeProduce, encodeProduceAck } from '../protocol/produce.js';
-import {
-  decodeCredit,
-  decodeSubscribe,
-  encodeSubscribed,
-  encodeUnsubscribed,
-  type PartitionStart,
-  type SubscribeRequest,
-} from '../protocol/subscribe.js';
-import {
-  decodeAddPartitions,
-  decodeCreateTopic,
-  decodeTopicName,
-  encodeTopicDeleted,
-  encodeTopicDescription,
-  encodeTopicList,
-} from '../protocol/topics.js';
-import { outgoingBatches } from './outgoing-batches.js';
-import { ServerSubscription, type DeliverySink } from './subscription.js';
+import type { DeliverySink } from './subscription.js';
+import { SubscriptionTable } from './subscription-table.js';
 
-export interface SessionLimits {
-  /** Largest record batch in a PRODUCE. */
-  maxBatchBytes: number;
-  /** Largest message accepted (the WebSocket maxPayload). */
-  maxFrameBytes: number;
-  /** Bytes handed to the socket and not yet written out, above which delivery pauses and reading stops. */
-  maxQueuedBytes: number;
-  /** Requests awaiting the engine, above which we stop reading the socket. */
-  maxInFlight: number;
-  maxSubscriptions: number;
-  /** Largest FETCH answer (the engine still returns at least one whole batch). */
-  maxFetchBytes: number;
-  /** Deliveries up to this size are copied into one buffer; larger ones go out as fragments. */
-  coalesceBytes: number;
-  readChunkBytes: number;
-  readsPerTurn: number;
-  /** A connection still without HELLO this long after the upgrade is closed (CLOSE_POLICY_VIOLATION). */
-  handshakeTimeoutMs: number;
-}
+export type { SessionLimits } from './limits.js';
 
 export interface SessionContext {
   engine: GatewayEngine;
@@ -89,9 +41,6 @@ const CLOSE_GOING_AWAY = 1001;
 /** RFC 6455 "policy violation": the peer broke a rule that is not about frame syntax (the HELLO deadline). */
 const CLOSE_POLICY_VIOLATION = 1008;
 
-/** The Partial<TopicConfig> keys a CREATE_TOPIC may carry. */
-const TOPIC_CONFIG_KEYS = new Set(['partitions', 'segmentBytes', 'segmentMs', 'retentionMs', 'retentionBytes', 'compression', 'maxBatchBytes']);
-
 let nextSessionId = 1;
 
 /** The range an ERROR carries for damaged stored data (CORRUPT_RECORD of a known partition). */
@@ -100,17 +49,7 @@ function errorRange(e: unknown): ErrorRange | undefined {
   return { partition: e.partition, offset: e.offset, nextOffset: e.nextOffset };
 }
 
-/** A refusal with a gateway-level code (engine failures carry the engine's codes). */
-class GatewayRequestError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-export class Session implements DeliverySink {
+export class Session implements DeliverySink, RequestContext {
   readonly id = nextSessionId++;
   readonly remoteAddress: string;
   private state: 'handshake' | 'open' | 'draining' | 'closed' = 'handshake';
@@ -120,9 +59,7 @@ export class Session implements DeliverySink {
   private ownQueuedBytes = 0;
   private inFlight = 0;
   private paused = false;
-  private readonly subscriptions = new Map<number, ServerSubscription>();
-  /** Subscription ids between SUBSCRIBE and SUBSCRIBED (start offsets being resolved). */
-  private readonly pendingSubscriptionIds = new Set<number>();
+  readonly subscriptions: SubscriptionTable;
   private idleWaiters: Array<() => void> = [];
   private cleanedUp = false;
   private resolveClosed!: () => void;
@@ -136,11 +73,14 @@ export class Session implements DeliverySink {
 
   constructor(
     private readonly ws: WebSocket,
+    /** The upgraded request's socket (the one `ws` writes to): corked per tick, see corkForTick(). */
+    private readonly socket: Duplex,
     private readonly ctx: SessionContext,
     remoteAddress: string,
     private readonly onClosed: (s: Session) => void,
   ) {
     this.remoteAddress = remoteAddress;
+    this.subscriptions = new SubscriptionTable(this, ctx.metrics, () => this.state === 'open');
     ctx.metrics.connections.inc();
     ws.on('message', (data, isBinary) => {
       this.alive = true;
@@ -201,13 +141,11 @@ export class Session implements DeliverySink {
    */
   private corkForTick(): void {
     if (this.corked) return;
-    const socket = (this.ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
-    if (typeof socket?.cork !== 'function' || typeof socket.uncork !== 'function') return;
     this.corked = true;
-    socket.cork();
+    this.socket.cork();
     process.nextTick(() => {
       this.corked = false;
-      socket.uncork!();
+      this.socket.uncork();
     });
   }
 
@@ -246,13 +184,8 @@ export class Session implements DeliverySink {
   private sendError(id: number, e: unknown): void {
     let code: string;
     let message: string;
-    if (e instanceof GatewayRequestError) {
-      code = e.code;
-      message = e.message;
-    } else if (isSeglogError(e)) {
-      code = e.code;
-      message = e.message;
-    } else if (e instanceof FrameError) {
+    // Every refusal is a registry error (FrameError included); anything else is a bug of ours.
+    if (isSeglogError(e)) {
       code = e.code;
       message = e.message;
     } else {
@@ -281,8 +214,7 @@ export class Session implements DeliverySink {
   private violation(reason: string): void {
     this.ctx.log(`session ${this.id} (${this.remoteAddress}): protocol violation: ${reason}`);
     this.ctx.metrics.requestErrors.inc({ code: 'PROTOCOL_VIOLATION' });
-    // Close reasons are limited to 123 bytes.
-    this.ws.close(CLOSE_PROTOCOL_ERROR, reason.slice(0, 120));
+    this.ws.close(CLOSE_PROTOCOL_ERROR, reason.slice(0, CLOSE_REASON_MAX_CHARS));
     this.stopSubscriptions();
     this.state = 'closed';
   }
@@ -306,7 +238,7 @@ export class Session implements DeliverySink {
     }
     if (type === FrameType.HELLO) return this.violation('HELLO sent twice');
     if (this.state === 'draining' && type !== FrameType.CREDIT) {
-      return this.sendError(id, new GatewayRequestError(GatewayErrorCode.SHUTTING_DOWN, 'the server is shutting down'));
+      return this.sendError(id, new ShuttingDownError());
     }
     try {
       this.dispatch(type, id, reader);
@@ -344,7 +276,7 @@ export class Session implements DeliverySink {
   }
 
   /** Runs an engine request; its answer (or ERROR) goes out when it settles. */
-  private track(id: number, work: () => Promise<Uint8Array | null>): void {
+  track(id: number, work: () => Promise<Uint8Array | null>): void {
     this.inFlight++;
     this.updateReading();
     let p: Promise<Uint8Array | null>;
@@ -370,201 +302,34 @@ export class Session implements DeliverySink {
   }
 
   private dispatch(type: number, id: number, r: FrameReader): void {
-    const engine = this.ctx.engine;
-    switch (type) {
-      case FrameType.PRODUCE: {
-        const req = decodeProduce(r);
-        const size = req.batch.byteLength;
-        if (size > this.ctx.limits.maxBatchBytes) throw new BatchTooLargeError(size, this.ctx.limits.maxBatchBytes);
-        const started = performance.now();
-        return this.track(id, async () => {
-          const partition = req.partition === -1 ? undefined : req.partition;
-          // The engine validates (lengths, CRC) and copies the bytes: the frame is appended as is.
-          const res = await engine.appendBatch(req.topic, req.batch, { partition, acks: req.acks });
-          this.ctx.metrics.appendLatency.observe((performance.now() - started) / 1000);
-          this.ctx.metrics.recordsIn.inc(res.lastOffset - res.baseOffset + 1);
-          this.ctx.metrics.bytesIn.inc(size);
-          return encodeProduceAck(id, { partition: res.partition, baseOffset: res.baseOffset, lastOffset: res.lastOffset });
-        });
-      }
-      case FrameType.SUBSCRIBE: {
-        const req = decodeSubscribe(r);
-        if (this.subscriptions.has(id) || this.pendingSubscriptionIds.has(id)) {
-          throw new InvalidArgumentError(`subscription id ${id} is already in use on this connection`);
-        }
-        if (this.subscriptions.size + this.pendingSubscriptionIds.size >= this.ctx.limits.maxSubscriptions) {
-          throw new InvalidArgumentError(`at most ${this.ctx.limits.maxSubscriptions} subscriptions per connection`);
-        }
-        this.pendingSubscriptionIds.add(id);
-        // subscribe() moves the id from pending to open itself, in the same synchronous step.
-        return this.track(id, () => this.subscribe(id, req));
-      }
-      case FrameType.CREDIT: {
-        const bytes = decodeCredit(r);
-        // A grant racing with the subscription's end is harmless: ignored.
-        this.subscriptions.get(id)?.addCredit(bytes);
-        return;
-      }
-      case FrameType.UNSUBSCRIBE: {
-        r.end();
-        const sub = this.subscriptions.get(id);
-        if (sub === undefined) throw new InvalidArgumentError(`no subscription with id ${id}`);
-        sub.close();
-        this.subscriptions.delete(id);
-        this.ctx.metrics.subscriptions.dec();
-        this.sendFrame(encodeUnsubscribed(id));
-        return;
-      }
-      case FrameType.FETCH: {
-        const req = decodeFetch(r);
-        const read = engine.readBatches(req.topic, req.partition, req.offset, {
-          maxBytes: Math.max(1, Math.min(req.maxBytes, this.ctx.limits.maxFetchBytes)),
-        });
-        const out = outgoingBatches(new Uint8Array(0), read.batches, this.canDecodeLz4, req.topic, req.partition);
-        // Fewer batches than read when one did not decompress: the next FETCH, from it, reports it.
-        const nextOffset = out.parts.length - 1 < read.batches.length ? out.nextOffset : read.nextOffset;
-        out.parts[0] = encodeFetchResultHeader(id, {
-          partition: req.partition,
-          startOffset: read.startOffset,
-          endOffset: read.endOffset,
-          nextOffset,
-        });
-        this.sendDelivery(out.parts, out.bytes, out.records);
-        return;
-      }
-      case FrameType.COMMIT: {
-        const req = decodeCommit(r);
-        return this.track(id, async () => {
-          await engine.commit(req.group, req.topic, req.partition, req.offset);
-          return encodeCommitOk(id);
-        });
-      }
-      case FrameType.COMMITTED: {
-        const req = decodeCommitted(r);
-        return this.track(id, async () => encodeCommittedResult(id, await engine.committed(req.group, req.topic, req.partition)));
-      }
-      case FrameType.OFFSETS: {
-        const req = decodeOffsets(r);
-        this.sendFrame(encodeOffsetsResult(id, engine.offsets(req.topic, req.partition)));
-        return;
-      }
-      case FrameType.CREATE_TOPIC: {
-        const { name, config } = decodeCreateTopic(r);
-        for (const key of Object.keys(config)) {
-          if (!TOPIC_CONFIG_KEYS.has(key)) {
-            throw new InvalidArgumentError(`unknown topic config ${JSON.stringify(key)} (known: ${[...TOPIC_CONFIG_KEYS].join(', ')})`);
-          }
-        }
-        return this.track(id, async () => encodeTopicDescription(id, await engine.createTopic(name, config as Partial<TopicConfig>)));
-      }
-      case FrameType.LIST_TOPICS:
-        r.end();
-        this.sendFrame(encodeTopicList(id, engine.listTopics()));
-        return;
-      case FrameType.DESCRIBE_TOPIC:
-        this.sendFrame(encodeTopicDescription(id, engine.describeTopic(decodeTopicName(r))));
-        return;
-      case FrameType.DELETE_TOPIC: {
-        const name = decodeTopicName(r);
-        return this.track(id, async () => {
-          await engine.deleteTopic(name);
-          return encodeTopicDeleted(id);
-        });
-      }
-      case FrameType.ADD_PARTITIONS: {
-        const { name, totalPartitions } = decodeAddPartitions(r);
-        return this.track(id, async () => encodeTopicDescription(id, await engine.addPartitions(name, totalPartitions)));
-      }
-      case FrameType.PING:
-        r.end();
-        this.sendFrame(encodePong(id, Date.now()));
-        return;
-      default:
-        if (isKnownFrameType(type)) {
-          throw new FrameError(`${frameTypeName(type)} is a server-to-client frame`);
-        }
-        this.ctx.metrics.requestErrors.inc({ code: GatewayErrorCode.UNKNOWN_FRAME_TYPE });
-        this.sendFrame(encodeError(id, GatewayErrorCode.UNKNOWN_FRAME_TYPE, `unknown frame type ${frameTypeName(type)}`));
-    }
+    const handler = HANDLERS[type];
+    if (handler !== undefined) return handler(this, id, r);
+    if (isKnownFrameType(type)) throw new FrameError(`${frameTypeName(type)} is a server-to-client frame`);
+    throw new UnknownFrameTypeError(frameTypeName(type));
   }
 
-  /**
-   * Resolves where each partition starts, then opens the subscription. The id leaves
-   * pendingSubscriptionIds exactly when it enters `subscriptions` (or when this fails): a
-   * SUBSCRIBE with no group resolves synchronously, and dropping the pending id a microtask later
-   * counted it twice against maxSubscriptions for the rest of the read.
-   */
-  private async subscribe(id: number, req: SubscribeRequest): Promise<null> {
-    try {
-      const engine = this.ctx.engine;
-      const description = engine.describeTopic(req.topic);
-      const count = description.partitions.length;
-      let partitions: number[];
-      if (req.partitions === null) partitions = description.partitions.map((p) => p.partition);
-      else {
-        partitions = [...new Set(req.partitions)];
-        if (partitions.length === 0) throw new InvalidArgumentError('a subscription needs at least one partition');
-        for (const p of partitions) if (!(p >= 0 && p < count)) throw new PartitionNotFoundError(req.topic, p, count);
-      }
-      const resume = new Map(req.resume.map((x) => [x.partition, x.offset]));
-      const starts: PartitionStart[] = [];
-      for (const partition of partitions) {
-        const range = engine.offsets(req.topic, partition);
-        let from: number | undefined = resume.get(partition);
-        if (from === undefined && req.group !== '') {
-          const committed = await engine.committed(req.group, req.topic, partition);
-          if (committed !== null) from = committed;
-        }
-        // The engine's start rule (start-positions.ts): below the log start the pump sends a GAP.
-        const request: StartRequest = from !== undefined ? { resume: Math.max(from, 0) } : req.start;
-        const startOffset = resolveStartOffset(request, range, (at) => engine.offsetForTimestamp(req.topic, partition, at), `${req.topic}-${partition}`);
-        starts.push({ partition, startOffset, endOffset: range.endOffset });
-      }
-      if (req.partitions === null) {
-        // Partitions added while we awaited committed offsets: new, so from offset 0, like those
-        // added once the subscription is open (see ServerSubscription's followNewPartitions).
-        const total = engine.describeTopic(req.topic).partitions.length;
-        for (let partition = count; partition < total; partition++) {
-          starts.push({ partition, startOffset: 0, endOffset: engine.offsets(req.topic, partition).endOffset });
-        }
-      }
-      if (this.state !== 'open') return null;
-      const sub = new ServerSubscription(
-        engine,
-        this,
-        { readChunkBytes: this.ctx.limits.readChunkBytes, readsPerTurn: this.ctx.limits.readsPerTurn },
-        id,
-        req.topic,
-        starts,
-        req.creditBytes,
-        req.partitions === null,
-      );
-      this.subscriptions.set(id, sub);
-      this.ctx.metrics.subscriptions.inc();
-      this.sendFrame(encodeSubscribed(id, starts));
-      sub.schedule();
-      return null;
-    } finally {
-      // Synchronously as this returns or throws (unless it awaited): not a microtask later.
-      this.pendingSubscriptionIds.delete(id);
-    }
+  // --- RequestContext (what handlers see) -----------------------------------------------------
+
+  get engine(): GatewayEngine {
+    return this.ctx.engine;
+  }
+
+  get metrics(): GatewayMetrics {
+    return this.ctx.metrics;
+  }
+
+  get limits(): SessionLimits {
+    return this.ctx.limits;
   }
 
   subscriptionFailed(subscriptionId: number, error: unknown): void {
-    const sub = this.subscriptions.get(subscriptionId);
-    if (sub === undefined) return;
-    sub.close();
-    this.subscriptions.delete(subscriptionId);
-    this.ctx.metrics.subscriptions.dec();
-    this.sendError(subscriptionId, error);
+    if (this.subscriptions.remove(subscriptionId)) this.sendError(subscriptionId, error);
   }
 
   // --- lifecycle -----------------------------------------------------------------------------
 
   private stopSubscriptions(): void {
-    for (const s of this.subscriptions.values()) s.close();
-    this.ctx.metrics.subscriptions.dec(this.subscriptions.size);
-    this.subscriptions.clear();
+    this.subscriptions.closeAll();
   }
 
   /** Graceful shutdown, step 1: no new requests, no more deliveries; resolves when in-flight requests are answered. */

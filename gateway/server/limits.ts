@@ -1,0 +1,63 @@
+// The server layer's limits and defaults, in one place (units in the names). GatewayOptions
+// override the defaults; the rest are fixed.
+
+/** Largest record batch a PRODUCE may carry (GatewayOptions.maxBatchBytes). */
+export const DEFAULT_MAX_BATCH_BYTES = 1024 * 1024;
+/** Room above maxBatchBytes for the PRODUCE header (type, id, topic of up to 249 bytes, partition, acks) and then some. */
+export const FRAME_OVERHEAD_BYTES = 1024;
+/** Bytes handed to one socket and not yet written out, above which delivery pauses and reading stops. */
+export const DEFAULT_MAX_QUEUED_BYTES_PER_SESSION = 8 * 1024 * 1024;
+/** Requests awaiting the engine per connection, above which the server stops reading it. */
+export const DEFAULT_MAX_IN_FLIGHT_PER_SESSION = 1024;
+export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION = 1024;
+/** Largest FETCH answer (the engine still returns at least one whole batch). */
+export const DEFAULT_MAX_FETCH_BYTES = 4 * 1024 * 1024;
+/** Deliveries up to this size are copied into one buffer and join the tick's writev; larger ones go out as fragments at once. */
+export const COALESCE_BYTES = 64 * 1024;
+/** One subscription read from the engine, and how many reads one turn of the event loop makes. */
+export const READ_CHUNK_BYTES = 1024 * 1024;
+export const READS_PER_TURN = 64;
+/** Time a connection gets to send HELLO after its upgrade: an idle socket must not hold a slot forever. */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** setTimeout's ceiling (a larger delay fires at once). */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Ping every this often; a peer that did not answer the previous ping is dropped. */
+export const DEFAULT_HEARTBEAT_INTERVAL_MS = 30_000;
+/** close(): how long in-flight requests get to be answered. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000;
+/** close(): how long a peer gets to answer the close handshake before it is cut off (at most the shutdown timeout). */
+export const CLOSE_HANDSHAKE_WAIT_MS = 2000;
+/** WebSocket close reasons are limited to 123 bytes; we cut at this many characters. */
+export const CLOSE_REASON_MAX_CHARS = 120;
+/** How often, at most, a refused Host makes us list the interfaces again (addresses change: DHCP, VPN). */
+export const INTERFACE_REFRESH_MIN_INTERVAL_MS = 1000;
+/**
+ * Refusal log lines per window at most: a hostile page that reconnects in a loop must not flood the
+ * log. Refusals beyond it are still answered and counted (the metric), and summed up in one line
+ * when the next window logs.
+ */
+export const REFUSAL_LOG_LINES_PER_WINDOW_MAX = 10;
+export const REFUSAL_LOG_WINDOW_MS = 60_000;
+/** Longest header value quoted back in a refusal (it is the peer's text: keep it short). */
+export const MAX_QUOTED_HEADER_CHARS = 100;
+
+/** The bounds one session works within (built by the server from its options and the above). */
+export interface SessionLimits {
+  /** Largest record batch in a PRODUCE. */
+  maxBatchBytes: number;
+  /** Largest message accepted (the WebSocket maxPayload). */
+  maxFrameBytes: number;
+  /** Bytes handed to the socket and not yet written out, above which delivery pauses and reading stops. */
+  maxQueuedBytes: number;
+  /** Requests awaiting the engine, above which we stop reading the socket. */
+  maxInFlight: number;
+  maxSubscriptions: number;
+  /** Largest FETCH answer (the engine still returns at least one whole batch). */
+  maxFetchBytes: number;
+  /** Deliveries up to this size are copied into one buffer; larger ones go out as fragments. */
+  coalesceBytes: number;
+  readChunkBytes: number;
+  readsPerTurn: number;
+  /** A connection still without HELLO this long after the upgrade is closed (CLOSE_POLICY_VIOLATION). */
+  handshakeTimeoutMs: number;
+}
