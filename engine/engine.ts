@@ -55,6 +55,7 @@ import type {
   TopicDescription,
 } from './types.js';
 import { addPartitionsAddedListener, addWatcher, notify, notifyNow } from './watchers.js';
+import { closedBefore, figures, rangeOf, readAllFigures } from './partition-view.js';
 
 export { ENGINE_DEFAULTS } from './limits.js';
 export type { RetentionReport } from './retention-runner.js';
@@ -173,7 +174,7 @@ export class Engine {
       const partitionDirs = await TopicAdmin.tidyDirectory(dir, registry, hadRegistry, defaults);
       const offsetStore = await OffsetStore.open(dir);
       const engine = new Engine(dir, memory, options, defaults, fdBudget, lock, registry, offsetStore, partitionDirs);
-      engine.figuresReading = engine.cache.readAllFigures(engine.admin.topics.values());
+      engine.figuresReading = readAllFigures(engine.admin.topics.values(), () => engine.closed);
       engine.retention.start(options.retentionCheckIntervalMs ?? ENGINE_DEFAULTS.retentionCheckIntervalMs);
       return engine;
     } catch (e) {
@@ -215,7 +216,7 @@ export class Engine {
     this.checkOpen();
     const ts = this.admin.topicState(name);
     const partitions: PartitionDescription[] = ts.partitions.map((ps) => {
-      const f = this.cache.figures(ps);
+      const f = figures(this.cache, ps);
       return {
         partition: ps.partition,
         startOffset: f.startOffset,
@@ -398,7 +399,7 @@ export class Engine {
   /** The partition's log start offset and end offset (the next offset to be assigned). */
   offsets(topic: string, partition: number): OffsetRange {
     this.checkOpen();
-    return this.cache.rangeOf(this.admin.partitionState(topic, partition));
+    return rangeOf(this.cache, this.admin.partitionState(topic, partition));
   }
 
   /** The first offset whose record timestamp is ≥ `timestamp`, or null when there is none. */
@@ -408,7 +409,7 @@ export class Engine {
     if (typeof timestamp !== 'number' || !Number.isSafeInteger(timestamp)) {
       throw new InvalidArgumentError(`timestamp must be an integer (ms since the epoch), got ${String(timestamp)}`);
     }
-    if (this.cache.closedBefore(ps, timestamp)) return null;
+    if (closedBefore(this.cache, ps, timestamp)) return null;
     return this.cache.withLog(ps, (log) => log.offsetForTimestamp(timestamp));
   }
 

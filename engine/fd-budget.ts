@@ -7,7 +7,7 @@
 //
 //   logs = (soft limit − sockets' share − descriptors already in use at open − engine's own) / per log
 //
-// and the engine keeps its logs below that, closing least recently used ones (engine.ts).
+// and the engine keeps its logs below that, closing least recently used ones (log-cache.ts).
 // Node raises the soft RLIMIT_NOFILE to the hard limit at start-up, so the soft limit read after
 // start is the figure that counts.
 import fs from 'node:fs';

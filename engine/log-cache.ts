@@ -1,17 +1,15 @@
 // The partition logs the engine holds open: opened on first use, at most maxOpenPartitions of them
 // (least recently used closed first), and never more logs holding file descriptors than the file
 // budget allows (fd-budget.ts). Writes that find no room wait, in order, for evictions; reads open
-// in the reads' share of the budget. A closed partition is described from its figures (its files)
-// without opening its log. Also the calls that run on a partition's log under these rules.
+// in the reads' share of the budget. Also the calls that run on a partition's log under these rules
+// (a closed partition seen without opening its log: partition-view.ts).
 import fs from 'node:fs';
-import { ClosedError, OffsetOutOfRangeError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
-import { FDS_PER_OPEN_LOG, isFdExhaustion, typedFdError, type FdBudget } from './fd-budget.js';
+import { ClosedError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
+import { FDS_PER_OPEN_LOG, typedFdError, type FdBudget } from './fd-budget.js';
 import { ENGINE_DEFAULTS } from './limits.js';
-import { readPartitionFigures, type PartitionFigures } from './partition-figures.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 import { figuresOf, type PartitionState, type TopicState } from './partition-state.js';
-import { TimeSlice } from './time-slice.js';
-import type { FileBudget, OffsetRange, TopicConfig } from './types.js';
+import type { FileBudget, TopicConfig } from './types.js';
 import { warn } from './warn.js';
 
 /** PartitionLog.append option for batches the engine encoded itself: no CRC re-check (partition-log.ts). */
@@ -235,69 +233,6 @@ export class LogCache {
     }
   }
 
-  /** Start, end, size and segments of a partition: live when its log is open, else without opening it. */
-  figures(ps: PartitionState): PartitionFigures {
-    // An open log (also one being evicted, without cancelling that: figures are no use of its data).
-    if (ps.log !== null && ps.closing === null) return figuresOf(ps.log);
-    if (ps.figures !== null) return ps.figures;
-    return this.figuresFromFiles(ps) ?? this.withLog(ps, figuresOf);
-  }
-
-  /**
-   * A closed partition's figures read from its files (kept: exact while it stays closed), or null
-   * when they need its log (whose open then reports any problem with the files).
-   */
-  figuresFromFiles(ps: PartitionState): PartitionFigures | null {
-    try {
-      ps.figures = readPartitionFigures(ps.dir);
-    } catch (e) {
-      if (isFdExhaustion(e)) throw typedFdError(e, `reading the figures of ${ps.dir}`);
-      return null;
-    }
-    return ps.figures;
-  }
-
-  /**
-   * Reads the figures of every closed partition in the background after open, in time slices, so
-   * that the first describeTopic or retention run after a restart finds them ready instead of
-   * reading thousands of partitions' files in one synchronous call. Opens no log.
-   */
-  async readAllFigures(topics: Iterable<TopicState>): Promise<void> {
-    const slice = new TimeSlice();
-    for (const ts of [...topics]) {
-      for (const ps of ts.partitions) {
-        await slice.maybeYield();
-        if (this.isClosed()) return;
-        if (ts.deleted) break;
-        if (ps.log !== null || ps.closing !== null || ps.figures !== null) continue;
-        try {
-          this.figuresFromFiles(ps);
-        } catch {
-          // Reported to whoever asks for this partition's figures.
-        }
-      }
-    }
-  }
-
-  /** Start and end offset: live when the log is open, else from its figures. */
-  rangeOf(ps: PartitionState): OffsetRange {
-    // Called per delivery step by the gateway: an open log answers without building its figures.
-    if (ps.log !== null && ps.closing === null) return { startOffset: ps.log.startOffset, endOffset: ps.log.endOffset };
-    const f = this.figures(ps);
-    return { startOffset: f.startOffset, endOffset: f.endOffset };
-  }
-
-  /**
-   * True when the partition's log is closed and `offset` is its end offset: nothing to read, and no
-   * reason to open the log (or to create the files of a never-written partition). Out of range throws.
-   */
-  closedAtEnd(ps: PartitionState, offset: number): boolean {
-    if (ps.log !== null) return false;
-    const { startOffset, endOffset } = this.figures(ps);
-    if (offset < startOffset || offset > endOffset) throw new OffsetOutOfRangeError(offset, startOffset, endOffset, `${ps.topic.name}-${ps.partition}`);
-    return offset === endOffset;
-  }
-
   /**
    * Runs `write` on the partition's log: at once when it is open (or can be), else after waiting for
    * an evicted log to finish closing, or, when the writes' share of the file budget is used up, for
@@ -408,13 +343,6 @@ export class LogCache {
         });
       });
     });
-  }
-
-  /** True when the partition's log is closed and holds no record with a timestamp ≥ `timestamp`. */
-  closedBefore(ps: PartitionState, timestamp: number): boolean {
-    if (ps.log !== null) return false;
-    const newest = this.figures(ps).newestTimestamp;
-    return newest === null || newest < timestamp;
   }
 
   async removePartitionData(ps: PartitionState): Promise<void> {

@@ -8,6 +8,7 @@ import type { PartitionLog } from './partition-log.js';
 import type { PartitionState } from './partition-state.js';
 import { CODEC_NONE, batchBaseOffset, batchCodec, batchLastOffset, batchRecordCount, decodeRecordsInto } from './record-batch.js';
 import type { ConsumedRecord, RawBatchRead } from './types.js';
+import { closedAtEnd, rangeOf } from './partition-view.js';
 
 export interface RecordsRead {
   records: ConsumedRecord[];
@@ -52,7 +53,7 @@ function checkRange(ps: PartitionState, log: PartitionLog, offset: number): void
 
 /** Records of the partition from `offset` (Engine.read, subscriptions); a closed log at its end is not opened. */
 export function readRecords(cache: LogCache, ps: PartitionState, offset: number, maxRecords: number, maxBytes: number): RecordsRead {
-  if (cache.closedAtEnd(ps, offset)) return { records: [], nextOffset: offset };
+  if (closedAtEnd(cache, ps, offset)) return { records: [], nextOffset: offset };
   return cache.withLog(ps, (log) => readRecordsFrom(ps, log, offset, maxRecords, maxBytes));
 }
 
@@ -124,7 +125,7 @@ function readRecordsFrom(ps: PartitionState, log: PartitionLog, offset: number, 
 
 /** Whole batches from the one containing `offset` (Engine.readBatches); a closed log at its end is not opened. */
 export function readBatches(cache: LogCache, ps: PartitionState, offset: number, maxBytes: number): RawBatchRead {
-  if (cache.closedAtEnd(ps, offset)) return { batches: [], nextOffset: offset, ...cache.rangeOf(ps) };
+  if (closedAtEnd(cache, ps, offset)) return { batches: [], nextOffset: offset, ...rangeOf(cache, ps) };
   return cache.withLog(ps, (log) => {
     checkRange(ps, log, offset);
     let batches: Buffer[] = [];

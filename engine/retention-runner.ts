@@ -6,6 +6,7 @@ import type { TopicState } from './partition-state.js';
 import { planRetention, type RetentionPlan } from './retention.js';
 import { TimeSlice } from './time-slice.js';
 import { warn } from './warn.js';
+import { figures } from './partition-view.js';
 
 export interface RetentionReport {
   topic: string;
@@ -55,7 +56,7 @@ export class RetentionRunner {
           await slice.maybeYield();
           if (this.isClosed() || ts.deleted) break;
           // A closed log's figures are exact: plan on them and reopen only when there is work.
-          if ((ps.log === null || ps.closing !== null) && planRetention(this.cache.figures(ps).segments, ts.config, this.now()).deleteBeforeOffset === null) continue;
+          if ((ps.log === null || ps.closing !== null) && planRetention(figures(this.cache, ps).segments, ts.config, this.now()).deleteBeforeOffset === null) continue;
           const applied = this.cache.withWriteLog(ps, (log): RetentionReport | null => {
             if (this.isClosed() || ts.deleted) return null;
             const plan = planRetention(log.segments(), ts.config, this.now());

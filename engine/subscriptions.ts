@@ -11,6 +11,7 @@ import { resolveStartOffset, type StartRequest } from './start-positions.js';
 import { Subscription, type SubscriptionSource, type SubscriptionStart } from './subscription.js';
 import type { SubscribeOptions } from './types.js';
 import { addWatcher } from './watchers.js';
+import { closedBefore, rangeOf } from './partition-view.js';
 
 export class Subscriptions {
   private readonly all = new Set<Subscription>();
@@ -37,7 +38,7 @@ export class Subscriptions {
       const ps = ts.partitions[p]!;
       const explicit = opts.offsets?.[p];
       const request: StartRequest = explicit !== undefined ? { resume: explicit } : from;
-      const offset = resolveStartOffset(request, cache.rangeOf(ps), (at) => (cache.closedBefore(ps, at) ? null : cache.withLog(ps, (log) => log.offsetForTimestamp(at))), `${ps.topic.name}-${ps.partition}`);
+      const offset = resolveStartOffset(request, rangeOf(cache, ps), (at) => (closedBefore(cache, ps, at) ? null : cache.withLog(ps, (log) => log.offsetForTimestamp(at))), `${ps.topic.name}-${ps.partition}`);
       return { partition: p, offset };
     });
     const limits = {
@@ -52,7 +53,7 @@ export class Subscriptions {
       range: (p) => {
         checkOpen();
         if (ts.deleted) throw new TopicNotFoundError(ts.name);
-        return cache.rangeOf(ts.partitions[p]!);
+        return rangeOf(cache, ts.partitions[p]!);
       },
       fetch: (p, offset, maxRecords, maxBytes) => readRecords(cache, ts.partitions[p]!, offset, maxRecords, maxBytes),
       watch: (p, wake) => addWatcher(ts.partitions[p]!, wake),
