@@ -9,7 +9,7 @@ import Benchmark from 'benchmark';
 import { createBatchCodec } from '../engine/format/batch-codec.js';
 import { murmur2 } from '../engine/format/partitioner.js';
 import type { RecordInput } from '../engine/format/record-types.js';
-import { readVarintAt, sizeOfVarint, varintCursor, writeVarint } from '../engine/format/varint.js';
+import { readVarintAt, sizeOfVarint, writeVarint, type VarintCursor } from '../engine/format/varint.js';
 import { OffsetIndex } from '../engine/offset-index.js';
 import { nodeRuntime } from '../engine/record-batch.js';
 import { crc32c as clientCrc32c, preferNativeCrc32c } from '../gateway/client/crc32c.js';
@@ -72,6 +72,7 @@ export async function runMicroBench(options: BenchOptions): Promise<BenchResult[
     const crcInput = payloads(1, CRC_BUFFER_BYTES)[0]!;
     const varintValues = Int32Array.from({ length: VARINTS_PER_OP }, (_, i) => (i * 2654435761) | 0);
     const varintBytes = new Uint8Array(VARINTS_PER_OP * 5);
+    const cursor: VarintCursor = { next: 0 };
     const keys = payloads(KEYS_PER_OP, KEY_BYTES);
 
     const index = OffsetIndex.create(path.join(dir, '0.index'), INDEX_ENTRIES + 1);
@@ -99,8 +100,8 @@ export async function runMicroBench(options: BenchOptions): Promise<BenchResult[
           for (let i = 0; i < VARINTS_PER_OP; i++) p = writeVarint(varintBytes, p, varintValues[i]!);
           let q = 0;
           for (let i = 0; i < VARINTS_PER_OP; i++) {
-            sink ^= readVarintAt(varintBytes, q, p);
-            q = varintCursor.next;
+            sink ^= readVarintAt(varintBytes, q, p, cursor);
+            q = cursor.next;
           }
           if (q !== p) throw new Error(`varints read back to ${q}, written to ${p}`);
         },

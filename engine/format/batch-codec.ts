@@ -39,7 +39,7 @@ import {
   writeInt64,
 } from './batch-header.js';
 import type { Bytes, DecodedRecord, EncodeOptions, PartitionRecord, RecordHeader, RecordHeaderInput, RecordInput } from './record-types.js';
-import { readVarintAt, readVarlongAt, sizeOfVarint, sizeOfVarlong, varintCursor, writeVarint, writeVarlong } from './varint.js';
+import { readVarintAt, readVarlongAt, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong, type VarintCursor } from './varint.js';
 
 /** What the codec needs from its platform. `B` is the byte type it hands out (Buffer, Uint8Array). */
 export interface BatchRuntime<B extends Uint8Array> {
@@ -82,8 +82,8 @@ export interface BatchCodec<B extends Uint8Array> {
   ): number;
 }
 
-// Read right after each varint call, never across a callback (see varint.ts).
-const cursor = varintCursor;
+// The decoders' varint cursor: read right after each varint call, never across a callback (see varint.ts).
+const cursor: VarintCursor = { next: 0 };
 
 const NO_HEADERS: RecordHeader<never>[] = [];
 Object.freeze(NO_HEADERS);
@@ -112,9 +112,115 @@ function checkBytes(v: unknown, what: string): void {
   }
 }
 
+function byteLen<B extends Uint8Array>(runtime: BatchRuntime<B>, v: Bytes): number {
+  return typeof v === 'string' ? runtime.utf8Length(v) : v.byteLength;
+}
+
+function writeBytes<B extends Uint8Array>(runtime: BatchRuntime<B>, out: B, pos: number, v: Bytes, len: number): number {
+  if (typeof v === 'string') runtime.utf8Write(out, pos, v, len);
+  else out.set(v, pos);
+  return pos + len;
+}
+
+// The record parser: module functions, not closures of a codec, so the hot loop calls constants.
+
+/** Reads record i's length varint at p; returns where the record ends (its body starts at cursor.next). */
+function recordEnd(s: Uint8Array, p: number, sectionEnd: number, i: number, baseOffset: number): number {
+  const length = readVarintAt(s, p, sectionEnd, cursor);
+  const start = cursor.next;
+  if (start < 0 || length < 1 || length > sectionEnd - start) {
+    throw recordError(i, baseOffset, start < 0 ? 'length varint runs past the end' : `length ${length} does not fit`);
+  }
+  return start + length;
+}
+
+/**
+ * Parses the body of record i, from p (after its length) to `end`, into `parsed`; with
+ * `withHeaders` false the headers are checked but not built (a skipped record). Every length is
+ * checked against the record's own length, and the record must carry offsetDelta = i (batches
+ * with gaps, as Kafka's compaction leaves them, are refused by batchProblem anyway). Returns end.
+ */
+function parseRecord<B extends Uint8Array>(
+  runtime: BatchRuntime<B>,
+  s: B,
+  p: number,
+  end: number,
+  i: number,
+  baseOffset: number,
+  withHeaders: boolean,
+): number {
+  const length = end - p;
+  p++; // record attributes: unused
+  const tsDelta = readVarlongAt(s, p, end, cursor);
+  p = cursor.next;
+  const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end, cursor);
+  p = p < 0 ? p : cursor.next;
+  const keyLen = p < 0 ? 0 : readVarintAt(s, p, end, cursor);
+  p = p < 0 ? p : cursor.next;
+  if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
+  const keyStart = p;
+  if (keyLen > 0) p += keyLen;
+  const valueLen = readVarintAt(s, p, end, cursor);
+  p = cursor.next;
+  if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
+  const valueStart = p;
+  if (valueLen > 0) p += valueLen;
+  const headerCount = readVarintAt(s, p, end, cursor);
+  p = cursor.next;
+  // Each header takes at least 2 bytes, which bounds the allocation below.
+  if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
+  let headers: RecordHeader<B>[] = NO_HEADERS;
+  if (headerCount > 0) {
+    headers = withHeaders ? new Array(headerCount) : NO_HEADERS;
+    p = readHeaders(runtime, s, p, end, headerCount, withHeaders ? headers : null, i, baseOffset);
+  }
+  if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
+  if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
+  parsed.tsDelta = tsDelta;
+  parsed.keyStart = keyStart;
+  parsed.keyLen = keyLen;
+  parsed.valueStart = valueStart;
+  parsed.valueLen = valueLen;
+  parsed.headers = headers;
+  return p;
+}
+
+/** Reads `count` headers from p (into `into` when given); returns the position after them. */
+function readHeaders<B extends Uint8Array>(
+  runtime: BatchRuntime<B>,
+  s: B,
+  p: number,
+  end: number,
+  count: number,
+  into: RecordHeader<B>[] | null,
+  i: number,
+  baseOffset: number,
+): number {
+  const { view, utf8Decode } = runtime;
+  const ab = s.buffer;
+  const base = s.byteOffset;
+  for (let h = 0; h < count; h++) {
+    const kl = readVarintAt(s, p, end, cursor);
+    p = cursor.next;
+    if (p < 0 || kl < 0 || kl > end - p) throw recordError(i, baseOffset, `bad key length in header ${h}`);
+    const hk = into === null ? '' : utf8Decode(s, p, p + kl);
+    p += kl;
+    const vl = readVarintAt(s, p, end, cursor);
+    p = cursor.next;
+    if (p < 0 || vl < -1 || vl > end - p) throw recordError(i, baseOffset, `bad value length in header ${h}`);
+    let hv: B | null = null;
+    if (vl >= 0) {
+      if (into !== null) hv = view(ab, base + p, vl);
+      p += vl;
+    }
+    if (into !== null) into[h] = { key: hk, value: hv };
+  }
+  return p;
+}
+
 export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>): BatchCodec<B> {
   // Hoisted: the hot loops call these, not properties of `runtime`.
-  const { from, alloc, view, crc32c, lz4CompressFrame, lz4DecompressFrame, utf8Length, utf8Write, utf8Decode } = runtime;
+  const { from, alloc, view, crc32c, lz4CompressFrame, lz4DecompressFrame, utf8Length } = runtime;
 
   const sub = (b: B, start: number, end: number): B => view(b.buffer, b.byteOffset + start, end - start);
 
@@ -167,14 +273,6 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
     if (attributes & TRANSACTIONAL_OR_CONTROL) throw new InvalidRecordError('transactional and control batches are not supported');
   }
 
-  const byteLen = (v: Bytes): number => (typeof v === 'string' ? utf8Length(v) : v.byteLength);
-
-  function writeBytes(out: B, pos: number, v: Bytes, len: number): number {
-    if (typeof v === 'string') utf8Write(out, pos, v, len);
-    else out.set(v, pos);
-    return pos + len;
-  }
-
   /**
    * Encodes records into one batch (baseOffset 0 unless given), after `headroomBytes` free bytes.
    * With `lz4`, the records section is one LZ4 frame; the header stays plain so the server can
@@ -210,12 +308,12 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
       let body = 1 + sizeOfVarlong(ts - baseTimestamp) + sizeOfVarint(i);
       if (key === null) body += 1;
       else {
-        const n = byteLen(key);
+        const n = byteLen(runtime, key);
         body += sizeOfVarint(n) + n;
       }
       if (value === null) body += 1;
       else {
-        const n = byteLen(value);
+        const n = byteLen(runtime, value);
         body += sizeOfVarint(n) + n;
       }
       const hl = r.headers === undefined ? null : headerList(r.headers);
@@ -230,7 +328,7 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
         body += sizeOfVarint(kn) + kn;
         if (hdr.value === null || hdr.value === undefined) body += 1;
         else {
-          const vn = byteLen(hdr.value);
+          const vn = byteLen(runtime, hdr.value);
           body += sizeOfVarint(vn) + vn;
         }
       }
@@ -257,14 +355,14 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
       const key = r.key ?? null;
       if (key === null) pos = writeVarint(out, pos, -1);
       else {
-        const n = byteLen(key);
-        pos = writeBytes(out, writeVarint(out, pos, n), key, n);
+        const n = byteLen(runtime, key);
+        pos = writeBytes(runtime, out, writeVarint(out, pos, n), key, n);
       }
       const value = r.value === undefined ? null : r.value;
       if (value === null) pos = writeVarint(out, pos, -1);
       else {
-        const n = byteLen(value);
-        pos = writeBytes(out, writeVarint(out, pos, n), value, n);
+        const n = byteLen(runtime, value);
+        pos = writeBytes(runtime, out, writeVarint(out, pos, n), value, n);
       }
       const hl = headerLists[i];
       const hc = hl === null || hl === undefined ? 0 : hl.length;
@@ -272,11 +370,11 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
       for (let h = 0; h < hc; h++) {
         const hdr = hl![h]!;
         const kn = utf8Length(hdr.key);
-        pos = writeBytes(out, writeVarint(out, pos, kn), hdr.key, kn);
+        pos = writeBytes(runtime, out, writeVarint(out, pos, kn), hdr.key, kn);
         if (hdr.value === null || hdr.value === undefined) pos = writeVarint(out, pos, -1);
         else {
-          const vn = byteLen(hdr.value);
-          pos = writeBytes(out, writeVarint(out, pos, vn), hdr.value, vn);
+          const vn = byteLen(runtime, hdr.value);
+          pos = writeBytes(runtime, out, writeVarint(out, pos, vn), hdr.value, vn);
         }
       }
     }
@@ -362,82 +460,6 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
     return { s: recordsSection(buf, pos), baseOffset, baseTimestamp: batchBaseTimestamp(buf, pos), count };
   }
 
-  /** Reads record i's length varint at p; returns where the record ends (its body starts at cursor.next). */
-  function recordEnd(s: B, p: number, sectionEnd: number, i: number, baseOffset: number): number {
-    const length = readVarintAt(s, p, sectionEnd);
-    const start = cursor.next;
-    if (start < 0 || length < 1 || length > sectionEnd - start) {
-      throw recordError(i, baseOffset, start < 0 ? 'length varint runs past the end' : `length ${length} does not fit`);
-    }
-    return start + length;
-  }
-
-  /**
-   * Parses the body of record i, from p (after its length) to `end`, into `parsed`; with
-   * `withHeaders` false the headers are checked but not built (a skipped record). Every length is
-   * checked against the record's own length, and the record must carry offsetDelta = i (batches
-   * with gaps, as Kafka's compaction leaves them, are refused by batchProblem anyway). Returns end.
-   */
-  function parseRecord(s: B, p: number, end: number, i: number, baseOffset: number, withHeaders: boolean): number {
-    const length = end - p;
-    p++; // record attributes: unused
-    const tsDelta = readVarlongAt(s, p, end);
-    p = cursor.next;
-    const offsetDelta = p < 0 ? 0 : readVarintAt(s, p, end);
-    p = p < 0 ? p : cursor.next;
-    const keyLen = p < 0 ? 0 : readVarintAt(s, p, end);
-    p = p < 0 ? p : cursor.next;
-    if (p < 0 || keyLen < -1 || keyLen > end - p) throw recordError(i, baseOffset, 'bad timestamp, offset or key');
-    const keyStart = p;
-    if (keyLen > 0) p += keyLen;
-    const valueLen = readVarintAt(s, p, end);
-    p = cursor.next;
-    if (p < 0 || valueLen < -1 || valueLen > end - p) throw recordError(i, baseOffset, 'bad value length');
-    const valueStart = p;
-    if (valueLen > 0) p += valueLen;
-    const headerCount = readVarintAt(s, p, end);
-    p = cursor.next;
-    // Each header takes at least 2 bytes, which bounds the allocation below.
-    if (p < 0 || headerCount < 0 || headerCount * 2 > end - p) throw recordError(i, baseOffset, 'bad header count');
-    let headers: RecordHeader<B>[] = NO_HEADERS;
-    if (headerCount > 0) {
-      headers = withHeaders ? new Array(headerCount) : NO_HEADERS;
-      p = readHeaders(s, p, end, headerCount, withHeaders ? headers : null, i, baseOffset);
-    }
-    if (p !== end) throw recordError(i, baseOffset, `fields take ${p - end + length} bytes, the record says ${length}`);
-    if (offsetDelta !== i) throw recordError(i, baseOffset, `offsetDelta ${offsetDelta}, expected ${i}`);
-    parsed.tsDelta = tsDelta;
-    parsed.keyStart = keyStart;
-    parsed.keyLen = keyLen;
-    parsed.valueStart = valueStart;
-    parsed.valueLen = valueLen;
-    parsed.headers = headers;
-    return p;
-  }
-
-  /** Reads `count` headers from p (into `into` when given); returns the position after them. */
-  function readHeaders(s: B, p: number, end: number, count: number, into: RecordHeader<B>[] | null, i: number, baseOffset: number): number {
-    const ab = s.buffer;
-    const base = s.byteOffset;
-    for (let h = 0; h < count; h++) {
-      const kl = readVarintAt(s, p, end);
-      p = cursor.next;
-      if (p < 0 || kl < 0 || kl > end - p) throw recordError(i, baseOffset, `bad key length in header ${h}`);
-      const hk = into === null ? '' : utf8Decode(s, p, p + kl);
-      p += kl;
-      const vl = readVarintAt(s, p, end);
-      p = cursor.next;
-      if (p < 0 || vl < -1 || vl > end - p) throw recordError(i, baseOffset, `bad value length in header ${h}`);
-      let hv: B | null = null;
-      if (vl >= 0) {
-        if (into !== null) hv = view(ab, base + p, vl);
-        p += vl;
-      }
-      if (into !== null) into[h] = { key: hk, value: hv };
-    }
-    return p;
-  }
-
   /**
    * Calls `onRecord` for each record of the batch at `pos` whose offset is ≥ `fromOffset`, in order.
    * Returning false from `onRecord` stops early. Returns the number of records delivered. Throws
@@ -457,7 +479,7 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
       const offset = baseOffset + i;
       // Skipped records (before fromOffset) are checked as fully as decoded ones.
       const wanted = offset >= fromOffset;
-      p = parseRecord(s, cursor.next, end, i, baseOffset, wanted);
+      p = parseRecord(runtime, s, cursor.next, end, i, baseOffset, wanted);
       if (wanted) {
         delivered++;
         const record: DecodedRecord<B> = {
@@ -508,7 +530,7 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
       const end = recordEnd(s, p, sectionEnd, i, baseOffset);
       const offset = baseOffset + i;
       const wanted = offset >= fromOffset;
-      p = parseRecord(s, cursor.next, end, i, baseOffset, wanted);
+      p = parseRecord(runtime, s, cursor.next, end, i, baseOffset, wanted);
       if (!wanted) continue;
       out.push({
         topic,

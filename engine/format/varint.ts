@@ -48,45 +48,47 @@ export function writeVarlong(buf: Uint8Array, pos: number, value: number): numbe
   return pos;
 }
 
-// The one varint reader. It returns the value and leaves the position after it in `varintCursor.next`
-// (VARINT_PAST_END or VARINT_TOO_LONG when it does not parse): no object per call. Read the cursor
-// right after each call, never across a callback, so a callback may itself decode another batch.
-// (An object field, not a module-level `let`: no TDZ checks in the hot loop.)
-export const varintCursor = { next: 0 };
-/** varintCursor.next after a varint that runs past `end`. */
+// The one varint reader. It returns the value and leaves the position after it in `cursor.next`
+// (VARINT_PAST_END or VARINT_TOO_LONG when it does not parse): no object per call. Each caller owns
+// its cursor (an object of its own module: reaching one in another module costs the hot loop)
+// and reads it right after each call, never across a callback.
+export interface VarintCursor {
+  next: number;
+}
+/** cursor.next after a varint that runs past `end`. */
 export const VARINT_PAST_END = -1;
-/** varintCursor.next after a varint longer than its type allows (5 bytes, or 8 for a varlong). */
+/** cursor.next after a varint longer than its type allows (5 bytes, or 8 for a varlong). */
 export const VARINT_TOO_LONG = -2;
 /** 8 groups of 7 bits = 56 bits: a zigzag varlong beyond that is beyond a safe integer. */
 const MAX_VARLONG_BYTES = 8;
 
 /** The zigzag varint (32-bit) at `pos`, read no further than `end`. */
-export function readVarintAt(buf: Uint8Array, pos: number, end: number): number {
+export function readVarintAt(buf: Uint8Array, pos: number, end: number, cursor: VarintCursor): number {
   let result = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (pos >= end) break;
     const b = buf[pos++]!;
     if (shift === 28 && b > 0x0f) {
-      varintCursor.next = VARINT_TOO_LONG;
+      cursor.next = VARINT_TOO_LONG;
       return 0;
     }
     result |= (b & 0x7f) << shift;
     if (b < 0x80) {
-      varintCursor.next = pos;
+      cursor.next = pos;
       return (result >>> 1) ^ -(result & 1);
     }
   }
-  varintCursor.next = VARINT_PAST_END;
+  cursor.next = VARINT_PAST_END;
   return 0;
 }
 
 /** The zigzag varlong at `pos` (a safe integer), read no further than `end`. */
-export function readVarlongAt(buf: Uint8Array, pos: number, end: number): number {
+export function readVarlongAt(buf: Uint8Array, pos: number, end: number, cursor: VarintCursor): number {
   // Most timestamp deltas fit one byte (records of a batch share a millisecond): integer path.
   if (pos < end) {
     const b = buf[pos]!;
     if (b < 0x80) {
-      varintCursor.next = pos + 1;
+      cursor.next = pos + 1;
       return (b >>> 1) ^ -(b & 1);
     }
   }
@@ -94,18 +96,18 @@ export function readVarlongAt(buf: Uint8Array, pos: number, end: number): number
   let mul = 1;
   for (let i = 0; i < MAX_VARLONG_BYTES; i++) {
     if (pos >= end) {
-      varintCursor.next = VARINT_PAST_END;
+      cursor.next = VARINT_PAST_END;
       return 0;
     }
     const b = buf[pos++]!;
     result += (b & 0x7f) * mul;
     if (b < 0x80) {
-      varintCursor.next = pos;
+      cursor.next = pos;
       return result % 2 === 0 ? result / 2 : -(result + 1) / 2;
     }
     mul *= 128;
   }
-  varintCursor.next = pos >= end ? VARINT_PAST_END : VARINT_TOO_LONG;
+  cursor.next = pos >= end ? VARINT_PAST_END : VARINT_TOO_LONG;
   return 0;
 }
 
@@ -118,6 +120,7 @@ export class VarintReader {
   pos: number;
   end: number;
   error: string | null = null;
+  private readonly cursor: VarintCursor = { next: 0 };
 
   constructor(buf: Uint8Array, pos: number, end: number) {
     this.buf = buf;
@@ -133,17 +136,17 @@ export class VarintReader {
   }
 
   varint(): number {
-    const v = readVarintAt(this.buf, this.pos, this.end);
+    const v = readVarintAt(this.buf, this.pos, this.end, this.cursor);
     return this.settle(v, 'varint runs past the end of the record', 'varint is longer than 5 bytes');
   }
 
   varlong(): number {
-    const v = readVarlongAt(this.buf, this.pos, this.end);
+    const v = readVarlongAt(this.buf, this.pos, this.end, this.cursor);
     return this.settle(v, 'varlong runs past the end of the record', 'varlong exceeds 2^53');
   }
 
   private settle(value: number, pastEnd: string, tooLong: string): number {
-    const next = varintCursor.next;
+    const next = this.cursor.next;
     if (next >= 0) {
       this.pos = next;
       return value;
