@@ -218,345 +218,353 @@ function readHeaders<B extends Uint8Array>(
   return p;
 }
 
-export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>): BatchCodec<B> {
-  // Hoisted: the hot loops call these, not properties of `runtime`.
-  const { from, alloc, view, crc32c, lz4CompressFrame, lz4DecompressFrame, utf8Length } = runtime;
+/** bytes[start, end) as a view of the runtime's type (no copy). */
+function sub<B extends Uint8Array>(runtime: BatchRuntime<B>, b: B, start: number, end: number): B {
+  return runtime.view(b.buffer, b.byteOffset + start, end - start);
+}
 
-  const sub = (b: B, start: number, end: number): B => view(b.buffer, b.byteOffset + start, end - start);
+function computeBatchCrc<B extends Uint8Array>(runtime: BatchRuntime<B>, buf: Uint8Array, pos: number, size: number): number {
+  return runtime.crc32c(runtime.from(buf), pos + OFF_ATTRIBUTES, pos + size);
+}
 
-  function computeBatchCrc(buf: Uint8Array, pos: number, size: number): number {
-    return crc32c(from(buf), pos + OFF_ATTRIBUTES, pos + size);
+/**
+ * Checks the batch at `pos` without throwing: header sanity, that it lies within `limit`, and its
+ * CRC. Returns null when it is good, else the reason. Recovery and readers use this; the record
+ * section is not walked (that is per-record work; decoders are bounds-checked instead).
+ */
+function batchProblem<B extends Uint8Array>(runtime: BatchRuntime<B>, buf: Uint8Array, pos: number, limit: number, checkCrc = true): string | null {
+  if (limit - pos < HEADER_BYTES) return `only ${limit - pos} bytes left, a batch header needs ${HEADER_BYTES}`;
+  const batchLength = readInt32(buf, pos + OFF_BATCH_LENGTH);
+  if (batchLength < HEADER_BYTES - LOG_OVERHEAD) return `batchLength ${batchLength} is smaller than a header`;
+  if (batchLength > limit - pos - LOG_OVERHEAD) {
+    return `batchLength ${batchLength} runs past the end: it does not fit in the ${limit - pos - LOG_OVERHEAD} bytes available`;
   }
-
-  /**
-   * Checks the batch at `pos` without throwing: header sanity, that it lies within `limit`, and its
-   * CRC. Returns null when it is good, else the reason. Recovery and readers use this; the record
-   * section is not walked (that is per-record work; decoders are bounds-checked instead).
-   */
-  function batchProblem(buf: Uint8Array, pos: number, limit: number, checkCrc = true): string | null {
-    if (limit - pos < HEADER_BYTES) return `only ${limit - pos} bytes left, a batch header needs ${HEADER_BYTES}`;
-    const batchLength = readInt32(buf, pos + OFF_BATCH_LENGTH);
-    if (batchLength < HEADER_BYTES - LOG_OVERHEAD) return `batchLength ${batchLength} is smaller than a header`;
-    if (batchLength > limit - pos - LOG_OVERHEAD) {
-      return `batchLength ${batchLength} runs past the end: it does not fit in the ${limit - pos - LOG_OVERHEAD} bytes available`;
-    }
-    const magic = buf[pos + OFF_MAGIC]!;
-    if (magic !== MAGIC) return `magic ${magic}, expected ${MAGIC}`;
-    const count = readInt32(buf, pos + OFF_RECORD_COUNT);
-    if (count < 1 || count > MAX_RECORDS_PER_BATCH) return `record count ${count} out of range`;
-    const lastDelta = readInt32(buf, pos + OFF_LAST_OFFSET_DELTA);
-    if (lastDelta !== count - 1) return `lastOffsetDelta ${lastDelta} does not match record count ${count}`;
-    if (checkCrc) {
-      const stored = readInt32(buf, pos + OFF_CRC) >>> 0;
-      const actual = computeBatchCrc(buf, pos, batchLength + LOG_OVERHEAD);
-      if (stored !== actual) return `CRC mismatch: stored ${stored.toString(16)}, computed ${actual.toString(16)}`;
-    }
-    return null;
+  const magic = buf[pos + OFF_MAGIC]!;
+  if (magic !== MAGIC) return `magic ${magic}, expected ${MAGIC}`;
+  const count = readInt32(buf, pos + OFF_RECORD_COUNT);
+  if (count < 1 || count > MAX_RECORDS_PER_BATCH) return `record count ${count} out of range`;
+  const lastDelta = readInt32(buf, pos + OFF_LAST_OFFSET_DELTA);
+  if (lastDelta !== count - 1) return `lastOffsetDelta ${lastDelta} does not match record count ${count}`;
+  if (checkCrc) {
+    const stored = readInt32(buf, pos + OFF_CRC) >>> 0;
+    const actual = computeBatchCrc(runtime, buf, pos, batchLength + LOG_OVERHEAD);
+    if (stored !== actual) return `CRC mismatch: stored ${stored.toString(16)}, computed ${actual.toString(16)}`;
   }
+  return null;
+}
 
-  /**
-   * One batch that must fill `bytes` exactly. Throws CorruptRecordError for a bad CRC or a lying
-   * length, InvalidRecordError for an unsupported codec or attribute.
-   */
-  function validateBatchBytes(bytes: Uint8Array, checkCrc: boolean): void {
-    const problem = batchProblem(bytes, 0, bytes.length, checkCrc);
-    if (problem !== null) throw new CorruptRecordError(`invalid record batch: ${problem}`);
-    const size = batchSize(bytes, 0);
-    if (size !== bytes.length) {
-      throw new CorruptRecordError(`record batch length says ${size} bytes but ${bytes.length} were sent`);
-    }
-    const attributes = batchAttributes(bytes, 0);
-    const codec = attributes & CODEC_MASK;
-    if (codec !== CODEC_NONE && codec !== CODEC_LZ4) {
-      throw new InvalidRecordError(`compression codec ${codec} is not supported (only 0 = none and 3 = lz4)`);
-    }
-    if (attributes & TRANSACTIONAL_OR_CONTROL) throw new InvalidRecordError('transactional and control batches are not supported');
+/**
+ * One batch that must fill `bytes` exactly. Throws CorruptRecordError for a bad CRC or a lying
+ * length, InvalidRecordError for an unsupported codec or attribute.
+ */
+function validateBatchBytes<B extends Uint8Array>(runtime: BatchRuntime<B>, bytes: Uint8Array, checkCrc: boolean): void {
+  const problem = batchProblem(runtime, bytes, 0, bytes.length, checkCrc);
+  if (problem !== null) throw new CorruptRecordError(`invalid record batch: ${problem}`);
+  const size = batchSize(bytes, 0);
+  if (size !== bytes.length) {
+    throw new CorruptRecordError(`record batch length says ${size} bytes but ${bytes.length} were sent`);
   }
+  const attributes = batchAttributes(bytes, 0);
+  const codec = attributes & CODEC_MASK;
+  if (codec !== CODEC_NONE && codec !== CODEC_LZ4) {
+    throw new InvalidRecordError(`compression codec ${codec} is not supported (only 0 = none and 3 = lz4)`);
+  }
+  if (attributes & TRANSACTIONAL_OR_CONTROL) throw new InvalidRecordError('transactional and control batches are not supported');
+}
 
-  /**
-   * Encodes records into one batch (baseOffset 0 unless given), after `headroomBytes` free bytes.
-   * With `lz4`, the records section is one LZ4 frame; the header stays plain so the server can
-   * route and index without decompressing.
-   */
-  function encodeBatch(records: readonly RecordInput[], options: EncodeOptions = {}): B {
-    const count = records.length;
-    if (count === 0) throw new InvalidRecordError('a batch needs at least one record');
-    if (count > MAX_RECORDS_PER_BATCH) throw new InvalidRecordError(`a batch holds at most ${MAX_RECORDS_PER_BATCH} records`);
-    const now = options.now ?? Date.now();
-    const headroom = options.headroomBytes ?? 0;
-    const first = records[0];
-    const baseTimestamp = (first !== null && typeof first === 'object' ? first.timestamp : undefined) ?? now;
-    let maxTimestamp = baseTimestamp;
-    // Pass 1: sizes. One small typed array per batch, none per record.
-    const bodySizes = new Int32Array(count);
-    const headerLists: (RecordHeaderInput[] | null)[] = new Array(count);
-    let recordsBytes = 0;
-    for (let i = 0; i < count; i++) {
-      const r = records[i]!;
-      if (r === null || typeof r !== 'object') throw new InvalidRecordError(`record ${i} is not an object`);
-      const ts = r.timestamp ?? now;
-      if (!Number.isSafeInteger(ts)) throw new InvalidRecordError(`record ${i} has an invalid timestamp ${String(r.timestamp)}`);
-      // The delta is a zigzag varlong: exact only up to 2^52 either way in a JavaScript number.
-      if (ts - baseTimestamp > MAX_TIMESTAMP_DELTA_MS || baseTimestamp - ts > MAX_TIMESTAMP_DELTA_MS) {
-        throw new InvalidRecordError(`record ${i} timestamp ${ts} is more than 2^52 ms from the batch's first timestamp ${baseTimestamp}`);
-      }
-      if (ts > maxTimestamp) maxTimestamp = ts;
-      const key = r.key ?? null;
-      const value = r.value === undefined ? null : r.value;
-      checkBytes(key, `record ${i} key`);
-      checkBytes(value, `record ${i} value`);
-      let body = 1 + sizeOfVarlong(ts - baseTimestamp) + sizeOfVarint(i);
-      if (key === null) body += 1;
-      else {
-        const n = byteLen(runtime, key);
-        body += sizeOfVarint(n) + n;
-      }
-      if (value === null) body += 1;
-      else {
-        const n = byteLen(runtime, value);
-        body += sizeOfVarint(n) + n;
-      }
-      const hl = r.headers === undefined ? null : headerList(r.headers);
-      headerLists[i] = hl;
-      const hc = hl === null ? 0 : hl.length;
-      body += sizeOfVarint(hc);
-      for (let h = 0; h < hc; h++) {
-        const hdr = hl![h]!;
-        if (typeof hdr?.key !== 'string') throw new InvalidRecordError(`record ${i} header ${h} needs a string key`);
-        checkBytes(hdr.value ?? null, `record ${i} header ${JSON.stringify(hdr.key)} value`);
-        const kn = utf8Length(hdr.key);
-        body += sizeOfVarint(kn) + kn;
-        if (hdr.value === null || hdr.value === undefined) body += 1;
-        else {
-          const vn = byteLen(runtime, hdr.value);
-          body += sizeOfVarint(vn) + vn;
-        }
-      }
-      bodySizes[i] = body;
-      recordsBytes += sizeOfVarint(body) + body;
+/**
+ * Encodes records into one batch (baseOffset 0 unless given), after `headroomBytes` free bytes.
+ * With `lz4`, the records section is one LZ4 frame; the header stays plain so the server can
+ * route and index without decompressing.
+ */
+function encodeBatch<B extends Uint8Array>(runtime: BatchRuntime<B>, records: readonly RecordInput[], options: EncodeOptions = {}): B {
+  const count = records.length;
+  if (count === 0) throw new InvalidRecordError('a batch needs at least one record');
+  if (count > MAX_RECORDS_PER_BATCH) throw new InvalidRecordError(`a batch holds at most ${MAX_RECORDS_PER_BATCH} records`);
+  const now = options.now ?? Date.now();
+  const headroom = options.headroomBytes ?? 0;
+  const first = records[0];
+  const baseTimestamp = (first !== null && typeof first === 'object' ? first.timestamp : undefined) ?? now;
+  let maxTimestamp = baseTimestamp;
+  // Pass 1: sizes. One small typed array per batch, none per record.
+  const bodySizes = new Int32Array(count);
+  const headerLists: (RecordHeaderInput[] | null)[] = new Array(count);
+  let recordsBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    if (r === null || typeof r !== 'object') throw new InvalidRecordError(`record ${i} is not an object`);
+    const ts = r.timestamp ?? now;
+    if (!Number.isSafeInteger(ts)) throw new InvalidRecordError(`record ${i} has an invalid timestamp ${String(r.timestamp)}`);
+    // The delta is a zigzag varlong: exact only up to 2^52 either way in a JavaScript number.
+    if (ts - baseTimestamp > MAX_TIMESTAMP_DELTA_MS || baseTimestamp - ts > MAX_TIMESTAMP_DELTA_MS) {
+      throw new InvalidRecordError(`record ${i} timestamp ${ts} is more than 2^52 ms from the batch's first timestamp ${baseTimestamp}`);
     }
-
-    const compression = options.compression ?? 'none';
-    if (compression !== 'none' && compression !== 'lz4') {
-      throw new InvalidRecordError(`unknown compression ${JSON.stringify(compression)} (use none or lz4)`);
-    }
-    const plain = compression === 'none';
-    // Uncompressed: write records straight after the header. Compressed: write them to a scratch
-    // buffer first, then the frame after the header.
-    const firstRecord = plain ? headroom + HEADER_BYTES : 0;
-    const out = alloc(firstRecord + recordsBytes);
-    let pos = firstRecord;
-    for (let i = 0; i < count; i++) {
-      const r = records[i]!;
-      pos = writeVarint(out, pos, bodySizes[i]!);
-      out[pos++] = 0; // record attributes: unused
-      pos = writeVarlong(out, pos, (r.timestamp ?? now) - baseTimestamp);
-      pos = writeVarint(out, pos, i);
-      const key = r.key ?? null;
-      if (key === null) pos = writeVarint(out, pos, -1);
-      else {
-        const n = byteLen(runtime, key);
-        pos = writeBytes(runtime, out, writeVarint(out, pos, n), key, n);
-      }
-      const value = r.value === undefined ? null : r.value;
-      if (value === null) pos = writeVarint(out, pos, -1);
-      else {
-        const n = byteLen(runtime, value);
-        pos = writeBytes(runtime, out, writeVarint(out, pos, n), value, n);
-      }
-      const hl = headerLists[i];
-      const hc = hl === null || hl === undefined ? 0 : hl.length;
-      pos = writeVarint(out, pos, hc);
-      for (let h = 0; h < hc; h++) {
-        const hdr = hl![h]!;
-        const kn = utf8Length(hdr.key);
-        pos = writeBytes(runtime, out, writeVarint(out, pos, kn), hdr.key, kn);
-        if (hdr.value === null || hdr.value === undefined) pos = writeVarint(out, pos, -1);
-        else {
-          const vn = byteLen(runtime, hdr.value);
-          pos = writeBytes(runtime, out, writeVarint(out, pos, vn), hdr.value, vn);
-        }
-      }
-    }
-    assert(pos === out.length, () => `batch encoder wrote ${pos} bytes, planned ${out.length}`);
-
-    let frame: B;
-    let codec = CODEC_NONE;
-    if (plain) frame = out;
+    if (ts > maxTimestamp) maxTimestamp = ts;
+    const key = r.key ?? null;
+    const value = r.value === undefined ? null : r.value;
+    checkBytes(key, `record ${i} key`);
+    checkBytes(value, `record ${i} value`);
+    let body = 1 + sizeOfVarlong(ts - baseTimestamp) + sizeOfVarint(i);
+    if (key === null) body += 1;
     else {
-      const compressed = lz4CompressFrame(out);
-      frame = alloc(headroom + HEADER_BYTES + compressed.byteLength);
-      frame.set(compressed, headroom + HEADER_BYTES);
-      codec = CODEC_LZ4;
+      const n = byteLen(runtime, key);
+      body += sizeOfVarint(n) + n;
     }
-    const b = headroom;
-    const size = frame.length - headroom;
-    writeInt64(frame, b + OFF_BASE_OFFSET, options.baseOffset ?? 0);
-    writeInt32(frame, b + OFF_BATCH_LENGTH, size - LOG_OVERHEAD);
-    writeInt32(frame, b + OFF_LEADER_EPOCH, -1);
-    frame[b + OFF_MAGIC] = MAGIC;
-    writeInt16(frame, b + OFF_ATTRIBUTES, codec);
-    writeInt32(frame, b + OFF_LAST_OFFSET_DELTA, count - 1);
-    writeInt64(frame, b + OFF_BASE_TIMESTAMP, baseTimestamp);
-    writeInt64(frame, b + OFF_MAX_TIMESTAMP, maxTimestamp);
-    writeInt64(frame, b + OFF_PRODUCER_ID, -1);
-    writeInt16(frame, b + OFF_PRODUCER_EPOCH, -1);
-    writeInt32(frame, b + OFF_BASE_SEQUENCE, -1);
-    writeInt32(frame, b + OFF_RECORD_COUNT, count);
-    writeInt32(frame, b + OFF_CRC, crc32c(frame, b + OFF_ATTRIBUTES, b + size));
-    return frame;
-  }
-
-  /**
-   * The records section of a batch, decompressed if needed. For an uncompressed batch this is a
-   * view (no copy); for LZ4 it is new bytes.
-   */
-  function recordsSection(batch: Uint8Array, pos = 0): B {
-    const buf = from(batch);
-    const section = sub(buf, pos + HEADER_BYTES, pos + batchSize(buf, pos));
-    const codec = batchCodec(buf, pos);
-    if (codec === CODEC_NONE) return section;
-    if (codec === CODEC_LZ4) {
-      try {
-        return lz4DecompressFrame(section);
-      } catch (e) {
-        if (e instanceof CorruptRecordError) throw e;
-        throw new CorruptRecordError(`LZ4 frame does not decompress: ${(e as Error).message}`);
+    if (value === null) body += 1;
+    else {
+      const n = byteLen(runtime, value);
+      body += sizeOfVarint(n) + n;
+    }
+    const hl = r.headers === undefined ? null : headerList(r.headers);
+    headerLists[i] = hl;
+    const hc = hl === null ? 0 : hl.length;
+    body += sizeOfVarint(hc);
+    for (let h = 0; h < hc; h++) {
+      const hdr = hl![h]!;
+      if (typeof hdr?.key !== 'string') throw new InvalidRecordError(`record ${i} header ${h} needs a string key`);
+      checkBytes(hdr.value ?? null, `record ${i} header ${JSON.stringify(hdr.key)} value`);
+      const kn = runtime.utf8Length(hdr.key);
+      body += sizeOfVarint(kn) + kn;
+      if (hdr.value === null || hdr.value === undefined) body += 1;
+      else {
+        const vn = byteLen(runtime, hdr.value);
+        body += sizeOfVarint(vn) + vn;
       }
     }
-    throw new InvalidRecordError(`compression codec ${codec} is not supported`);
+    bodySizes[i] = body;
+    recordsBytes += sizeOfVarint(body) + body;
   }
 
-  /**
-   * The batch re-encoded without compression (same offsets, timestamps and records), with a fresh
-   * CRC, for readers that cannot decode LZ4. An uncompressed batch is returned as is.
-   */
-  function decompressBatch(batch: Uint8Array, pos = 0): B {
-    const buf = from(batch);
-    if (batchCodec(buf, pos) === CODEC_NONE) return sub(buf, pos, pos + batchSize(buf, pos));
-    const section = recordsSection(buf, pos);
-    const out = alloc(HEADER_BYTES + section.length);
-    out.set(sub(buf, pos, pos + HEADER_BYTES), 0);
-    out.set(section, HEADER_BYTES);
-    writeInt32(out, OFF_BATCH_LENGTH, out.length - LOG_OVERHEAD);
-    writeInt16(out, OFF_ATTRIBUTES, batchAttributes(buf, pos) & ~CODEC_MASK);
-    writeInt32(out, OFF_CRC, crc32c(out, OFF_ATTRIBUTES, out.length));
-    return out;
+  const compression = options.compression ?? 'none';
+  if (compression !== 'none' && compression !== 'lz4') {
+    throw new InvalidRecordError(`unknown compression ${JSON.stringify(compression)} (use none or lz4)`);
   }
-
-  /** The records section of the batch at `pos` and the header fields the decoders need, checked. */
-  function openRecords(batch: Uint8Array, pos: number): { s: B; baseOffset: number; baseTimestamp: number; count: number } {
-    const buf = from(batch);
-    // Header and length checks only (the CRC is the reader's or the validator's job): they bound
-    // the decoders' loops and keep a short buffer from reading as zeros.
-    const problem = batchProblem(buf, pos, buf.length, false);
-    if (problem !== null) throw new CorruptRecordError(`record batch does not decode: ${problem}`);
-    const baseOffset = batchBaseOffset(buf, pos);
-    const count = batchRecordCount(buf, pos);
-    // baseOffset lies outside the CRC: an offset no log can hold means the header is damaged.
-    if (baseOffset < 0 || !Number.isSafeInteger(baseOffset + count)) {
-      throw new CorruptRecordError(`record batch does not decode: base offset ${baseOffset} is out of range`);
+  const plain = compression === 'none';
+  // Uncompressed: write records straight after the header. Compressed: write them to a scratch
+  // buffer first, then the frame after the header.
+  const firstRecord = plain ? headroom + HEADER_BYTES : 0;
+  const out = runtime.alloc(firstRecord + recordsBytes);
+  let pos = firstRecord;
+  for (let i = 0; i < count; i++) {
+    const r = records[i]!;
+    pos = writeVarint(out, pos, bodySizes[i]!);
+    out[pos++] = 0; // record attributes: unused
+    pos = writeVarlong(out, pos, (r.timestamp ?? now) - baseTimestamp);
+    pos = writeVarint(out, pos, i);
+    const key = r.key ?? null;
+    if (key === null) pos = writeVarint(out, pos, -1);
+    else {
+      const n = byteLen(runtime, key);
+      pos = writeBytes(runtime, out, writeVarint(out, pos, n), key, n);
     }
-    return { s: recordsSection(buf, pos), baseOffset, baseTimestamp: batchBaseTimestamp(buf, pos), count };
-  }
-
-  /**
-   * Calls `onRecord` for each record of the batch at `pos` whose offset is ≥ `fromOffset`, in order.
-   * Returning false from `onRecord` stops early. Returns the number of records delivered. Throws
-   * CorruptRecordError (never returns garbage) when the records section does not parse. key, value
-   * and header values are views into the batch (or into its decompressed section).
-   */
-  function forEachRecord(batch: Uint8Array, onRecord: (record: DecodedRecord<B>) => boolean | void, fromOffset = 0, pos = 0): number {
-    const { s, baseOffset, baseTimestamp, count } = openRecords(batch, pos);
-    const sectionEnd = s.length;
-    // Hoisted out of the loop: both are accessor calls on a typed array.
-    const ab = s.buffer;
-    const base = s.byteOffset;
-    let p = 0;
-    let delivered = 0;
-    for (let i = 0; i < count; i++) {
-      const end = recordEnd(s, p, sectionEnd, i, baseOffset);
-      const offset = baseOffset + i;
-      // Skipped records (before fromOffset) are checked as fully as decoded ones.
-      const wanted = offset >= fromOffset;
-      p = parseRecord(runtime, s, cursor.next, end, i, baseOffset, wanted);
-      if (wanted) {
-        delivered++;
-        const record: DecodedRecord<B> = {
-          offset,
-          timestamp: baseTimestamp + parsed.tsDelta,
-          key: parsed.keyLen < 0 ? null : view(ab, base + parsed.keyStart, parsed.keyLen),
-          value: parsed.valueLen < 0 ? null : view(ab, base + parsed.valueStart, parsed.valueLen),
-          headers: parsed.headers as RecordHeader<B>[],
-        };
-        if (onRecord(record) === false) return delivered;
+    const value = r.value === undefined ? null : r.value;
+    if (value === null) pos = writeVarint(out, pos, -1);
+    else {
+      const n = byteLen(runtime, value);
+      pos = writeBytes(runtime, out, writeVarint(out, pos, n), value, n);
+    }
+    const hl = headerLists[i];
+    const hc = hl === null || hl === undefined ? 0 : hl.length;
+    pos = writeVarint(out, pos, hc);
+    for (let h = 0; h < hc; h++) {
+      const hdr = hl![h]!;
+      const kn = runtime.utf8Length(hdr.key);
+      pos = writeBytes(runtime, out, writeVarint(out, pos, kn), hdr.key, kn);
+      if (hdr.value === null || hdr.value === undefined) pos = writeVarint(out, pos, -1);
+      else {
+        const vn = byteLen(runtime, hdr.value);
+        pos = writeBytes(runtime, out, writeVarint(out, pos, vn), hdr.value, vn);
       }
     }
-    if (p !== sectionEnd) throw recordError(count, baseOffset, `${sectionEnd - p} bytes follow the last record`);
-    return delivered;
   }
+  assert(pos === out.length, () => `batch encoder wrote ${pos} bytes, planned ${out.length}`);
 
-  /** All records of one batch (from `fromOffset` on), decoded. */
-  function decodeRecords(batch: Uint8Array, fromOffset = 0, pos = 0): DecodedRecord<B>[] {
-    const out: DecodedRecord<B>[] = [];
-    forEachRecord(batch, (r) => void out.push(r), fromOffset, pos);
-    return out;
+  let frame: B;
+  let codec = CODEC_NONE;
+  if (plain) frame = out;
+  else {
+    const compressed = runtime.lz4CompressFrame(out);
+    frame = runtime.alloc(headroom + HEADER_BYTES + compressed.byteLength);
+    frame.set(compressed, headroom + HEADER_BYTES);
+    codec = CODEC_LZ4;
   }
+  const b = headroom;
+  const size = frame.length - headroom;
+  writeInt64(frame, b + OFF_BASE_OFFSET, options.baseOffset ?? 0);
+  writeInt32(frame, b + OFF_BATCH_LENGTH, size - LOG_OVERHEAD);
+  writeInt32(frame, b + OFF_LEADER_EPOCH, -1);
+  frame[b + OFF_MAGIC] = MAGIC;
+  writeInt16(frame, b + OFF_ATTRIBUTES, codec);
+  writeInt32(frame, b + OFF_LAST_OFFSET_DELTA, count - 1);
+  writeInt64(frame, b + OFF_BASE_TIMESTAMP, baseTimestamp);
+  writeInt64(frame, b + OFF_MAX_TIMESTAMP, maxTimestamp);
+  writeInt64(frame, b + OFF_PRODUCER_ID, -1);
+  writeInt16(frame, b + OFF_PRODUCER_EPOCH, -1);
+  writeInt32(frame, b + OFF_BASE_SEQUENCE, -1);
+  writeInt32(frame, b + OFF_RECORD_COUNT, count);
+  writeInt32(frame, b + OFF_CRC, runtime.crc32c(frame, b + OFF_ATTRIBUTES, b + size));
+  return frame;
+}
 
-  /**
-   * The read path's decoder: as forEachRecord (same checks, same errors, same views), but it builds
-   * each record directly in the PartitionRecord shape and pushes it onto `out` (one object per
-   * record, no callback) until `out.length` reaches `maxRecords`. Returns how many it pushed.
-   * Records before `fromOffset` are skipped. Kept in step with forEachRecord; the tests compare them.
-   */
-  function decodeRecordsInto(
-    batch: Uint8Array,
-    topic: string,
-    partition: number,
-    fromOffset: number,
-    out: PartitionRecord<B>[],
-    maxRecords: number,
-    pos = 0,
-  ): number {
-    const { s, baseOffset, baseTimestamp, count } = openRecords(batch, pos);
-    const sectionEnd = s.length;
-    const ab = s.buffer;
-    const base = s.byteOffset;
-    const startLength = out.length;
-    let n = startLength;
-    if (n >= maxRecords) return 0;
-    let p = 0;
-    for (let i = 0; i < count; i++) {
-      const end = recordEnd(s, p, sectionEnd, i, baseOffset);
-      const offset = baseOffset + i;
-      const wanted = offset >= fromOffset;
-      p = parseRecord(runtime, s, cursor.next, end, i, baseOffset, wanted);
-      if (!wanted) continue;
-      out.push({
-        topic,
-        partition,
+/**
+ * The records section of a batch, decompressed if needed. For an uncompressed batch this is a
+ * view (no copy); for LZ4 it is new bytes.
+ */
+function recordsSection<B extends Uint8Array>(runtime: BatchRuntime<B>, batch: Uint8Array, pos = 0): B {
+  const buf = runtime.from(batch);
+  const section = sub(runtime, buf, pos + HEADER_BYTES, pos + batchSize(buf, pos));
+  const codec = batchCodec(buf, pos);
+  if (codec === CODEC_NONE) return section;
+  if (codec === CODEC_LZ4) {
+    try {
+      return runtime.lz4DecompressFrame(section);
+    } catch (e) {
+      if (e instanceof CorruptRecordError) throw e;
+      throw new CorruptRecordError(`LZ4 frame does not decompress: ${(e as Error).message}`);
+    }
+  }
+  throw new InvalidRecordError(`compression codec ${codec} is not supported`);
+}
+
+/**
+ * The batch re-encoded without compression (same offsets, timestamps and records), with a fresh
+ * CRC, for readers that cannot decode LZ4. An uncompressed batch is returned as is.
+ */
+function decompressBatch<B extends Uint8Array>(runtime: BatchRuntime<B>, batch: Uint8Array, pos = 0): B {
+  const buf = runtime.from(batch);
+  if (batchCodec(buf, pos) === CODEC_NONE) return sub(runtime, buf, pos, pos + batchSize(buf, pos));
+  const section = recordsSection(runtime, buf, pos);
+  const out = runtime.alloc(HEADER_BYTES + section.length);
+  out.set(sub(runtime, buf, pos, pos + HEADER_BYTES), 0);
+  out.set(section, HEADER_BYTES);
+  writeInt32(out, OFF_BATCH_LENGTH, out.length - LOG_OVERHEAD);
+  writeInt16(out, OFF_ATTRIBUTES, batchAttributes(buf, pos) & ~CODEC_MASK);
+  writeInt32(out, OFF_CRC, runtime.crc32c(out, OFF_ATTRIBUTES, out.length));
+  return out;
+}
+
+/** The records section of the batch at `pos` and the header fields the decoders need, checked. */
+function openRecords<B extends Uint8Array>(runtime: BatchRuntime<B>, batch: Uint8Array, pos: number): { s: B; baseOffset: number; baseTimestamp: number; count: number } {
+  const buf = runtime.from(batch);
+  // Header and length checks only (the CRC is the reader's or the validator's job): they bound
+  // the decoders' loops and keep a short buffer from reading as zeros.
+  const problem = batchProblem(runtime, buf, pos, buf.length, false);
+  if (problem !== null) throw new CorruptRecordError(`record batch does not decode: ${problem}`);
+  const baseOffset = batchBaseOffset(buf, pos);
+  const count = batchRecordCount(buf, pos);
+  // baseOffset lies outside the CRC: an offset no log can hold means the header is damaged.
+  if (baseOffset < 0 || !Number.isSafeInteger(baseOffset + count)) {
+    throw new CorruptRecordError(`record batch does not decode: base offset ${baseOffset} is out of range`);
+  }
+  return { s: recordsSection(runtime, buf, pos), baseOffset, baseTimestamp: batchBaseTimestamp(buf, pos), count };
+}
+
+/**
+ * Calls `onRecord` for each record of the batch at `pos` whose offset is ≥ `fromOffset`, in order.
+ * Returning false from `onRecord` stops early. Returns the number of records delivered. Throws
+ * CorruptRecordError (never returns garbage) when the records section does not parse. key, value
+ * and header values are views into the batch (or into its decompressed section).
+ */
+function forEachRecord<B extends Uint8Array>(runtime: BatchRuntime<B>, batch: Uint8Array, onRecord: (record: DecodedRecord<B>) => boolean | void, fromOffset = 0, pos = 0): number {
+  const { s, baseOffset, baseTimestamp, count } = openRecords(runtime, batch, pos);
+  const view = runtime.view;
+  const sectionEnd = s.length;
+  // Hoisted out of the loop: both are accessor calls on a typed array.
+  const ab = s.buffer;
+  const base = s.byteOffset;
+  let p = 0;
+  let delivered = 0;
+  for (let i = 0; i < count; i++) {
+    const end = recordEnd(s, p, sectionEnd, i, baseOffset);
+    const offset = baseOffset + i;
+    // Skipped records (before fromOffset) are checked as fully as decoded ones.
+    const wanted = offset >= fromOffset;
+    p = parseRecord(runtime, s, cursor.next, end, i, baseOffset, wanted);
+    if (wanted) {
+      delivered++;
+      const record: DecodedRecord<B> = {
         offset,
         timestamp: baseTimestamp + parsed.tsDelta,
         key: parsed.keyLen < 0 ? null : view(ab, base + parsed.keyStart, parsed.keyLen),
         value: parsed.valueLen < 0 ? null : view(ab, base + parsed.valueStart, parsed.valueLen),
         headers: parsed.headers as RecordHeader<B>[],
-      });
-      if (++n >= maxRecords) return n - startLength;
+      };
+      if (onRecord(record) === false) return delivered;
     }
-    if (p !== sectionEnd) throw recordError(count, baseOffset, `${sectionEnd - p} bytes follow the last record`);
-    return n - startLength;
   }
+  if (p !== sectionEnd) throw recordError(count, baseOffset, `${sectionEnd - p} bytes follow the last record`);
+  return delivered;
+}
 
+/** All records of one batch (from `fromOffset` on), decoded. */
+function decodeRecords<B extends Uint8Array>(runtime: BatchRuntime<B>, batch: Uint8Array, fromOffset = 0, pos = 0): DecodedRecord<B>[] {
+  const out: DecodedRecord<B>[] = [];
+  forEachRecord(runtime, batch, (r) => void out.push(r), fromOffset, pos);
+  return out;
+}
+
+/**
+ * The read path's decoder: as forEachRecord (same checks, same errors, same views), but it builds
+ * each record directly in the PartitionRecord shape and pushes it onto `out` (one object per
+ * record, no callback) until `out.length` reaches `maxRecords`. Returns how many it pushed.
+ * Records before `fromOffset` are skipped. Kept in step with forEachRecord; the tests compare them.
+ */
+function decodeRecordsInto<B extends Uint8Array>(runtime: BatchRuntime<B>, 
+  batch: Uint8Array,
+  topic: string,
+  partition: number,
+  fromOffset: number,
+  out: PartitionRecord<B>[],
+  maxRecords: number,
+  pos = 0,
+): number {
+  const { s, baseOffset, baseTimestamp, count } = openRecords(runtime, batch, pos);
+  const view = runtime.view;
+  const sectionEnd = s.length;
+  const ab = s.buffer;
+  const base = s.byteOffset;
+  const startLength = out.length;
+  let n = startLength;
+  if (n >= maxRecords) return 0;
+  let p = 0;
+  for (let i = 0; i < count; i++) {
+    const end = recordEnd(s, p, sectionEnd, i, baseOffset);
+    const offset = baseOffset + i;
+    const wanted = offset >= fromOffset;
+    p = parseRecord(runtime, s, cursor.next, end, i, baseOffset, wanted);
+    if (!wanted) continue;
+    out.push({
+      topic,
+      partition,
+      offset,
+      timestamp: baseTimestamp + parsed.tsDelta,
+      key: parsed.keyLen < 0 ? null : view(ab, base + parsed.keyStart, parsed.keyLen),
+      value: parsed.valueLen < 0 ? null : view(ab, base + parsed.valueStart, parsed.valueLen),
+      headers: parsed.headers as RecordHeader<B>[],
+    });
+    if (++n >= maxRecords) return n - startLength;
+  }
+  if (p !== sectionEnd) throw recordError(count, baseOffset, `${sectionEnd - p} bytes follow the last record`);
+  return n - startLength;
+}
+
+/**
+ * The codec bound to `runtime`. Its functions are module functions taking the runtime, not closures
+ * made here: closures from one literal made twice (engine and client codec in one process) lose V8's
+ * per-closure specialisation, which cost the engine's read path a third at 1 KiB records.
+ */
+export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>): BatchCodec<B> {
   return {
-    computeBatchCrc,
-    batchProblem,
-    validateProducerBatch: (bytes) => validateBatchBytes(bytes, true),
-    validateOwnBatch: (bytes) => validateBatchBytes(bytes, false),
-    encodeBatch,
-    recordsSection,
-    decompressBatch,
-    forEachRecord,
-    decodeRecords,
-    decodeRecordsInto,
+    computeBatchCrc: (buf, pos, size) => computeBatchCrc(runtime, buf, pos, size),
+    batchProblem: (buf, pos, limit, checkCrc) => batchProblem(runtime, buf, pos, limit, checkCrc),
+    validateProducerBatch: (bytes) => validateBatchBytes(runtime, bytes, true),
+    validateOwnBatch: (bytes) => validateBatchBytes(runtime, bytes, false),
+    encodeBatch: (records, options) => encodeBatch(runtime, records, options),
+    recordsSection: (batch, pos) => recordsSection(runtime, batch, pos),
+    decompressBatch: (batch, pos) => decompressBatch(runtime, batch, pos),
+    forEachRecord: (batch, onRecord, fromOffset, pos) => forEachRecord(runtime, batch, onRecord, fromOffset, pos),
+    decodeRecords: (batch, fromOffset, pos) => decodeRecords(runtime, batch, fromOffset, pos),
+    decodeRecordsInto: (batch, topic, partition, fromOffset, out, maxRecords, pos) =>
+      decodeRecordsInto(runtime, batch, topic, partition, fromOffset, out, maxRecords, pos),
   };
 }
