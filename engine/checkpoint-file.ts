@@ -7,6 +7,7 @@
 // block is already there; the content is a few bytes inside one sector, so the write is not torn in
 // practice, and a torn one would read as null, the safe fallback). Retention depends on this: it must
 // persist the new log start before it can free space.
+import { assert } from './format/errors.js';
 import fs from 'node:fs';
 import { isNoSpace, storageError } from './storage-error.js';
 
@@ -25,7 +26,7 @@ export function readCheckpoint(path: string): number | null {
 }
 
 function encode(value: number): string {
-  if (!Number.isSafeInteger(value) || value < 0) throw new Error(`checkpoint value ${value} is not a valid offset`);
+  assert(Number.isSafeInteger(value) && value >= 0, () => `checkpoint value ${value} is not a valid offset`);
   return `${PREFIX}${value}\n`;
 }
 

@@ -3,6 +3,7 @@
 // applies the same rules as appends (Segment.noteBatch) and sealing, to the intact batches of a walk;
 // damaged ranges get no entry, and the first intact batch after one gets an entry, so seeks past the
 // damage start after it.
+import { assert } from './format/errors.js';
 import fs from 'node:fs';
 import { OFFSET_ENTRY_BYTES } from './offset-index.js';
 import { writeInt64 } from './record-batch.js';
@@ -87,7 +88,7 @@ export function rewriteIndexFile(path: string, entries: Buffer, oldEnd: number):
   const fd = fs.openSync(path, 'r+');
   try {
     const size = fs.fstatSync(fd).size;
-    if (entries.length > size) throw new Error(`${entries.length} bytes of entries do not fit ${path} (${size} bytes)`);
+    assert(entries.length <= size, () => `${entries.length} bytes of entries do not fit ${path} (${size} bytes)`);
     if (entries.length > 0) fs.writeSync(fd, entries, 0, entries.length, 0);
     const clearTo = Math.min(size, oldEnd);
     if (clearTo > entries.length) fs.writeSync(fd, Buffer.alloc(clearTo - entries.length), 0, clearTo - entries.length, entries.length);

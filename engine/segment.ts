@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { chainOk, chainProblem, findResume } from './batch-chain.js';
-import { CorruptRecordError, DiskFullError, IoError } from './format/errors.js';
+import { CorruptRecordError, DiskFullError, IoError, assert } from './format/errors.js';
 import { storageError } from './storage-error.js';
 import { IndexBuilder, rewriteIndexFile, usedBytes } from './index-rebuild.js';
 import { MappedFile, type MappedFileOptions, type ReserveHook } from './mapped-file.js';
@@ -439,9 +439,9 @@ export class Segment {
   append(batch: Uint8Array, offset: number, nowMs: number): void {
     const pos = this.dataBytes;
     const size = batch.length;
-    if (!this.active) throw new Error(`append to sealed segment ${this.logPath}`);
-    if (offset !== this.endOffset) throw new Error(`offset ${offset} does not continue ${this.endOffset} in ${this.logPath}`);
-    if (pos + size > this.capacityBytes) throw new Error(`batch of ${size} bytes at ${pos} runs past ${this.logPath}`);
+    assert(this.active, () => `append to sealed segment ${this.logPath}`);
+    assert(offset === this.endOffset, () => `offset ${offset} does not continue ${this.endOffset} in ${this.logPath}`);
+    assert(pos + size <= this.capacityBytes, () => `batch of ${size} bytes at ${pos} runs past ${this.logPath}`);
     const indexDue = pos === 0 || this.bytesSinceIndexEntry >= this.config.indexIntervalBytes;
     const log = this.log;
     if (indexDue) {

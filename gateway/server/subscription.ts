@@ -2,7 +2,7 @@
 // pump that moves whole batches from the engine to the socket. Woken by engine.watch() after
 // appends, by CREDIT frames, and by the socket draining. Batches go out as the segment holds them
 // (views), except LZ4 batches for a client that cannot decode LZ4, which are decompressed.
-import { isSeglogError } from '../../engine/format/errors.js';
+import { assert, isSeglogError } from '../../engine/format/errors.js';
 import type { GatewayEngine } from './engine-port.js';
 import { outgoingBatches } from './outgoing-batches.js';
 import { encodeDeliverHeader, encodeGap } from '../protocol/deliver.js';
@@ -188,9 +188,7 @@ export class ServerSubscription {
       throw e;
     }
     if (read.batches.length === 0) return false;
-    if (!(read.nextOffset > cursor.nextOffset)) {
-      throw new Error(`engine read at ${cursor.nextOffset} did not advance (next ${read.nextOffset})`);
-    }
+    assert(read.nextOffset > cursor.nextOffset, () => `engine read at ${cursor.nextOffset} did not advance (next ${read.nextOffset})`);
     // A damaged batch (CORRUPT_RECORD with its range) ends the subscription at the next step, after
     // the intact batches before it went out: the client resubscribes past it if it wants.
     const { parts, bytes, records, nextOffset } = outgoingBatches(
