@@ -1,10 +1,13 @@
 // The engine's binding of the record batch v2 codec (engine/format/batch-codec.ts) to Node: native
 // CRC-32C (@node-rs/crc32) and LZ4 (lz4-napi), records as Buffers viewing the batch (no copies).
-// Engine code imports the codec and the header accessors from here.
+// Engine code imports the codec and the header accessors from here. Plain function declarations
+// over the codec's module functions: the engine's hot paths call constants.
 import { crc32c } from '@node-rs/crc32';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
-import { createBatchCodec, type BatchRuntime } from './format/batch-codec.js';
+import * as codec from './format/batch-codec.js';
+import type { BatchRuntime } from './format/batch-codec.js';
 import type * as Format from './format/record-types.js';
+import type { EncodeOptions, RecordInput } from './format/record-types.js';
 
 export * from './format/batch-header.js';
 export type { Bytes, Compression, EncodeOptions, RecordHeaderInput, RecordInput } from './format/record-types.js';
@@ -36,17 +39,52 @@ export const nodeRuntime: BatchRuntime<Buffer> = {
   utf8Decode: (b, start, end) => b.toString('utf8', start, end),
 };
 
-const codec = createBatchCodec(nodeRuntime);
+export function computeBatchCrc(buf: Uint8Array, pos: number, size: number): number {
+  return codec.computeBatchCrc(nodeRuntime, buf, pos, size);
+}
 
-export const {
-  computeBatchCrc,
-  batchProblem,
-  validateProducerBatch,
-  validateOwnBatch,
-  encodeBatch,
-  recordsSection,
-  decompressBatch,
-  forEachRecord,
-  decodeRecords,
-  decodeRecordsInto,
-} = codec;
+export function batchProblem(buf: Uint8Array, pos: number, limit: number, checkCrc = true): string | null {
+  return codec.batchProblem(nodeRuntime, buf, pos, limit, checkCrc);
+}
+
+/** Throws CorruptRecordError for a bad CRC or a lying length, InvalidRecordError for an unsupported codec or attribute. */
+export function validateProducerBatch(bytes: Uint8Array): void {
+  codec.validateBatchBytes(nodeRuntime, bytes, true);
+}
+
+/** validateProducerBatch without the CRC, for a batch this process encoded itself. */
+export function validateOwnBatch(bytes: Uint8Array): void {
+  codec.validateBatchBytes(nodeRuntime, bytes, false);
+}
+
+export function encodeBatch(records: readonly RecordInput[], options?: EncodeOptions): Buffer {
+  return codec.encodeBatch(nodeRuntime, records, options);
+}
+
+export function recordsSection(batch: Uint8Array, pos = 0): Buffer {
+  return codec.recordsSection(nodeRuntime, batch, pos);
+}
+
+export function decompressBatch(batch: Uint8Array, pos = 0): Buffer {
+  return codec.decompressBatch(nodeRuntime, batch, pos);
+}
+
+export function forEachRecord(batch: Uint8Array, onRecord: (record: DecodedRecord) => boolean | void, fromOffset = 0, pos = 0): number {
+  return codec.forEachRecord(nodeRuntime, batch, onRecord, fromOffset, pos);
+}
+
+export function decodeRecords(batch: Uint8Array, fromOffset = 0, pos = 0): DecodedRecord[] {
+  return codec.decodeRecords(nodeRuntime, batch, fromOffset, pos);
+}
+
+export function decodeRecordsInto(
+  batch: Uint8Array,
+  topic: string,
+  partition: number,
+  fromOffset: number,
+  out: PartitionRecord[],
+  maxRecords: number,
+  pos = 0,
+): number {
+  return codec.decodeRecordsInto(nodeRuntime, batch, topic, partition, fromOffset, out, maxRecords, pos);
+}
