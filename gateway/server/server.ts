@@ -156,13 +156,21 @@ export class GatewayServer {
 
   static async start(options: GatewayOptions): Promise<GatewayServer> {
     const server = new GatewayServer(options);
-    await new Promise<void>((resolve, reject) => {
-      server.http.once('error', reject);
-      server.http.listen(options.port ?? 7070, options.host ?? '127.0.0.1', () => {
-        server.http.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.http.once('error', reject);
+        server.http.listen(options.port ?? 7070, options.host ?? '127.0.0.1', () => {
+          server.http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (e) {
+      // Not listening (port taken, address not ours): leave nothing running behind (the metrics'
+      // event-loop monitor and GC observer, the WebSocket server).
+      server.wss.close();
+      server.metrics.close();
+      throw e;
+    }
     server.http.on('error', (e) => server.log(`http server: ${e.message}`));
     const address = server.http.address() as AddressInfo;
     server.host = address.address;
