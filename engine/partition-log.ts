@@ -261,6 +261,22 @@ export class PartitionLog {
     }));
   }
 
+  /**
+   * Before retention deletes the oldest `count` segments by age: confirms their largest timestamps
+   * against the log (Segment.confirmMaxTimestamp). True when one rose, so the plan must be made again.
+   */
+  confirmTimestampsForRetention(count: number): boolean {
+    let changed = false;
+    for (let i = 0; i < count && i < this.segs.length; i++) {
+      const seg = this.segs[i]!;
+      if (seg.active) break;
+      this.touch(seg);
+      if (seg.confirmMaxTimestamp()) changed = true;
+    }
+    if (changed) for (let i = 0; i < this.segs.length - 1; i++) this.sealedMaxTimestamp = Math.max(this.sealedMaxTimestamp, this.segs[i]!.maxTimestamp);
+    return changed;
+  }
+
   private checkOpen(): void {
     if (this.closed) throw new ClosedError(`partition log ${this.name}`);
   }

@@ -59,7 +59,11 @@ export class RetentionRunner {
           if ((ps.log === null || ps.closing !== null) && planRetention(figures(this.cache, ps).segments, ts.config, this.now()).deleteBeforeOffset === null) continue;
           const applied = this.cache.withWriteLog(ps, (log): RetentionReport | null => {
             if (this.isClosed() || ts.deleted) return null;
-            const plan = planRetention(log.segments(), ts.config, this.now());
+            let plan = planRetention(log.segments(), ts.config, this.now());
+            // Deleting by age trusts the segments' newest timestamps: check them against the log first.
+            if (plan.reason !== null && plan.reason !== 'size' && log.confirmTimestampsForRetention(plan.segments)) {
+              plan = planRetention(log.segments(), ts.config, this.now());
+            }
             if (plan.deleteBeforeOffset === null) return null;
             if (plan.rollActive) log.roll();
             const deleted = log.deleteSegmentsBefore(plan.deleteBeforeOffset);

@@ -101,6 +101,8 @@ export class Segment {
   endOffset: number;
   /** Largest batch maxTimestamp, -Infinity when empty. */
   maxTimestamp = -Infinity;
+  /** maxTimestamp was checked against the log's batch headers (confirmMaxTimestamp). */
+  private timestampConfirmed = false;
   /** Base offset of the last batch (for the seal's time-index entry). */
   private lastBatchBaseOffset = -1;
   private bytesSinceIndexEntry = 0;
@@ -829,6 +831,33 @@ export class Segment {
       // unknown: the whole file
     }
     return Math.min(this.capacityBytes, allocated > 0 ? Math.max(allocated, this.dataBytes) : this.capacityBytes);
+  }
+
+  /**
+   * Checks a sealed segment's largest timestamp (read from its time index at open) against the log's
+   * batch headers, once per process, before retention deletes the segment by age: a damaged index
+   * entry that still looks ordered must not make records look older than they are. The result only
+   * ever rises (a walk stopped by damage keeps the larger of both), so it can delay a deletion,
+   * never hasten one. Returns whether the figure changed.
+   */
+  confirmMaxTimestamp(): boolean {
+    if (this.active || this.timestampConfirmed || this.isEmpty) return false;
+    this.timestampConfirmed = true;
+    const buf = this.log.buffer;
+    const end = this.dataBytes;
+    let max = -Infinity;
+    let expected = this.baseOffset;
+    for (let pos = 0, batches = 0; pos < end && batches < end; batches++) {
+      if (!chainOk(buf, pos, end, expected)) break;
+      const ts = batchMaxTimestamp(buf, pos);
+      if (ts > max) max = ts;
+      expected = batchLastOffset(buf, pos) + 1;
+      pos += batchSize(buf, pos);
+    }
+    if (max <= this.maxTimestamp) return false;
+    process.emitWarning(`seglog: the time index of ${this.logPath} said its newest record is from ${this.maxTimestamp}, the log says ${max}; using the log's`);
+    this.maxTimestamp = max;
+    return true;
   }
 
   // --- durability and lifecycle -----------------------------------------------------------------
