@@ -1,34 +1,14 @@
 // `seglog` argument checking and error output: bad values are usage errors (one line, exit 2) found before
 // any connection is made, never silently turned into another value.
 import test from 'ava';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const CLI = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli/cli.js');
+import { runCli as run } from '../helpers/cli-run.js';
 // Nothing listens on port 1: a command that got as far as connecting would fail with CONNECT_FAILED.
 const NOWHERE = 'ws://127.0.0.1:1';
 
-function run(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`seglog ${args.join(' ')} timed out`));
-    }, 15_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end('');
-  });
-}
 
 const usageCases: Array<[string, string[], RegExp]> = [
   // Date.parse rolls these over to another day (2026-02-30 → 2026-03-02) instead of refusing them.

@@ -1,15 +1,13 @@
 // Damage at rest seen through the gateway: consumers and FETCH get the intact records, then
 // CORRUPT_RECORD carrying the damaged range, and can go on past it.
 import test, { type ExecutionContext } from 'ava';
-import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SeglogClientError, type ClientRecord, type CorruptInfo } from '../../gateway/client/client.js';
 import { decodeError, ERROR_RANGES, encodeFetch, encodeSubscribe, FrameType } from '../../gateway/protocol/index.js';
 import { decodeHelloOk } from '../../gateway/protocol/hello.js';
 import { FrameReader } from '../../gateway/protocol/codec.js';
 import { readHeader } from '../../gateway/protocol/frame.js';
 import { TOPIC, batchesOf, engineOptions, flipBaseOffsetBit, flipRecordByte, segments, valueOf, writeTopic, type BatchAt } from '../helpers/damage.js';
+import { runCli } from '../helpers/cli-run.js';
 import { RawPeer, startGateway, type Harness } from './helpers.js';
 
 const decoder = new TextDecoder();
@@ -146,34 +144,16 @@ test('the range fields go only to clients that announce ERROR_RANGES (older clie
   t.deepEqual(decodeError(subError.reader).range, { partition: 0, offset: victim.base, nextOffset: victim.last + 1 });
 });
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const cli = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../gateway/cli/cli.js');
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cli, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`seglog ${args.join(' ')} timed out; stderr: ${stderr}`));
-    }, 20_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
 
 test('seglog consume stops at damage with its offsets, or goes past it with --skip-corrupt', async (t) => {
   const { gw, total, victim } = await setup(t, 'crc');
   const env = { SEGLOG_URL: gw.server.url };
   const offsetsOf = (stdout: string): number[] => stdout.trim().split('\n').map((l) => (JSON.parse(l) as { offset: number }).offset);
-  const stopped = await runCli(['consume', TOPIC, '--no-follow', '--format', 'json'], env);
+  const stopped = await runCli(['consume', TOPIC, '--no-follow', '--format', 'json'], { env, timeoutMs: 20_000 });
   t.is(stopped.code, 1);
   t.deepEqual(offsetsOf(stopped.stdout), range(0, victim.base));
   t.regex(stopped.stderr, new RegExp(`CORRUPT_RECORD: .*resume at offset ${victim.last + 1}`));
-  const skipped = await runCli(['consume', TOPIC, '--no-follow', '--format', 'json', '--skip-corrupt'], env);
+  const skipped = await runCli(['consume', TOPIC, '--no-follow', '--format', 'json', '--skip-corrupt'], { env, timeoutMs: 20_000 });
   t.is(skipped.code, 0, skipped.stderr);
   t.deepEqual(offsetsOf(skipped.stdout), [...range(0, victim.base), ...range(victim.last + 1, total)]);
   t.regex(skipped.stderr, new RegExp(`skipped damaged records ${victim.base}\\.\\.${victim.last} of partition 0`));
