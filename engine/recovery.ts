@@ -26,6 +26,7 @@ import {
   batchSize,
 } from './record-batch.js';
 import type { Segment } from './segment.js';
+import { LIMITS } from './topic-registry.js';
 
 export const CLEAN_SHUTDOWN_MARKER = '.clean-shutdown';
 export const RECOVERY_POINT_FILE = 'recovery-point.checkpoint';
@@ -107,7 +108,10 @@ export function scanSegment(seg: Segment, position: number, offset: number): Sca
     if (pos >= limit) break;
     // Read with pread, not through the mapping: a torn tail can end in a hole (mapped-file.ts).
     const batch = readBatchAt(log, pos, limit);
-    problem = batch === null ? `only ${limit - pos} bytes left, or no batch header` : batchProblem(batch, 0, batch.length);
+    problem =
+      batch === null
+        ? `only ${limit - pos} bytes left, or a batch length beyond the ${RECOVERY_BATCH_BYTES_MAX} bytes any batch may have`
+        : batchProblem(batch, 0, batch.length);
     if (problem === null && batchBaseOffset(batch!, 0) !== expected) {
       problem = `base offset ${batchBaseOffset(batch!, 0)} does not continue at ${expected}`;
     }
@@ -174,12 +178,20 @@ const BATCH_SCRATCH_BYTES_KEPT = 1024 * 1024;
 let batchScratch = Buffer.alloc(BATCH_SCRATCH_BYTES_KEPT);
 const headerScratch = Buffer.alloc(HEADER_BYTES);
 
-/** The batch at `pos` read with pread (a view of the scratch), or null when no header fits. */
+/**
+ * No stored batch is larger than a topic's largest maxBatchBytes: a torn header claiming more is
+ * refused before its bytes are read (a garbage length must not make recovery allocate up to a
+ * whole segment).
+ */
+export const RECOVERY_BATCH_BYTES_MAX = LIMITS.maxBatchBytesMax;
+
+/** The batch at `pos` read with pread (a view of the scratch), or null when no header fits or its length cannot be a batch's. */
 function readBatchAt(log: MappedFile, pos: number, limit: number): Buffer | null {
   if (limit - pos < HEADER_BYTES) return null;
   log.readAt(pos, headerScratch);
   const length = headerScratch.readInt32BE(OFF_BATCH_LENGTH);
   const size = length + LOG_OVERHEAD;
+  if (size > RECOVERY_BATCH_BYTES_MAX) return null;
   if (length < HEADER_BYTES - LOG_OVERHEAD || size > limit - pos) return headerScratch;
   if (batchScratch.length < size) batchScratch = Buffer.alloc(size);
   return log.readAt(pos, batchScratch.subarray(0, size));

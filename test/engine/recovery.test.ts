@@ -7,7 +7,7 @@ import test from 'ava';
 import { writeCheckpointSync } from '../../engine/checkpoint-file.js';
 import { PartitionLog, type PartitionLogOptions } from '../../engine/partition-log.js';
 import { batchBaseOffset, batchLastOffset, decodeRecords, setBatchBaseOffset } from '../../engine/record-batch.js';
-import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE } from '../../engine/recovery.js';
+import { CLEAN_SHUTDOWN_MARKER, RECOVERY_BATCH_BYTES_MAX, RECOVERY_POINT_FILE } from '../../engine/recovery.js';
 import { makeBatch, tempDir } from '../helpers/log-fixtures.js';
 
 const segmentFile = (dir: string, base: number, ext = 'log') => path.join(dir, `${String(base).padStart(20, '0')}.${ext}`);
@@ -227,4 +227,26 @@ test('recovery does not trust the index entry it starts from: a damaged one is n
   t.false(again.recovery.clean);
   t.is(again.recovery.truncated, null, JSON.stringify(again.recovery.truncated));
   t.is(again.endOffset, 200);
+});
+
+test('a torn header claiming a batch larger than any batch may be is cut without reading its bytes', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-rec-huge-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  // 128 MiB segment (sparse): room for the claimed length, so only the batch-size bound refuses it.
+  const log = PartitionLog.open({ dir, segmentBytes: 128 * 1024 * 1024, flushIntervalMs: 0 });
+  log.append(makeBatch(3));
+  const end = log.segments()[0]!.sizeBytes;
+  await log.close();
+  fs.rmSync(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  const header = Buffer.from(makeBatch(1).subarray(0, 61));
+  header.writeInt32BE(RECOVERY_BATCH_BYTES_MAX + 1, 8); // batchLength: size = length + 12 > the bound
+  const fd = fs.openSync(path.join(dir, '00000000000000000000.log'), 'r+');
+  fs.writeSync(fd, header, 0, header.length, end);
+  fs.closeSync(fd);
+  fs.writeFileSync(path.join(dir, RECOVERY_POINT_FILE), 'v1 0\n');
+  const again = PartitionLog.open({ dir, flushIntervalMs: 0 });
+  t.teardown(() => again.close().catch(() => undefined));
+  t.is(again.endOffset, 3);
+  t.is(again.recovery.truncated?.position, end);
+  t.regex(again.recovery.truncated!.reason, new RegExp(`batch length beyond the ${RECOVERY_BATCH_BYTES_MAX} bytes`));
 });
