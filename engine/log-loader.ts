@@ -3,6 +3,7 @@
 // segments, and after an unclean shutdown (no clean marker) recovers the tail from the recovery
 // point (recovery.ts). The caller holds the directory's lock.
 import fs from 'node:fs';
+import { readCleanMarkerEnd } from './clean-marker.js';
 import path from 'node:path';
 import { readCheckpoint } from './checkpoint-file.js';
 import { CLEAN_SHUTDOWN_MARKER, RECOVERY_POINT_FILE, recoverSegments, type RecoveryReport } from './recovery.js';
@@ -32,7 +33,7 @@ export function loadLog(dir: string, config: SegmentConfig): LoadedLog {
     const markerPath = path.join(dir, CLEAN_SHUTDOWN_MARKER);
     const clean = fs.existsSync(markerPath);
     // The marker holds the end offset at close: the active segment's data must reach it.
-    const cleanEndOffset = clean ? readMarkerEnd(markerPath) : undefined;
+    const cleanEndOffset = clean ? (readCleanMarkerEnd(markerPath) ?? undefined) : undefined;
     // Gone right away, so a crash from now on is detected at the next open.
     fs.rmSync(markerPath, { force: true });
     let report: RecoveryReport = { clean: true, scannedBytes: 0, truncated: null };
@@ -93,17 +94,6 @@ export function loadLog(dir: string, config: SegmentConfig): LoadedLog {
   }
 }
 
-/** The end offset a clean close wrote into the marker, or undefined when it does not read as one. */
-function readMarkerEnd(markerPath: string): number | undefined {
-  try {
-    const text = fs.readFileSync(markerPath, 'utf8');
-    if (!/^\d{1,16}\n$/.test(text)) return undefined;
-    const end = Number(text.trim());
-    return Number.isSafeInteger(end) ? end : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 function listSegmentBases(dir: string): number[] {
   const bases: number[] = [];

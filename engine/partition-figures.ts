@@ -8,6 +8,7 @@
 // entry. Only a partition whose log was closed cleanly (its .clean-shutdown marker present) is read
 // this way: after a crash its figures are what recovery leaves, so its log must be opened.
 import fs from 'node:fs';
+import { readCleanMarkerEnd } from './clean-marker.js';
 import path from 'node:path';
 import { readCheckpoint } from './checkpoint-file.js';
 import { OFFSET_ENTRY_BYTES, OffsetIndex, type OffsetIndexEntry } from './offset-index.js';
@@ -83,7 +84,7 @@ export function readPartitionFigures(dir: string): PartitionFigures | null {
   if (active === null) return null;
   // The walk stopped short of the end the clean close recorded: damage (FORMAT.md 2.6), which only
   // opening the log sorts out.
-  const markedEnd = readMarkedEnd(path.join(dir, CLEAN_SHUTDOWN_MARKER));
+  const markedEnd = readCleanMarkerEnd(path.join(dir, CLEAN_SHUTDOWN_MARKER));
   if (markedEnd !== null && markedEnd !== active.endOffset) return null;
   segments.push(active);
   let sizeBytes = 0;
@@ -102,18 +103,6 @@ export function readPartitionFigures(dir: string): PartitionFigures | null {
   };
 }
 
-/** The end offset in a clean-shutdown marker; null when it holds none (empty on a full disk). */
-function readMarkedEnd(file: string): number | null {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return null;
-  }
-  if (!/^\d{1,16}\n$/.test(text)) return null;
-  const end = Number(text.trim());
-  return Number.isSafeInteger(end) ? end : null;
-}
 
 function segmentBases(names: readonly string[]): number[] {
   const bases: number[] = [];

@@ -12,12 +12,13 @@
 // ("written": survives a process crash). flush() resolves when it is on disk ("flushed"), with group
 // commit: one sync cycle serves every caller that arrived before it started.
 import fs from 'node:fs';
+import { writeCleanMarker } from './clean-marker.js';
 import path from 'node:path';
 import { writeCheckpoint, writeCheckpointSync } from './checkpoint-file.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { BatchTooLargeError, ClosedError, DiskFullError, InvalidArgumentError, IoError, OffsetOutOfRangeError, SeglogError } from './format/errors.js';
 import { PARTITION_LOG_LIMITS } from './limits.js';
-import { isNoSpace, storageError } from './storage-error.js';
+import { storageError } from './storage-error.js';
 import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
   batchBaseOffset,
@@ -624,15 +625,3 @@ export class PartitionLog {
   }
 }
 
-/**
- * The marker holds the end offset (for humans and tests); on a full disk, where its content gets no
- * block, it is left empty: only its presence matters, and an empty file needs an inode only.
- */
-function writeCleanMarker(file: string, endOffset: number): void {
-  try {
-    fs.writeFileSync(file, `${endOffset}\n`);
-  } catch (e) {
-    if (!isNoSpace(e)) throw e;
-    fs.closeSync(fs.openSync(file, 'w'));
-  }
-}
