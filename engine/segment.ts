@@ -246,6 +246,7 @@ export class Segment {
    */
   private readCopy(from: number, length: number): Buffer {
     const out = Buffer.alloc(Math.max(0, length));
+    if (this.logFile?.hasFd) return this.logFile.readAt(from, out);
     const fd = fs.openSync(this.logPath, 'r');
     try {
       for (let done = 0; done < out.length; ) {
@@ -333,10 +334,14 @@ export class Segment {
       this.releaseMapping();
       throw e;
     }
-    this.logFile.closeFd();
-    this.offsetIndexFile!.file.closeFd();
-    this.timeIndexFile!.file.closeFd();
-    if (!this.tailChecked) this.checkTail();
+    try {
+      // While the fds are open, so its preads need no open of their own.
+      if (!this.tailChecked) this.checkTail();
+    } finally {
+      this.logFile?.closeFd();
+      this.offsetIndexFile?.file.closeFd();
+      this.timeIndexFile?.file.closeFd();
+    }
   }
 
   /**
