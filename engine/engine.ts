@@ -118,6 +118,7 @@ export class Engine {
     this.cache = new LogCache(
       fdBudget,
       options.maxOpenPartitions ?? fdBudget.defaultMaxOpenPartitions,
+      options.maxWaitingWrites ?? ENGINE_DEFAULTS.waitingWritesMax,
       {
         indexIntervalBytes: options.indexIntervalBytes ?? ENGINE_DEFAULTS.indexIntervalBytes,
         flushIntervalMs: options.flushIntervalMs ?? ENGINE_DEFAULTS.flushIntervalMs,
@@ -150,8 +151,9 @@ export class Engine {
     limitOption('indexIntervalBytes', options.indexIntervalBytes, 1, ENGINE_OPTION_LIMITS.indexIntervalBytesMax);
     limitOption('maxOpenPartitions', options.maxOpenPartitions, 1, ENGINE_OPTION_LIMITS.maxOpenPartitionsMax);
     limitOption('openFilesLimit', options.openFilesLimit, 1, OPEN_FILES_LIMIT_OPTION_MAX);
+    limitOption('maxWaitingWrites', options.maxWaitingWrites, 1, ENGINE_OPTION_LIMITS.maxWaitingWritesMax);
     const { dir: _dir, memory: _memory, autoCreateTopics: _a, flushIntervalMs: _f, retentionCheckIntervalMs: _r, now: _n,
-      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, openFilesLimit: _o, ...topicDefaults } = options;
+      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, openFilesLimit: _o, maxWaitingWrites: _w, ...topicDefaults } = options;
     const defaults = resolveTopicConfig(
       { ...topicDefaults, ...(memory && options.segmentBytes === undefined ? { segmentBytes: ENGINE_DEFAULTS.memorySegmentBytes } : {}) },
       DEFAULT_TOPIC_CONFIG,

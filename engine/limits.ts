@@ -25,6 +25,8 @@ export const ENGINE_DEFAULTS = {
   recoveryReportsMax: 10_000,
   /** Evictions a write waits for, at most, when every log the file budget allows is in use. */
   logCapacityWaitRoundsMax: 64,
+  /** Writes that may wait at once for room in the open-file budget (`maxWaitingWrites`); more fail. */
+  waitingWritesMax: 100_000,
 } as const;
 
 /** The longest delay a Node timer takes. */
@@ -37,6 +39,7 @@ export const ENGINE_OPTION_LIMITS = {
   retentionCheckIntervalMsMax: 24 * 3600 * 1000,
   indexIntervalBytesMax: 1 << 30,
   maxOpenPartitionsMax: 1_000_000,
+  maxWaitingWritesMax: 10_000_000,
 } as const;
 
 /** Loop bounds of the engine's internal retries and continuations. */

@@ -20,6 +20,8 @@ export type EngineLogOptions = Pick<PartitionLogOptions, 'indexIntervalBytes' | 
 
 export class LogCache {
   readonly maxOpenPartitions: number;
+  /** Bound on capacityWaiters (EngineOptions.maxWaitingWrites). */
+  private readonly maxWaitingWrites: number;
   private readonly fdBudget: FdBudget;
   private readonly logOptions: EngineLogOptions;
   private readonly isClosed: () => boolean;
@@ -36,12 +38,14 @@ export class LogCache {
   constructor(
     fdBudget: FdBudget,
     maxOpenPartitions: number,
+    maxWaitingWrites: number,
     logOptions: EngineLogOptions,
     isClosed: () => boolean,
     onUncleanOpen: (ps: PartitionState, log: PartitionLog) => void,
   ) {
     this.fdBudget = fdBudget;
     this.maxOpenPartitions = maxOpenPartitions;
+    this.maxWaitingWrites = maxWaitingWrites;
     this.logOptions = logOptions;
     this.isClosed = isClosed;
     this.onUncleanOpen = onUncleanOpen;
@@ -140,6 +144,11 @@ export class LogCache {
   async waitForLogCapacity(): Promise<void> {
     for (let round = 0; round < ENGINE_DEFAULTS.logCapacityWaitRoundsMax && !this.hasLogCapacity(true); round++) {
       if (!this.evictForWaiters(this.capacityWaiters.length + 1)) return;
+      if (this.capacityWaiters.length >= this.maxWaitingWrites) {
+        throw new TooManyOpenFilesError(
+          `${this.capacityWaiters.length} writes already wait for room in the open-file budget (maxWaitingWrites); retry later, or raise the open-file limit`,
+        );
+      }
       await new Promise<void>((resolve) => this.capacityWaiters.push(resolve));
       this.checkOpen();
     }

@@ -46,6 +46,11 @@ export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> 
    * (/proc/self/limits; 1024 where unreadable). Lower it to leave descriptors to other users.
    */
   openFilesLimit?: number;
+  /**
+   * Writes that may wait at once for room in the open-file budget (when every log it allows is in
+   * use); a further one fails at once with TOO_MANY_OPEN_FILES, nothing of it written. Default 100,000.
+   */
+  maxWaitingWrites?: number;
 }
 
 /** How the engine budgets file descriptors (Engine.fileBudget()). */

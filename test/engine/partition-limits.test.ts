@@ -160,6 +160,35 @@ test('a small budget: writes over many partitions at once wait for room, reads g
   t.deepEqual(await engine.produce('after', [{ value: 'x' }], { partition: 1 }), [{ partition: 1, offset: 0 }]);
 });
 
+test('maxWaitingWrites: writes beyond the bound of those waiting for room fail at once with TOO_MANY_OPEN_FILES and store nothing; the rest are stored once', async (t) => {
+  const dir = withDir(t);
+  const MAX_WAITING = 4;
+  const engine = await openEngine(t, { dir, openFilesLimit: 240, segmentBytes: 64 * 1024, flushIntervalMs: 20, maxWaitingWrites: MAX_WAITING });
+  const P = 120;
+  t.true(engine.fileBudget().maxLogsHoldingFds < P / 2);
+  await engine.createTopic('wide', { partitions: P });
+  const outcomes = await Promise.all(
+    Array.from({ length: P }, (_, p) =>
+      engine.produce('wide', [{ value: `v${p}` }], { partition: p }).then(
+        (acks) => ({ p, ok: true as const, offset: acks[0]!.offset }),
+        (e: { code?: string; message?: string }) => ({ p, ok: false as const, code: e.code, message: e.message }),
+      ),
+    ),
+  );
+  const refused = outcomes.filter((o) => !o.ok);
+  t.true(refused.length > 0, 'the bound was reached');
+  t.true(outcomes.some((o) => o.ok));
+  for (const o of refused) {
+    t.is(o.code, 'TOO_MANY_OPEN_FILES');
+    t.regex(o.message ?? '', /writes already wait for room in the open-file budget \(maxWaitingWrites\)/);
+  }
+  for (const o of outcomes) {
+    const stored = engine.read('wide', o.p, 0, { maxRecords: 10 }).map((r) => text(r.value));
+    t.deepEqual(stored, o.ok ? [`v${o.p}`] : [], `partition ${o.p}`);
+  }
+  await t.throwsAsync(Engine.open({ dir: withDir(t), maxWaitingWrites: 0 }), { message: /maxWaitingWrites/ });
+});
+
 // --- under a real open-file limit (child processes) ------------------------------------------------
 
 (hasPrlimit ? test : test.skip)('500 partitions under a 1,024 file limit: produce to all, read all back, describe, then another topic; descriptors stay inside the limit', async (t) => {
