@@ -44,10 +44,18 @@ function runChild(scenario: string, dir: string, limit: number): Promise<Record<
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.on('exit', (code, signal) => {
+    // 'close', not 'exit': only then has all of the child's stdout been read.
+    child.on('close', (code, signal) => {
       clearTimeout(timer);
-      if (code !== 0) reject(new Error(`child ${scenario} exited with ${code ?? signal}: ${err}`));
-      else resolve(JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>);
+      if (code !== 0) {
+        reject(new Error(`child ${scenario} exited with ${code ?? signal}: ${err}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>);
+      } catch (e) {
+        reject(new Error(`child ${scenario} printed no JSON result (${(e as Error).message}): stdout ${JSON.stringify(out)}, stderr ${err}`));
+      }
     });
   });
 }
