@@ -17,6 +17,9 @@ export type ErrorCode =
   | 'IO_ERROR'
   | 'TOO_MANY_OPEN_FILES'
   | 'INTERNAL'
+  // Security (the gateway's authentication and per-topic rights; the Kafka listener maps them too).
+  | 'AUTHENTICATION_FAILED'
+  | 'NOT_AUTHORIZED'
   // The gateway's (gateway/protocol/error.ts) and the client's (gateway/client/client-errors.ts).
   | 'INVALID_FRAME'
   | 'UNKNOWN_FRAME_TYPE'
@@ -189,6 +192,26 @@ export class IoError extends SeglogError {
 export class TooManyOpenFilesError extends SeglogError {
   constructor(message: string, cause?: unknown) {
     super('TOO_MANY_OPEN_FILES', message, { cause });
+  }
+}
+
+/** The credentials sent (a token, a client certificate) name no principal, or none were sent where they are required. */
+export class AuthenticationFailedError extends SeglogError {
+  constructor(message: string) {
+    super('AUTHENTICATION_FAILED', message);
+  }
+}
+
+/** The principal has no right to this action on this resource. The message names both, never a secret. */
+export class NotAuthorizedError extends SeglogError {
+  readonly principal: string;
+  readonly action: string;
+  readonly resource: string;
+  constructor(principal: string, action: string, resource: string) {
+    super('NOT_AUTHORIZED', `principal ${JSON.stringify(principal)} may not ${action} ${resource}`);
+    this.principal = principal;
+    this.action = action;
+    this.resource = resource;
   }
 }
 

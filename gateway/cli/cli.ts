@@ -1,10 +1,12 @@
 #!/usr/bin/env node
 // The `seglog` command: run a gateway, administer topics, produce from stdin, consume to stdout.
 // Errors print one line on stderr and exit non-zero.
+import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { attachNegativeValues, parseArgsMessage } from './cli-args.js';
-import { SeglogClient, type ClientRecord, type RecordInput } from '../client/client.js';
+import { SeglogClient, type ClientOptions, type ClientRecord, type RecordInput } from '../client/client.js';
+import { authCommand } from './auth-command.js';
 import { errorLine } from './error-line.js';
 
 const DEFAULT_URL = 'ws://127.0.0.1:7070';
@@ -14,6 +16,11 @@ const USAGE = `seglog — a Kafka-style message log
 Usage:
   seglog serve [--dir ./data] [--host 127.0.0.1] [--port 7070] [--memory] [--auto-create]
                [--allow-origin ORIGIN,...] [--allow-host HOST,...] [--handshake-timeout MS]
+               [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-require-client-cert]]
+               [--auth FILE] [--metrics open|token|loopback] [--insecure]
+               [--max-connections N] [--max-connections-per-address N]
+  seglog auth add NAME --rights RIGHT,... --file FILE [--produce-rate BYTES] [--consume-rate BYTES]
+  seglog auth rotate NAME --file FILE | remove NAME --file FILE | list --file FILE
   seglog topics create NAME [--partitions N] [--retention 7d] [--compression lz4|none]
   seglog topics list
   seglog topics describe NAME
@@ -22,7 +29,17 @@ Usage:
   seglog consume TOPIC [--from earliest|latest|OFFSET|ISO-8601] [--partition P] [--group G]
                        [--max N] [--no-follow] [--format value|json] [--skip-corrupt]
 
-Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}).
+Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}), --token (default
+$SEGLOG_TOKEN; prefer the variable: arguments show in ps), and for wss:// URLs --ca FILE
+($SEGLOG_CA) and a client certificate --client-cert FILE --client-key FILE
+($SEGLOG_CLIENT_CERT, $SEGLOG_CLIENT_KEY).
+serve: --auth FILE requires every connection to authenticate (a token from seglog auth add, or
+a client certificate whose subject CN names a principal); SIGHUP re-reads the file and closes
+connections whose token was revoked. Listening on a non-loopback --host needs --auth and TLS
+(--tls-cert/--tls-key), else it refuses to start unless --insecure is given.
+auth: RIGHT is ACTION:TOPIC or ACTION:topic|group:PATTERN (ACTION produce, consume or admin;
+PATTERN a name, or a prefix ending in *), or metrics; e.g. consume:orders.*,consume:group:billing.
+add and rotate print the new token once on stdout; the file keeps only its SHA-256.
 serve: browser pages may connect only from this server's own host:port unless --allow-origin
 lists theirs (https://app.example.com, or * for any); requests must name this server in Host
 (a loopback name or address, the bound host) unless --allow-host lists the name (or name:port).
@@ -112,10 +129,34 @@ function url(values: Record<string, unknown>): string {
   return (values['url'] as string | undefined) ?? process.env['SEGLOG_URL'] ?? DEFAULT_URL;
 }
 
-const urlOption = { url: { type: 'string' } } as const;
+/** What every client command takes: where the server is and how to prove who we are. */
+const urlOption = { url: { type: 'string' }, token: { type: 'string' }, ca: { type: 'string' }, 'client-cert': { type: 'string' }, 'client-key': { type: 'string' } } as const;
+
+function readPem(file: string, flag: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`${flag} ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+/** The client's token and TLS files from the flags, else from SEGLOG_TOKEN, SEGLOG_CA, SEGLOG_CLIENT_CERT, SEGLOG_CLIENT_KEY. */
+function clientSecurity(values: Record<string, unknown>): Pick<ClientOptions, 'token' | 'tls'> {
+  const pick = (flag: string, env: string): string | undefined => (values[flag] as string | undefined) ?? (process.env[env] || undefined);
+  const token = pick('token', 'SEGLOG_TOKEN');
+  const ca = pick('ca', 'SEGLOG_CA');
+  const cert = pick('client-cert', 'SEGLOG_CLIENT_CERT');
+  const key = pick('client-key', 'SEGLOG_CLIENT_KEY');
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError('--client-cert and --client-key go together (a client certificate and its key)');
+  const tls: NonNullable<ClientOptions['tls']> = {};
+  if (ca !== undefined) tls.ca = readPem(ca, '--ca');
+  if (cert !== undefined) tls.cert = readPem(cert, '--client-cert');
+  if (key !== undefined) tls.key = readPem(key, '--client-key');
+  return { ...(token !== undefined ? { token } : {}), ...(Object.keys(tls).length > 0 ? { tls } : {}) };
+}
 
 async function withClient<T>(values: Record<string, unknown>, fn: (c: SeglogClient) => Promise<T>, reconnect = false): Promise<T> {
-  const client = await SeglogClient.connect(url(values), { clientId: 'seglog-cli', reconnect: reconnect ? { maxAttempts: 10 } : false });
+  const client = await SeglogClient.connect(url(values), { clientId: 'seglog-cli', reconnect: reconnect ? { maxAttempts: 10 } : false, ...clientSecurity(values) });
   try {
     return await fn(client);
   } finally {
@@ -135,6 +176,15 @@ async function serve(args: string[]): Promise<void> {
     'allow-origin': { type: 'string', multiple: true },
     'allow-host': { type: 'string', multiple: true },
     'handshake-timeout': { type: 'string' },
+    'tls-cert': { type: 'string' },
+    'tls-key': { type: 'string' },
+    'tls-ca': { type: 'string' },
+    'tls-require-client-cert': { type: 'boolean' },
+    auth: { type: 'string' },
+    metrics: { type: 'string' },
+    insecure: { type: 'boolean' },
+    'max-connections': { type: 'string' },
+    'max-connections-per-address': { type: 'string' },
   }, 0);
   const port = integer(values['port'], 'port') ?? 7070;
   const handshakeTimeoutMs = integer(values['handshake-timeout'], 'handshake-timeout', 1);
@@ -155,24 +205,72 @@ async function serve(args: string[]): Promise<void> {
       throw new UsageError(`${flag}: ${(e as Error).message}`);
     }
   }
+  const maxConnections = integer(values['max-connections'], 'max-connections', 1);
+  const maxConnectionsPerAddress = integer(values['max-connections-per-address'], 'max-connections-per-address', 1);
+  const metricsAccess = values['metrics'] as string | undefined;
+  if (metricsAccess !== undefined && !['open', 'token', 'loopback'].includes(metricsAccess)) throw new UsageError('--metrics must be open, token or loopback');
+  if (metricsAccess === 'token' && values['auth'] === undefined) throw new UsageError('--metrics token needs --auth FILE (the tokens)');
+  const tlsCert = values['tls-cert'] as string | undefined;
+  const tlsKey = values['tls-key'] as string | undefined;
+  const tlsCa = values['tls-ca'] as string | undefined;
+  if ((tlsCert === undefined) !== (tlsKey === undefined)) throw new UsageError('--tls-cert and --tls-key go together');
+  if (tlsCert === undefined && (tlsCa !== undefined || values['tls-require-client-cert'] === true)) throw new UsageError('--tls-ca and --tls-require-client-cert need --tls-cert and --tls-key');
+  if (values['tls-require-client-cert'] === true && tlsCa === undefined) throw new UsageError('--tls-require-client-cert needs --tls-ca (the CA that signs client certificates)');
+  const tls =
+    tlsCert === undefined
+      ? undefined
+      : {
+          cert: readPem(tlsCert, '--tls-cert'),
+          key: readPem(tlsKey!, '--tls-key'),
+          ...(tlsCa !== undefined ? { ca: readPem(tlsCa, '--tls-ca') } : {}),
+          requireClientCert: values['tls-require-client-cert'] === true,
+        };
+  const authFile = values['auth'] as string | undefined;
+  const host = (values['host'] as string | undefined) ?? '127.0.0.1';
+  const { GatewayServer, exposureProblem } = await import('../server/server.js');
+  // Before the engine opens: refusing must leave no data directory behind.
+  const exposure = exposureProblem(host, { authFile, tls });
+  if (exposure !== null && values['insecure'] !== true) throw new UsageError(exposure);
+  if (authFile !== undefined) {
+    const { readAuthFile } = await import('../server/auth/auth-file.js');
+    readAuthFile(authFile); // a missing or bad file is one line here, before anything starts
+  }
   const { Engine } = await import('../../engine/index.js');
-  const { GatewayServer } = await import('../server/server.js');
   const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
   let server;
   try {
     server = await GatewayServer.start({
       engine,
-      host: (values['host'] as string | undefined) ?? '127.0.0.1',
+      host,
       port,
       allowOrigins,
       allowHosts,
+      tls,
+      authFile,
+      insecure: values['insecure'] === true,
+      ...(metricsAccess !== undefined ? { metricsAccess: metricsAccess as 'open' | 'token' | 'loopback' } : {}),
+      ...(maxConnections !== undefined ? { maxConnections } : {}),
+      ...(maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress } : {}),
       ...(handshakeTimeoutMs !== undefined ? { handshakeTimeoutMs } : {}),
     });
   } catch (e) {
     await engine.close();
     throw e;
   }
-  process.stdout.write(`seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; http://${server.url.slice(5)}/metrics)\n`);
+  process.stdout.write(
+    `seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; ${server.httpUrl}/metrics; auth ${server.authMode === 'token' ? `on (${authFile})` : 'off'}${tls !== undefined ? `; TLS${tls.requireClientCert ? ', client certificates required' : ''}` : ''})\n`,
+  );
+  if (exposure !== null) process.stderr.write(`seglog: WARNING (--insecure): ${exposure.replace(/: give .*$/, '')}\n`);
+  if (authFile !== undefined) {
+    process.on('SIGHUP', () => {
+      try {
+        const n = server.reloadAuth();
+        process.stderr.write(`seglog: SIGHUP: auth file ${authFile} reloaded, ${n} principal(s)\n`);
+      } catch (e) {
+        process.stderr.write(`seglog: SIGHUP: auth file not reloaded, the previous principals stay in force: ${(e as Error).message}\n`);
+      }
+    });
+  }
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) {
@@ -439,8 +537,15 @@ export async function main(argv: string[]): Promise<void> {
       return produce(rest);
     case 'consume':
       return consume(rest);
+    case 'auth':
+      try {
+        return authCommand(rest, process.stdout, process.stderr);
+      } catch (e) {
+        if ((e as { code?: string }).code === 'INVALID_ARGUMENT') throw new UsageError((e as Error).message);
+        throw e;
+      }
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (serve, topics, produce, consume; --help for usage)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (serve, topics, produce, consume, auth; --help for usage)`);
   }
 }
 

@@ -32,7 +32,7 @@ import type { FrameReader } from '../protocol/codec.js';
 import { decodeError } from '../protocol/error.js';
 import { decodeFetchResult, encodeFetch } from '../protocol/fetch.js';
 import { FrameType, PROTOCOL_VERSION, frameTypeName, readHeader } from '../protocol/frame.js';
-import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHelloOk, encodeHello, type HelloOk } from '../protocol/hello.js';
+import { AUTH, CAN_DECODE_LZ4, ERROR_RANGES, decodeHelloOk, encodeHello, type HelloOk } from '../protocol/hello.js';
 import {
   decodeCommittedResult,
   decodeOffsetsResult,
@@ -49,13 +49,14 @@ import {
   encodeListTopics,
   encodeTopicName,
 } from '../protocol/topics.js';
-import { OPEN, messageBytes, openWebSocket, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import { OPEN, messageBytes, openWebSocket, type ClientTlsOptions, type WebSocketConstructor, type WebSocketLike } from './socket.js';
 import type { RecordInput } from '../../engine/format/record-types.js';
 
 export { SeglogClientError, ClientErrorCode, type CorruptRange } from './client-errors.js';
 export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
 export { Consumer, type ConsumerOptions, type CorruptInfo, type GapInfo } from './consumer.js';
 export type { ClientRecord, ClientRecordHeader } from './record-codec.js';
+export type { ClientTlsOptions } from './socket.js';
 export type { ClientConnection, PushTarget } from './connection.js';
 export type { RecordInput, TopicConfig, TopicDescription };
 
@@ -68,6 +69,14 @@ export interface ReconnectOptions {
 
 export interface ClientOptions {
   clientId?: string;
+  /**
+   * The token `seglog auth add` printed, sent in the handshake (HELLO) to a server that requires
+   * authentication. Sent on every reconnect; a server that refuses it ends the client with
+   * AUTHENTICATION_FAILED (no further attempts).
+   */
+  token?: string;
+  /** Node only (browsers use the system's trust): a CA for wss:// URLs, and a client certificate. */
+  tls?: ClientTlsOptions;
   /** Announce that we decode LZ4 (loads lz4js). Otherwise the server sends LZ4 batches decompressed. Default true. */
   lz4?: boolean;
   /** Default 30 s. */
@@ -148,7 +157,7 @@ export class SeglogClient implements ClientConnection {
   private async open(): Promise<void> {
     let ws: WebSocketLike;
     try {
-      ws = await openWebSocket(this.url, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, this.options.WebSocket);
+      ws = await openWebSocket(this.url, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, this.options.WebSocket, this.options.tls);
     } catch (e) {
       throw new SeglogClientError(ClientErrorCode.CONNECT_FAILED, (e as Error).message, { cause: e });
     }
@@ -159,11 +168,20 @@ export class SeglogClient implements ClientConnection {
       // followed by onclose
     };
     // The handshake goes out before any queued request (they wait for state 'open').
+    // AUTH only with a token: a server older than authentication would refuse the extra field.
+    const auth = this.options.token !== undefined;
     const hello = this.sendRequest<HelloOk>(
       ws,
-      (id) => encodeHello(id, { minVersion: PROTOCOL_VERSION, maxVersion: PROTOCOL_VERSION, flags: ERROR_RANGES | (this.canDecodeLz4 ? CAN_DECODE_LZ4 : 0), clientId: this.options.clientId ?? 'seglog-client' }),
+      (id) =>
+        encodeHello(id, {
+          minVersion: PROTOCOL_VERSION,
+          maxVersion: PROTOCOL_VERSION,
+          flags: ERROR_RANGES | (this.canDecodeLz4 ? CAN_DECODE_LZ4 : 0) | (auth ? AUTH : 0),
+          clientId: this.options.clientId ?? 'seglog-client',
+          token: this.options.token,
+        }),
       FrameType.HELLO_OK,
-      decodeHelloOk,
+      (r) => decodeHelloOk(r, auth),
     );
     try {
       this.server = await hello;
@@ -391,6 +409,13 @@ export class SeglogClient implements ClientConnection {
         return;
       } catch (e) {
         if ((this.state as string) === 'closed') return;
+        if ((e as { code?: string }).code === 'AUTHENTICATION_FAILED') {
+          // Revoked or wrong credentials do not come right by retrying.
+          const error = new SeglogClientError('AUTHENTICATION_FAILED', `reconnecting to ${this.url}: ${(e as Error).message}`);
+          this.options.onConnectionEvent?.({ type: 'reconnect-failed', error });
+          this.shutdown(error);
+          return;
+        }
         delay = Math.min(delay * 2, r.maxDelayMs);
         if (attempt === r.maxAttempts) {
           const error = new SeglogClientError(ClientErrorCode.CONNECT_FAILED, `gave up reconnecting to ${this.url} after ${attempt} attempts: ${(e as Error).message}`);

@@ -19,6 +19,15 @@ export type WebSocketConstructor = new (url: string, protocolsOrOptions?: unknow
 
 export const OPEN = 1;
 
+/** TLS settings for Node's `ws` (browsers use their own trust store and ignore these). PEM text or bytes. */
+export interface ClientTlsOptions {
+  /** CA certificate(s) to trust for the server's certificate (a self-signed or private CA). */
+  ca?: string | Uint8Array;
+  /** A client certificate and its key, for servers that require one. */
+  cert?: string | Uint8Array;
+  key?: string | Uint8Array;
+}
+
 
 let nodeWs: Promise<WebSocketConstructor> | null = null;
 
@@ -37,10 +46,10 @@ async function resolveImpl(explicit?: WebSocketConstructor): Promise<{ impl: Web
 }
 
 /** Opens a socket and resolves once it is open. */
-export async function openWebSocket(url: string, timeoutMs: number, explicit?: WebSocketConstructor): Promise<WebSocketLike> {
+export async function openWebSocket(url: string, timeoutMs: number, explicit?: WebSocketConstructor, tls?: ClientTlsOptions): Promise<WebSocketLike> {
   const { impl, isNodeWs } = await resolveImpl(explicit);
   const ws = isNodeWs
-    ? new impl(url, { perMessageDeflate: false, maxPayload: CLIENT_MAX_PAYLOAD_BYTES })
+    ? new impl(url, { perMessageDeflate: false, maxPayload: CLIENT_MAX_PAYLOAD_BYTES, ...(tls ?? {}) })
     : new impl(url);
   // `ws` hands us Buffers (Uint8Arrays) without a copy; browsers give ArrayBuffers.
   ws.binaryType = isNodeWs ? 'nodebuffer' : 'arraybuffer';

@@ -11,19 +11,31 @@ export const CAN_DECODE_LZ4 = 0x1;
  */
 export const ERROR_RANGES = 0x2;
 
+/**
+ * HELLO: a `token` string follows clientId (empty: none), and the client reads `principal` in
+ * HELLO_OK. HELLO_OK: the server authenticates connections (and, to a client that set the bit,
+ * `principal` follows serverId). Older peers never see either field.
+ */
+export const AUTH = 0x4;
+
 export interface Hello {
   minVersion: number;
   maxVersion: number;
   flags: number;
   clientId: string;
+  /** Present when flags has AUTH ('' = no token). Never logged. */
+  token?: string;
 }
 
 export function encodeHello(id: number, h: Hello): Uint8Array {
-  return frameWriter(FrameType.HELLO, id).u16(h.minVersion).u16(h.maxVersion).u32(h.flags).string(h.clientId).finish();
+  const w = frameWriter(FrameType.HELLO, id).u16(h.minVersion).u16(h.maxVersion).u32(h.flags).string(h.clientId);
+  if ((h.flags & AUTH) !== 0) w.string(h.token ?? '');
+  return w.finish();
 }
 
 export function decodeHello(r: FrameReader): Hello {
-  const h = { minVersion: r.u16('minVersion'), maxVersion: r.u16('maxVersion'), flags: r.u32('flags'), clientId: r.string('clientId') };
+  const h: Hello = { minVersion: r.u16('minVersion'), maxVersion: r.u16('maxVersion'), flags: r.u32('flags'), clientId: r.string('clientId') };
+  if ((h.flags & AUTH) !== 0) h.token = r.string('token');
   r.end();
   return h;
 }
@@ -36,26 +48,32 @@ export interface HelloOk {
   /** Largest record batch the server accepts in a PRODUCE. */
   maxBatchBytes: number;
   serverId: string;
+  /** Who the server took the client for: only to a client whose HELLO set AUTH. */
+  principal?: string;
 }
 
-export function encodeHelloOk(id: number, h: HelloOk): Uint8Array {
-  return frameWriter(FrameType.HELLO_OK, id)
+/** `withPrincipal`: the client set AUTH in its HELLO, so it reads the principal field. */
+export function encodeHelloOk(id: number, h: HelloOk, withPrincipal = false): Uint8Array {
+  const w = frameWriter(FrameType.HELLO_OK, id)
     .u16(h.version)
     .u32(h.flags)
     .u32(h.maxFrameBytes)
     .u32(h.maxBatchBytes)
-    .string(h.serverId)
-    .finish();
+    .string(h.serverId);
+  if (withPrincipal) w.string(h.principal ?? '');
+  return w.finish();
 }
 
-export function decodeHelloOk(r: FrameReader): HelloOk {
-  const h = {
+/** `withPrincipal`: our HELLO set AUTH, so the principal field follows serverId. */
+export function decodeHelloOk(r: FrameReader, withPrincipal = false): HelloOk {
+  const h: HelloOk = {
     version: r.u16('version'),
     flags: r.u32('flags'),
     maxFrameBytes: r.u32('maxFrameBytes'),
     maxBatchBytes: r.u32('maxBatchBytes'),
     serverId: r.string('serverId'),
   };
+  if (withPrincipal) h.principal = r.string('principal');
   r.end();
   return h;
 }

@@ -6,7 +6,8 @@ import { hostname, networkInterfaces } from 'node:os';
 import type { Duplex } from 'node:stream';
 import type { GatewayMetrics } from './http.js';
 import { decideAccess, isWildcardAddress, ownAuthorities, type AccessPolicy, type AccessVerdict } from './origin-policy.js';
-import { INTERFACE_REFRESH_MIN_INTERVAL_MS, REFUSAL_LOG_LINES_PER_WINDOW_MAX, REFUSAL_LOG_WINDOW_MS } from './limits.js';
+import { BoundedLog } from './bounded-log.js';
+import { INTERFACE_REFRESH_MIN_INTERVAL_MS } from './limits.js';
 
 export { INTERFACE_REFRESH_MIN_INTERVAL_MS, REFUSAL_LOG_LINES_PER_WINDOW_MAX, REFUSAL_LOG_WINDOW_MS } from './limits.js';
 
@@ -41,13 +42,12 @@ export class AccessGuard {
   private interfacesListedAt = 0;
   private readonly interfaceAddresses: () => string[];
   private readonly now: () => number;
-  private logWindowStart = -Infinity;
-  private linesInWindow = 0;
-  private notLogged = 0;
+  private readonly refusalLog: BoundedLog;
 
   constructor(private readonly options: AccessGuardOptions) {
     this.interfaceAddresses = options.interfaceAddresses ?? machineAddresses;
     this.now = options.now ?? Date.now;
+    this.refusalLog = new BoundedLog(options.log, 'refused requests', 'seglog_refused_requests_total', this.now);
     // Until the port is known nothing is our own: only explicitly allowed hosts pass.
     this.policy = { allowOrigins: options.allowOrigins, allowHosts: options.allowHosts, ownAuthorities: new Set() };
   }
@@ -91,19 +91,7 @@ export class AccessGuard {
   }
 
   private logBounded(line: string): void {
-    const now = this.now();
-    if (now - this.logWindowStart >= REFUSAL_LOG_WINDOW_MS) {
-      if (this.notLogged > 0) this.options.log(`${this.notLogged} more refused requests were not logged (at most ${REFUSAL_LOG_LINES_PER_WINDOW_MAX} lines per ${REFUSAL_LOG_WINDOW_MS / 1000} s; seglog_refused_requests_total counts all)`);
-      this.logWindowStart = now;
-      this.linesInWindow = 0;
-      this.notLogged = 0;
-    }
-    if (this.linesInWindow >= REFUSAL_LOG_LINES_PER_WINDOW_MAX) {
-      this.notLogged++;
-      return;
-    }
-    this.linesInWindow++;
-    this.options.log(line);
+    this.refusalLog.line(line);
   }
 
   /** True when the request may go on; otherwise it has been answered 403. */
@@ -111,9 +99,7 @@ export class AccessGuard {
     const verdict = this.decide(req, false);
     if (verdict.allowed) return true;
     this.refused(req, 'http', verdict);
-    const body = `${verdict.message}\n`;
-    res.writeHead(403, { ...REFUSAL_HEADERS, 'content-length': Buffer.byteLength(body) });
-    res.end(body);
+    refuseHttp(res, 403, verdict.message);
     return false;
   }
 
@@ -122,15 +108,29 @@ export class AccessGuard {
     const verdict = this.decide(req, true);
     if (verdict.allowed) return true;
     this.refused(req, 'upgrade', verdict);
-    socket.on('error', () => {}); // a peer resetting a refused socket is nothing to report
-    if (!socket.writable) {
-      socket.destroy();
-      return false;
-    }
-    const body = `${verdict.message}\n`;
-    const head = Object.entries({ ...REFUSAL_HEADERS, 'content-length': Buffer.byteLength(body) }).map(([k, v]) => `${k}: ${v}\r\n`);
-    socket.once('finish', () => socket.destroy());
-    socket.end(`HTTP/1.1 403 Forbidden\r\n${head.join('')}\r\n${body}`);
+    refuseUpgrade(socket, 403, verdict.message);
     return false;
   }
+}
+
+const STATUS_TEXT: Record<number, string> = { 401: 'Unauthorized', 403: 'Forbidden', 429: 'Too Many Requests', 503: 'Service Unavailable' };
+
+/** Answers an upgrade request with `status` and a one-line reason, then closes the socket (no WebSocket is made). */
+export function refuseUpgrade(socket: Duplex, status: number, message: string, headers: Record<string, string | number> = {}): void {
+  socket.on('error', () => {}); // a peer resetting a refused socket is nothing to report
+  if (!socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const body = `${message}\n`;
+  const head = Object.entries({ ...REFUSAL_HEADERS, ...headers, 'content-length': Buffer.byteLength(body) }).map(([k, v]) => `${k}: ${v}\r\n`);
+  socket.once('finish', () => socket.destroy());
+  socket.end(`HTTP/1.1 ${status} ${STATUS_TEXT[status] ?? 'Refused'}\r\n${head.join('')}\r\n${body}`);
+}
+
+/** Answers a plain HTTP request with `status` and a one-line reason. */
+export function refuseHttp(res: ServerResponse, status: number, message: string, headers: Record<string, string | number> = {}): void {
+  const body = `${message}\n`;
+  res.writeHead(status, { ...REFUSAL_HEADERS, ...headers, 'content-length': Buffer.byteLength(body) });
+  res.end(body);
 }

@@ -18,6 +18,14 @@ export class GatewayMetrics {
   /** Requests refused before reaching the protocol: reason origin|host, request upgrade|http. */
   readonly refusedRequests: Counter<'reason' | 'request'>;
   readonly handshakeTimeouts: Counter;
+  /** Handshakes whose credentials were missing or invalid. */
+  readonly authFailures: Counter<'reason'>;
+  /** Requests refused NOT_AUTHORIZED, by action and resource kind. */
+  readonly notAuthorized: Counter<'action' | 'kind'>;
+  /** Time requests and deliveries were held back by byte-rate quotas. */
+  readonly quotaThrottle: Counter<'principal' | 'direction'>;
+  /** Connections closed because the auth file no longer lists their credentials. */
+  readonly revokedSessions: Counter;
   readonly gcPause: Histogram<'kind'>;
   /** Event-loop delay, sampled every EVENT_LOOP_RESOLUTION_MS; reset at each scrape. */
   private readonly loopDelay: IntervalHistogram;
@@ -34,10 +42,19 @@ export class GatewayMetrics {
     this.requestErrors = new Counter({ name: 'seglog_request_errors_total', help: 'Error frames sent, by code', labelNames: ['code'], registers });
     this.refusedRequests = new Counter({
       name: 'seglog_refused_requests_total',
-      help: 'Requests refused with 403 because their Origin (upgrades) or Host is not allowed, by reason and request kind',
+      help: 'Requests refused before reaching the protocol, by reason (origin, host: 403; metrics-auth: 401/403; connections: 503; address-connections, auth-rate: 429) and request kind',
       labelNames: ['reason', 'request'],
       registers,
     });
+    this.authFailures = new Counter({ name: 'seglog_auth_failures_total', help: 'Handshakes refused AUTHENTICATION_FAILED, by reason (missing, invalid)', labelNames: ['reason'], registers });
+    this.notAuthorized = new Counter({ name: 'seglog_not_authorized_total', help: 'Requests refused NOT_AUTHORIZED, by action and resource kind', labelNames: ['action', 'kind'], registers });
+    this.quotaThrottle = new Counter({
+      name: 'seglog_quota_throttle_seconds_total',
+      help: 'Seconds requests and deliveries were delayed by byte-rate quotas, by principal and direction',
+      labelNames: ['principal', 'direction'],
+      registers,
+    });
+    this.revokedSessions = new Counter({ name: 'seglog_revoked_sessions_total', help: 'Connections closed because a reload of the auth file removed their principal or token', registers });
     this.handshakeTimeouts = new Counter({ name: 'seglog_handshake_timeouts_total', help: 'Connections closed for not sending HELLO within the handshake timeout', registers });
     this.appendLatency = new Histogram({
       name: 'seglog_append_latency_seconds',

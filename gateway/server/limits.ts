@@ -61,3 +61,21 @@ export interface SessionLimits {
   /** A connection still without HELLO this long after the upgrade is closed (CLOSE_POLICY_VIOLATION). */
   handshakeTimeoutMs: number;
 }
+
+// --- security (auth/, connection-limits.ts) ---------------------------------------------------
+
+/** Connections (WebSocket sessions, handshake included) the server holds at once; more get HTTP 503. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+/** Connections from one remote address at once; more get HTTP 429. */
+export const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS = 1_000;
+/** Failed authentications one address may make per window; after them its upgrades get HTTP 429 until the window ends. */
+export const AUTH_FAILURES_PER_ADDRESS_MAX = 10;
+export const AUTH_FAILURE_WINDOW_MS = 60_000;
+/** A failed authentication is answered this much later (guessing costs time; the connection slot is held meanwhile). */
+export const AUTH_FAILURE_DELAY_MS = 1_000;
+/** Addresses whose failures are remembered at once (oldest forgotten first): bounded memory under a spread attack. */
+export const AUTH_FAILURE_ADDRESSES_MAX = 10_000;
+/** Longest token accepted in HELLO (ours are 47 characters). */
+export const TOKEN_MAX_CHARS = 1024;
+/** Byte-rate quotas: the bucket holds this many milliseconds of the rate, so an idle principal's burst stays short. */
+export const QUOTA_BURST_MS = 100;

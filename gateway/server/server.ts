@@ -1,12 +1,20 @@
 // The gateway: one HTTP server carrying the WebSocket protocol (upgrade on any path) and plain
 // HTTP (/healthz, /metrics). Owns sessions and the heartbeat; the engine belongs to the caller.
 // Every request passes the AccessGuard first (Host, and Origin for upgrades).
-import { createServer, type Server as HttpServer } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { isIPv4, type AddressInfo, type Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { WebSocketServer } from 'ws';
 import { InvalidArgumentError } from '../../engine/format/errors.js';
 import type { PartitionRecovery } from '../../engine/index.js';
-import { AccessGuard } from './access-guard.js';
+import { AccessGuard, refuseHttp, refuseUpgrade } from './access-guard.js';
+import { Authenticator } from './auth/authenticator.js';
+import { AuthFailureLimiter, DEFAULT_FAILURE_LIMITS, type FailureLimits } from './auth/failure-limiter.js';
+import { QuotaRegistry } from './auth/quotas.js';
+import type { SessionSecurity } from './auth/session-security.js';
+import { BoundedLog } from './bounded-log.js';
+import { ConnectionLimits } from './connection-limits.js';
 import type { GatewayEngine } from './engine-port.js';
 import { GatewayMetrics, handleHttp } from './http.js';
 import { parseAllowedHosts, parseAllowedOrigins } from './origin-policy.js';
@@ -15,6 +23,8 @@ import {
   COALESCE_BYTES,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_HEARTBEAT_INTERVAL_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
   DEFAULT_MAX_BATCH_BYTES,
   DEFAULT_MAX_FETCH_BYTES,
   DEFAULT_MAX_IN_FLIGHT_PER_SESSION,
@@ -31,8 +41,40 @@ import { Session, type SessionStats } from './session.js';
 
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './limits.js';
 
+export interface TlsOptions {
+  /** PEM certificate chain and private key of the server. */
+  cert: string | Buffer;
+  key: string | Buffer;
+  /** PEM CA bundle client certificates are verified against (asks clients for one). */
+  ca?: string | Buffer;
+  /** Refuse connections without a client certificate signed by `ca`. */
+  requireClientCert?: boolean;
+}
+
+/** Who may read /metrics: anyone, a bearer token of a principal with the `metrics` right, or loopback peers only. */
+export type MetricsAccess = 'open' | 'token' | 'loopback';
+
 export interface GatewayOptions {
   engine: GatewayEngine;
+  /** Serve wss:// and https:// instead of ws:// and http://. */
+  tls?: TlsOptions;
+  /**
+   * The auth file (principals, token hashes, rights, quotas; `seglog auth add` writes it): every
+   * connection must authenticate in its HELLO (or by its client certificate). reloadAuth() reads it again.
+   */
+  authFile?: string;
+  /** Default: 'token' with an auth file, else 'open'. */
+  metricsAccess?: MetricsAccess;
+  /** WebSocket connections at once (default 10,000) and from one remote address (default 1,000). */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /** Failed authentications per address and window, their answer delay, addresses tracked (tests shorten them). */
+  authFailureLimits?: Partial<FailureLimits>;
+  /**
+   * Listen on a non-loopback address without authentication (or with tokens in the clear, no TLS).
+   * Refused unless set: anyone who reaches the port could read, write and delete everything.
+   */
+  insecure?: boolean;
   host?: string;
   /** 0 picks a free port. Default 7070. */
   port?: number;
@@ -74,8 +116,35 @@ export function recoveryLogLine(r: PartitionRecovery): string {
 }
 
 
+/** True for names and addresses only this machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.toLowerCase().replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIPv4(v4) && v4.startsWith('127.');
+}
+
+/** Why listening on `host` with these options would expose data, or null when it would not. */
+export function exposureProblem(host: string, o: { authFile?: string; tls?: TlsOptions }): string | null {
+  if (isLoopbackHost(host)) return null;
+  const authenticated = o.authFile !== undefined || o.tls?.requireClientCert === true;
+  if (!authenticated) return `listening on ${host} (not loopback) without authentication would let anyone who reaches the port read, write and delete every topic: give an auth file (--auth FILE), or accept the risk with --insecure`;
+  if (o.tls === undefined) return `listening on ${host} (not loopback) without TLS would send tokens and data in the clear: give --tls-cert and --tls-key, or accept the risk with --insecure`;
+  return null;
+}
+
+function certificateName(req: IncomingMessage): string | undefined {
+  const socket = req.socket as Partial<TLSSocket>;
+  if (socket.authorized !== true || socket.getPeerCertificate === undefined) return undefined;
+  const cn = socket.getPeerCertificate().subject?.CN as string | string[] | undefined;
+  return Array.isArray(cn) ? cn[0] : cn;
+}
+
 export class GatewayServer {
   readonly metrics: GatewayMetrics;
+  private readonly security: SessionSecurity;
+  private readonly connectionLimits: ConnectionLimits;
+  private readonly metricsAccess: MetricsAccess;
   private readonly http: HttpServer;
   private readonly wss: WebSocketServer;
   private readonly sessionSet = new Set<Session>();
@@ -112,11 +181,38 @@ export class GatewayServer {
     // Parsed before anything is opened, so a bad entry fails start() cleanly.
     const allowOrigins = parseAllowedOrigins(options.allowOrigins ?? []);
     const allowHosts = parseAllowedHosts(options.allowHosts ?? []);
+    if (options.tls?.requireClientCert === true && options.tls.ca === undefined) {
+      throw new InvalidArgumentError('tls.requireClientCert needs tls.ca (the CA that signs client certificates)');
+    }
+    const maxConnections = options.maxConnections ?? DEFAULT_MAX_CONNECTIONS;
+    const maxPerAddress = options.maxConnectionsPerAddress ?? DEFAULT_MAX_CONNECTIONS_PER_ADDRESS;
+    for (const [name, v] of [['maxConnections', maxConnections], ['maxConnectionsPerAddress', maxPerAddress]] as const) {
+      if (!Number.isSafeInteger(v) || v < 1) throw new InvalidArgumentError(`${name} must be a positive integer, got ${v}`);
+    }
+    this.connectionLimits = new ConnectionLimits(maxConnections, maxPerAddress);
+    const authenticator = options.authFile === undefined ? null : new Authenticator(options.authFile);
+    this.metricsAccess = options.metricsAccess ?? (authenticator !== null ? 'token' : 'open');
+    if (this.metricsAccess === 'token' && authenticator === null) throw new InvalidArgumentError("metricsAccess 'token' needs an auth file");
+    this.security = {
+      authenticator,
+      failures: new AuthFailureLimiter({ ...DEFAULT_FAILURE_LIMITS, ...options.authFailureLimits }),
+      quotas: new QuotaRegistry(),
+      refusalLog: new BoundedLog(this.log, 'authentication and authorization refusals', 'seglog_auth_failures_total and seglog_not_authorized_total'),
+    };
     this.metrics = new GatewayMetrics(options.engine);
     this.guard = new AccessGuard({ allowOrigins, allowHosts, metrics: this.metrics, log: this.log });
-    this.http = createServer((req, res) => {
-      if (this.guard.admitHttp(req, res)) handleHttp(req, res, this.metrics, this);
-    });
+    const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
+      if (!this.guard.admitHttp(req, res)) return;
+      if ((req.url ?? '/').split('?')[0] === '/metrics' && !this.admitMetrics(req, res)) return;
+      handleHttp(req, res, this.metrics, this);
+    };
+    const tls = options.tls;
+    this.http =
+      tls === undefined
+        ? createServer(onRequest)
+        : createHttpsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.requireClientCert === true }, onRequest);
+    // A failed TLS handshake (plain HTTP on the TLS port, an unknown CA) ends that socket only.
+    this.http.on('tlsClientError', () => {});
     this.http.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -133,8 +229,23 @@ export class GatewayServer {
       clientTracking: false,
     });
     this.wss.on('error', (e) => this.log(`websocket server: ${e.message}`));
-    this.http.on('upgrade', (req, socket, head) => {
+    this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       if (!this.guard.admitUpgrade(req, socket)) return;
+      const address = req.socket.remoteAddress ?? '?';
+      const blockedMs = this.security.failures.blockedForMs(address);
+      if (blockedMs > 0) {
+        this.metrics.refusedRequests.inc({ reason: 'auth-rate', request: 'upgrade' });
+        refuseUpgrade(socket, 429, `too many failed authentications from ${address}; retry in ${Math.ceil(blockedMs / 1000)} s`, { 'retry-after': Math.ceil(blockedMs / 1000) });
+        return;
+      }
+      const refusal = this.connectionLimits.admit(address);
+      if (refusal !== null) {
+        this.metrics.refusedRequests.inc({ reason: refusal.reason, request: 'upgrade' });
+        refuseUpgrade(socket, refusal.status, refusal.message);
+        return;
+      }
+      // The slot is the socket's: released however it ends (refused by ws, closed, reset).
+      socket.once('close', () => this.connectionLimits.release(address));
       this.wss.handleUpgrade(req, socket, head, (ws) => this.wss.emit('connection', ws, req));
     });
     this.wss.on('connection', (ws, req) => {
@@ -146,15 +257,18 @@ export class GatewayServer {
       const session = new Session(
         ws,
         req.socket,
-        { engine: options.engine, metrics: this.metrics, limits: this.limits, serverId: options.serverId ?? 'seglog', log: this.log },
+        { engine: options.engine, metrics: this.metrics, limits: this.limits, serverId: options.serverId ?? 'seglog', security: this.security, log: this.log },
         remote,
         (s) => this.sessionSet.delete(s),
+        { address: req.socket.remoteAddress ?? '?', certificateName: certificateName(req) },
       );
       this.sessionSet.add(session);
     });
   }
 
   static async start(options: GatewayOptions): Promise<GatewayServer> {
+    const problem = exposureProblem(options.host ?? '127.0.0.1', options);
+    if (problem !== null && options.insecure !== true) throw new InvalidArgumentError(problem);
     const server = new GatewayServer(options);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -198,7 +312,55 @@ export class GatewayServer {
 
   get url(): string {
     const host = this.host.includes(':') ? `[${this.host}]` : this.host;
-    return `ws://${host}:${this.port}`;
+    return `${this.options.tls !== undefined ? 'wss' : 'ws'}://${host}:${this.port}`;
+  }
+
+  /** The same address over HTTP(S), for /healthz and /metrics. */
+  get httpUrl(): string {
+    return this.url.replace(/^ws/, 'http');
+  }
+
+  /** 'token' when connections must authenticate, else 'off'. */
+  get authMode(): 'token' | 'off' {
+    return this.security.authenticator !== null ? 'token' : 'off';
+  }
+
+  /**
+   * Reads the auth file again (what SIGHUP does): connections whose principal or token is gone are
+   * closed (1008 "credentials revoked"), the others take their principal's new rights and quotas
+   * at once. A file that does not parse throws and changes nothing. Returns the principal count.
+   */
+  reloadAuth(): number {
+    const authenticator = this.security.authenticator;
+    if (authenticator === null) throw new InvalidArgumentError('authentication is off (no auth file): nothing to reload');
+    const count = authenticator.reload();
+    for (const s of this.sessionSet) s.reauthorize();
+    return count;
+  }
+
+  /** /metrics as metricsAccess says; false when the request was answered with a refusal. */
+  private admitMetrics(req: IncomingMessage, res: ServerResponse): boolean {
+    const address = req.socket.remoteAddress ?? '?';
+    const refuse = (status: number, reason: string, message: string, headers: Record<string, string | number> = {}): false => {
+      this.metrics.refusedRequests.inc({ reason, request: 'http' });
+      refuseHttp(res, status, message, headers);
+      return false;
+    };
+    if (this.metricsAccess === 'open') return true;
+    if (this.metricsAccess === 'loopback') return isLoopbackHost(address) ? true : refuse(403, 'metrics-auth', '/metrics answers loopback peers only');
+    const blockedMs = this.security.failures.blockedForMs(address);
+    if (blockedMs > 0) return refuse(429, 'auth-rate', `too many failed authentications from ${address}`, { 'retry-after': Math.ceil(blockedMs / 1000) });
+    const m = /^Bearer +(\S+)$/i.exec(req.headers.authorization ?? '');
+    if (m === null) return refuse(401, 'metrics-auth', '/metrics needs Authorization: Bearer TOKEN (a principal with the metrics right)', { 'www-authenticate': 'Bearer' });
+    try {
+      const { principal } = this.security.authenticator!.authenticate({ token: m[1]! });
+      if (principal.rights.metrics) return true;
+      return refuse(403, 'metrics-auth', `principal ${JSON.stringify(principal.name)} lacks the metrics right`);
+    } catch {
+      this.security.failures.failed(address);
+      this.metrics.authFailures.inc({ reason: 'invalid' });
+      return refuse(401, 'metrics-auth', 'invalid token', { 'www-authenticate': 'Bearer' });
+    }
   }
 
   /** Drops peers that did not answer the previous ping, pings the rest. */

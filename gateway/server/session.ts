@@ -4,15 +4,20 @@
 // protocol violations) and never throws out of here.
 import type { Duplex } from 'node:stream';
 import type { WebSocket } from 'ws';
-import { CorruptRecordError, isSeglogError } from '../../engine/format/errors.js';
+import { AuthenticationFailedError, CorruptRecordError, NotAuthorizedError, isSeglogError } from '../../engine/format/errors.js';
+import type { Authenticated } from './auth/authenticator.js';
+import { ANONYMOUS, type Principal } from './auth/principal.js';
+import type { PrincipalBuckets } from './auth/quotas.js';
+import { Rights, type Action, type ResourceKind } from './auth/rights.js';
+import type { SessionSecurity } from './auth/session-security.js';
 import type { GatewayEngine } from './engine-port.js';
 import { HANDLERS, type RequestContext } from './handlers/index.js';
 import type { GatewayMetrics } from './http.js';
-import { CLOSE_REASON_MAX_CHARS, type SessionLimits } from './limits.js';
+import { CLOSE_REASON_MAX_CHARS, TOKEN_MAX_CHARS, type SessionLimits } from './limits.js';
 import { FrameError, type FrameReader } from '../protocol/codec.js';
 import { GatewayErrorCode, ShuttingDownError, UnknownFrameTypeError, encodeError, type ErrorRange } from '../protocol/error.js';
 import { FrameType, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from '../protocol/frame.js';
-import { CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk } from '../protocol/hello.js';
+import { AUTH, CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk, type Hello } from '../protocol/hello.js';
 import type { DeliverySink } from './subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
 
@@ -23,7 +28,16 @@ export interface SessionContext {
   metrics: GatewayMetrics;
   limits: SessionLimits;
   serverId: string;
+  security: SessionSecurity;
   log(message: string): void;
+}
+
+/** What the TLS layer proved of the peer, if anything. */
+export interface PeerIdentity {
+  /** Subject CN of a client certificate verified against the server's CA. */
+  certificateName?: string;
+  /** The remote address alone (no port): failed authentications are counted per address. */
+  address: string;
 }
 
 export interface SessionStats {
@@ -52,7 +66,15 @@ function errorRange(e: unknown): ErrorRange | undefined {
 export class Session implements DeliverySink, RequestContext {
   readonly id = nextSessionId++;
   readonly remoteAddress: string;
-  private state: 'handshake' | 'open' | 'draining' | 'closed' = 'handshake';
+  private state: 'handshake' | 'authenticating' | 'open' | 'draining' | 'closed' = 'handshake';
+  /** Who the peer is (ANONYMOUS while authentication is off). Replaced when the auth file is reloaded. */
+  principal: Principal = ANONYMOUS;
+  private authenticated: Authenticated | null = null;
+  private buckets: PrincipalBuckets = { produce: null, consume: null };
+  /** Produce requests waiting for the produce quota, in arrival order (see admitBytes). */
+  private quotaGate: Promise<void> = Promise.resolve();
+  private quotaWaiting = 0;
+  private consumeWake: NodeJS.Timeout | undefined;
   canDecodeLz4 = false;
   /** The client reads the range fields of ERROR (HELLO flag ERROR_RANGES). */
   private errorRanges = false;
@@ -78,6 +100,7 @@ export class Session implements DeliverySink, RequestContext {
     private readonly ctx: SessionContext,
     remoteAddress: string,
     private readonly onClosed: (s: Session) => void,
+    private readonly peer: PeerIdentity = { address: remoteAddress },
   ) {
     this.remoteAddress = remoteAddress;
     this.subscriptions = new SubscriptionTable(this, ctx.metrics, () => this.state === 'open');
@@ -121,7 +144,52 @@ export class Session implements DeliverySink, RequestContext {
   }
 
   writable(): boolean {
-    return this.state !== 'closed' && this.queuedBytes < this.ctx.limits.maxQueuedBytes;
+    if (this.state === 'closed' || this.queuedBytes >= this.ctx.limits.maxQueuedBytes) return false;
+    const consume = this.buckets.consume;
+    if (consume !== null) {
+      const debtMs = consume.debtMs();
+      if (debtMs > 0) {
+        // Over the consume quota: deliveries wait (nothing is dropped) and resume once it is repaid.
+        this.wakeSubscriptionsIn(debtMs);
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private wakeSubscriptionsIn(ms: number): void {
+    if (this.consumeWake !== undefined) return;
+    this.ctx.metrics.quotaThrottle.inc({ principal: this.principal.name, direction: 'consume' }, ms / 1000);
+    this.consumeWake = setTimeout(() => {
+      this.consumeWake = undefined;
+      for (const s of this.subscriptions.values()) s.schedule();
+    }, Math.ceil(ms));
+  }
+
+  /**
+   * Holds a request to the principal's byte-rate quota: null when it may go at once, else a promise
+   * that resolves when it may. Requests of this connection leave the gate in arrival order.
+   */
+  admitBytes(direction: 'produce' | 'consume', bytes: number): Promise<void> | null {
+    const bucket = direction === 'produce' ? this.buckets.produce : this.buckets.consume;
+    if (bucket === null) return null;
+    const waitMs = direction === 'produce' ? bucket.take(bytes) : bucket.debtMs();
+    if (waitMs <= 0 && this.quotaWaiting === 0) return null;
+    if (waitMs > 0) this.ctx.metrics.quotaThrottle.inc({ principal: this.principal.name, direction }, waitMs / 1000);
+    const readyAt = performance.now() + waitMs;
+    this.quotaWaiting++;
+    const gate = this.quotaGate.then(
+      () =>
+        new Promise<void>((resolve) => {
+          const left = readyAt - performance.now();
+          if (left <= 0) resolve();
+          else setTimeout(resolve, Math.ceil(left));
+        }),
+    );
+    this.quotaGate = gate.finally(() => {
+      this.quotaWaiting--;
+    });
+    return gate;
   }
 
   private readonly afterSend = (bytes: number): ((err?: Error) => void) => () => {
@@ -178,6 +246,7 @@ export class Session implements DeliverySink, RequestContext {
     }
     this.ctx.metrics.bytesOut.inc(batchBytes);
     this.ctx.metrics.recordsOut.inc(records);
+    this.buckets.consume?.take(batchBytes);
     this.updateReading();
   }
 
@@ -236,6 +305,8 @@ export class Session implements DeliverySink, RequestContext {
       if (type !== FrameType.HELLO) return this.violation(`expected HELLO, got ${frameTypeName(type)}`);
       return this.onHello(id, reader);
     }
+    // Nothing but the handshake is taken before it succeeds.
+    if (this.state === 'authenticating') return this.violation(`${frameTypeName(type)} sent before HELLO_OK`);
     if (type === FrameType.HELLO) return this.violation('HELLO sent twice');
     if (this.state === 'draining' && type !== FrameType.CREDIT) {
       return this.sendError(id, new ShuttingDownError());
@@ -263,16 +334,105 @@ export class Session implements DeliverySink, RequestContext {
     this.canDecodeLz4 = (hello.flags & CAN_DECODE_LZ4) !== 0;
     this.clearHandshakeTimer();
     this.errorRanges = (hello.flags & ERROR_RANGES) !== 0;
+    if (!this.authenticate(id, hello)) return;
     this.state = 'open';
+    const auth = this.ctx.security.authenticator !== null;
     this.sendFrame(
-      encodeHelloOk(id, {
-        version: PROTOCOL_VERSION,
-        flags: ERROR_RANGES,
-        maxFrameBytes: this.ctx.limits.maxFrameBytes,
-        maxBatchBytes: this.ctx.limits.maxBatchBytes,
-        serverId: this.ctx.serverId,
-      }),
+      encodeHelloOk(
+        id,
+        {
+          version: PROTOCOL_VERSION,
+          flags: ERROR_RANGES | (auth ? AUTH : 0),
+          maxFrameBytes: this.ctx.limits.maxFrameBytes,
+          maxBatchBytes: this.ctx.limits.maxBatchBytes,
+          serverId: this.ctx.serverId,
+          principal: this.principal.name,
+        },
+        (hello.flags & AUTH) !== 0,
+      ),
     );
+  }
+
+  /**
+   * Sets the principal from the HELLO's token or the TLS client certificate. A failure is answered
+   * (ERROR AUTHENTICATION_FAILED, then close 1008) only after the failure delay, and counted
+   * against the peer's address; false then.
+   */
+  private authenticate(helloId: number, hello: Hello): boolean {
+    const { authenticator, failures, refusalLog } = this.ctx.security;
+    const token = hello.token === '' ? undefined : hello.token;
+    if (authenticator === null) {
+      // Authentication off: a verified client certificate still names the peer (with every right).
+      if (this.peer.certificateName !== undefined) this.principal = { name: this.peer.certificateName, rights: Rights.ALL, quota: {} };
+      return true;
+    }
+    try {
+      if (token !== undefined && token.length > TOKEN_MAX_CHARS) throw new AuthenticationFailedError('invalid token');
+      this.authenticated = authenticator.authenticate({ token, certificateName: this.peer.certificateName });
+    } catch (e) {
+      const reason = token === undefined && this.peer.certificateName === undefined ? 'missing' : 'invalid';
+      this.ctx.metrics.authFailures.inc({ reason });
+      // Never the token: only the peer, its client id and what was wrong.
+      refusalLog.line(`authentication failed for session ${this.id} from ${this.remoteAddress} (client ${JSON.stringify(hello.clientId.slice(0, 100))}): ${(e as Error).message}`);
+      const delayMs = failures.failed(this.peer.address);
+      this.state = 'authenticating';
+      const answer = (): void => {
+        if (this.state === 'closed') return;
+        this.sendFrame(encodeError(helloId, 'AUTHENTICATION_FAILED', (e as Error).message));
+        this.ws.close(CLOSE_POLICY_VIOLATION, 'authentication failed');
+        this.state = 'closed';
+      };
+      setTimeout(answer, delayMs).unref();
+      return false;
+    }
+    this.setPrincipal(this.authenticated.principal);
+    return true;
+  }
+
+  private setPrincipal(p: Principal): void {
+    this.principal = p;
+    this.buckets = this.ctx.security.quotas.of(p);
+  }
+
+  /**
+   * After the auth file was reloaded: closes the connection when its credentials are gone, else
+   * takes the principal's new rights and ends subscriptions they no longer cover.
+   */
+  reauthorize(): void {
+    const authenticator = this.ctx.security.authenticator;
+    if (authenticator === null || this.authenticated === null || this.state === 'closed') return;
+    const now = authenticator.recheck(this.authenticated);
+    if (now === null) {
+      this.ctx.log(`session ${this.id} (${this.remoteAddress}): principal ${JSON.stringify(this.principal.name)} was removed or its token revoked: closed`);
+      this.ctx.metrics.revokedSessions.inc();
+      this.close(CLOSE_POLICY_VIOLATION, 'credentials revoked');
+      this.stopSubscriptions();
+      this.state = 'closed';
+      return;
+    }
+    this.authenticated = { principal: now, tokenHash: this.authenticated.tokenHash };
+    this.setPrincipal(now);
+    for (const sub of [...this.subscriptions.values()]) {
+      try {
+        this.authorize('consume', 'topic', sub.topic);
+      } catch (e) {
+        this.subscriptionFailed(sub.id, e);
+      }
+    }
+  }
+
+  /** Throws NOT_AUTHORIZED (counted, logged once, bounded) unless the principal may do this. */
+  authorize(action: Action, kind: ResourceKind, name: string): void {
+    if (this.principal.rights.allows(action, kind, name)) return;
+    this.ctx.metrics.notAuthorized.inc({ action, kind });
+    const resource = `${kind} ${JSON.stringify(name)}`;
+    this.ctx.security.refusalLog.line(`not authorized: session ${this.id} (${this.remoteAddress}) principal ${JSON.stringify(this.principal.name)} may not ${action} ${resource}`);
+    throw new NotAuthorizedError(this.principal.name, action, resource);
+  }
+
+  /** Whether the principal has any right on the resource (what listing and describing show). */
+  sees(kind: ResourceKind, name: string): boolean {
+    return this.principal.rights.sees(kind, name);
   }
 
   /** Runs an engine request; its answer (or ERROR) goes out when it settles. */
@@ -334,7 +494,7 @@ export class Session implements DeliverySink, RequestContext {
 
   /** Graceful shutdown, step 1: no new requests, no more deliveries; resolves when in-flight requests are answered. */
   drain(): Promise<void> {
-    if (this.state === 'open' || this.state === 'handshake') this.state = 'draining';
+    if (this.state === 'open' || this.state === 'handshake' || this.state === 'authenticating') this.state = 'draining';
     this.stopSubscriptions();
     if (this.inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
@@ -356,6 +516,7 @@ export class Session implements DeliverySink, RequestContext {
     if (this.cleanedUp) return;
     this.cleanedUp = true;
     this.clearHandshakeTimer();
+    clearTimeout(this.consumeWake);
     this.stopSubscriptions();
     this.state = 'closed';
     this.ctx.metrics.connections.dec();

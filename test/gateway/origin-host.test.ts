@@ -186,7 +186,7 @@ test('bound to 0.0.0.0: an interface address and 0.0.0.0 are our own Host, anoth
     .flatMap((l) => l ?? [])
     .sort((a, b) => Number(a.internal) - Number(b.internal)) // a real interface if there is one
     .find((i) => i.family === 'IPv4')!.address;
-  await withGateway({ host: '0.0.0.0' }, async (h) => {
+  await withGateway({ host: '0.0.0.0', insecure: true }, async (h) => {
     const port = h.server.port;
     t.is((await get(port, '/healthz', { Host: `${address}:${port}` })).status, 200, address);
     t.is((await get(port, '/healthz', { Host: `0.0.0.0:${port}` })).status, 200, 'the URL the server prints');

@@ -17,10 +17,13 @@ function body(frame: Uint8Array, type: number, expectedId: number): P.FrameReade
 test('header, hello, produce, acks round-trip', (t) => {
   fc.assert(
     fc.property(id, str, fc.integer({ min: 0, max: 0xffff }), fc.nat(0xffffffff), (i, s, v, flags) => {
-      const h = { minVersion: v, maxVersion: v, flags, clientId: s };
+      // The token travels only when flags has AUTH; the principal only to a client that set AUTH.
+      const h: P.Hello = { minVersion: v, maxVersion: v, flags, clientId: s, ...((flags & P.AUTH) !== 0 ? { token: `sgl_${s}` } : {}) };
       t.deepEqual(P.decodeHello(body(P.encodeHello(i, h), P.FrameType.HELLO, i)), h);
       const ok = { version: v, flags, maxFrameBytes: flags, maxBatchBytes: flags, serverId: s };
       t.deepEqual(P.decodeHelloOk(body(P.encodeHelloOk(i, ok), P.FrameType.HELLO_OK, i)), ok);
+      const okAuth = { ...ok, principal: `p-${s}` };
+      t.deepEqual(P.decodeHelloOk(body(P.encodeHelloOk(i, okAuth, true), P.FrameType.HELLO_OK, i), true), okAuth);
     }),
   );
   fc.assert(

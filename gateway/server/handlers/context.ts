@@ -1,5 +1,6 @@
 // What a request handler sees of its session: the engine, the limits, and ways to answer. The
 // session keeps the connection state and flow control; handlers turn one request into an answer.
+import type { Action, ResourceKind } from '../auth/rights.js';
 import type { GatewayEngine } from '../engine-port.js';
 import type { GatewayMetrics } from '../http.js';
 import type { SessionLimits } from '../limits.js';
@@ -18,6 +19,15 @@ export interface RequestContext {
   /** Runs an engine request; its answer (or ERROR) goes out when it settles, and it counts as in flight meanwhile. */
   track(id: number, work: () => Promise<Uint8Array | null>): void;
   readonly subscriptions: SessionSubscriptions;
+  /**
+   * Throws NOT_AUTHORIZED unless the connection's principal may do `action` on the resource. Every
+   * handler calls it before it touches the engine, so a refusal says nothing about what exists.
+   */
+  authorize(action: Action, kind: ResourceKind, name: string): void;
+  /** The principal has some right on the resource: listing and describing show only these. */
+  sees(kind: ResourceKind, name: string): boolean;
+  /** null: go at once; else wait for the promise (the principal's byte-rate quota, in arrival order). */
+  admitBytes(direction: 'produce' | 'consume', bytes: number): Promise<void> | null;
 }
 
 /** The session's subscriptions, as the SUBSCRIBE family handlers change them. */

@@ -1,10 +1,18 @@
 // FETCH: whole stored batches of one partition from an offset, as one message.
-import { encodeFetchResultHeader, decodeFetch } from '../../protocol/fetch.js';
+import { encodeFetchResultHeader, decodeFetch, type FetchRequest } from '../../protocol/fetch.js';
 import { outgoingBatches } from '../outgoing-batches.js';
-import type { Handler } from './context.js';
+import type { Handler, RequestContext } from './context.js';
 
 export const handleFetch: Handler = (ctx, id, r) => {
   const req = decodeFetch(r);
+  ctx.authorize('consume', 'topic', req.topic);
+  const quota = ctx.admitBytes('consume', 0);
+  if (quota === null) answerFetch(ctx, id, req);
+  // Over the consume quota: answer once it is repaid (tracked, so the connection's bounds hold).
+  else ctx.track(id, () => quota.then(() => (answerFetch(ctx, id, req), null)));
+};
+
+function answerFetch(ctx: RequestContext, id: number, req: FetchRequest): void {
   const read = ctx.engine.readBatches(req.topic, req.partition, req.offset, {
     maxBytes: Math.max(1, Math.min(req.maxBytes, ctx.limits.maxFetchBytes)),
   });
@@ -18,4 +26,4 @@ export const handleFetch: Handler = (ctx, id, r) => {
     nextOffset,
   });
   ctx.sendDelivery(out.parts, out.bytes, out.records);
-};
+}

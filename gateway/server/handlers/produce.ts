@@ -7,8 +7,11 @@ export const handleProduce: Handler = (ctx, id, r) => {
   const req = decodeProduce(r);
   const size = req.batch.byteLength;
   if (size > ctx.limits.maxBatchBytes) throw new BatchTooLargeError(size, ctx.limits.maxBatchBytes);
+  ctx.authorize('produce', 'topic', req.topic);
   const started = performance.now();
+  const quota = ctx.admitBytes('produce', size);
   ctx.track(id, async () => {
+    if (quota !== null) await quota;
     const partition = req.partition === -1 ? undefined : req.partition;
     const res = await ctx.engine.appendBatch(req.topic, req.batch, { partition, acks: req.acks });
     ctx.metrics.appendLatency.observe((performance.now() - started) / 1000);

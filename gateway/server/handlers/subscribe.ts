@@ -15,6 +15,8 @@ import type { Handler, RequestContext } from './context.js';
 
 export const handleSubscribe: Handler = (ctx, id, r) => {
   const req = decodeSubscribe(r);
+  ctx.authorize('consume', 'topic', req.topic);
+  if (req.group !== '') ctx.authorize('consume', 'group', req.group);
   const subs = ctx.subscriptions;
   if (subs.inUse(id)) throw new InvalidArgumentError(`subscription id ${id} is already in use on this connection`);
   if (subs.count >= ctx.limits.maxSubscriptions) {
