@@ -33,7 +33,7 @@ export async function startServe(dir: string, extraArgs: string[] = [], timeoutM
   try {
     await until(() => {
       if (gone) throw new Error('exited');
-      return (m = /listening on (ws:\/\/\S+)/.exec(out)) !== null;
+      return (m = /listening on (wss?:\/\/\S+)/.exec(out)) !== null;
     }, 'listening', timeoutMs);
   } catch {
     child.kill('SIGKILL');
