@@ -157,6 +157,10 @@ export class Session implements DeliverySink, RequestContext {
     return true;
   }
 
+  deliveryBytesAllowed(): number {
+    return this.buckets.consume === null ? Infinity : Math.floor(this.buckets.consume.availableBytes());
+  }
+
   private wakeSubscriptionsIn(ms: number): void {
     if (this.consumeWake !== undefined) return;
     this.ctx.metrics.quotaThrottle.inc({ principal: this.principal.name, direction: 'consume' }, ms / 1000);

@@ -16,6 +16,8 @@ export interface DeliverySink {
   sendFrame(frame: Uint8Array): void;
   /** The subscription cannot go on (topic deleted, engine closed...): tell the client and drop it. */
   subscriptionFailed(subscriptionId: number, error: unknown): void;
+  /** Bytes a delivery may carry now (a byte-rate quota; Infinity without one). */
+  deliveryBytesAllowed(): number;
 }
 
 export interface SubscriptionLimits {
@@ -178,7 +180,7 @@ export class ServerSubscription {
     let read;
     try {
       read = this.engine.readBatches(this.topic, cursor.partition, cursor.nextOffset, {
-        maxBytes: Math.max(1, Math.min(this.creditBytes, this.limits.readChunkBytes)),
+        maxBytes: Math.max(1, Math.min(this.creditBytes, this.limits.readChunkBytes, this.sink.deliveryBytesAllowed())),
       });
     } catch (e) {
       if (isSeglogError(e) && e.code === 'OFFSET_OUT_OF_RANGE') {

@@ -30,6 +30,12 @@ export class ByteQuotaBucket {
     return this.available >= 0 ? 0 : (-this.available * 1000) / this.bytesPerSecond;
   }
 
+  /** Bytes that may go now without waiting (0 in debt). */
+  availableBytes(): number {
+    this.refill();
+    return Math.max(0, this.available);
+  }
+
   /** Milliseconds until the bucket is out of debt (0: it is not in debt). */
   debtMs(): number {
     this.refill();

@@ -28,6 +28,8 @@ export interface RequestContext {
   sees(kind: ResourceKind, name: string): boolean;
   /** null: go at once; else wait for the promise (the principal's byte-rate quota, in arrival order). */
   admitBytes(direction: 'produce' | 'consume', bytes: number): Promise<void> | null;
+  /** Bytes a delivery or fetch answer may carry now under the consume quota (Infinity without one). */
+  deliveryBytesAllowed(): number;
 }
 
 /** The session's subscriptions, as the SUBSCRIBE family handlers change them. */

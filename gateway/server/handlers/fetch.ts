@@ -14,7 +14,7 @@ export const handleFetch: Handler = (ctx, id, r) => {
 
 function answerFetch(ctx: RequestContext, id: number, req: FetchRequest): void {
   const read = ctx.engine.readBatches(req.topic, req.partition, req.offset, {
-    maxBytes: Math.max(1, Math.min(req.maxBytes, ctx.limits.maxFetchBytes)),
+    maxBytes: Math.max(1, Math.min(req.maxBytes, ctx.limits.maxFetchBytes, ctx.deliveryBytesAllowed())),
   });
   const out = outgoingBatches(new Uint8Array(0), read.batches, ctx.canDecodeLz4, req.topic, req.partition);
   // Fewer batches than read when one did not decompress: the next FETCH, from it, reports it.
