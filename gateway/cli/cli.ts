@@ -233,7 +233,11 @@ async function serve(args: string[]): Promise<void> {
   if (exposure !== null && values['insecure'] !== true) throw new UsageError(exposure);
   if (authFile !== undefined) {
     const { readAuthFile } = await import('../server/auth/auth-file.js');
-    readAuthFile(authFile); // a missing or bad file is one line here, before anything starts
+    try {
+      readAuthFile(authFile); // a missing or bad file is one line here, before anything starts
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
   }
   const { Engine } = await import('../../engine/index.js');
   const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
