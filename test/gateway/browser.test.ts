@@ -425,6 +425,52 @@ test.serial('a page from an origin the gateway does not allow cannot connect (cr
   }
 });
 
+test.serial('a browser authenticates with a token in the handshake; without one it is refused, and its rights hold (NOT_AUTHORIZED)', async (t) => {
+  const { authFixture } = await import('../security/helpers.js');
+  const auth = authFixture({ viewer: { rights: ['consume:audit.*'] } });
+  const authed = await startGateway({}, { authFile: auth.file, allowOrigins: [new URL(site!.url).origin], authFailureLimits: { delayMs: 1 } });
+  const opened = await openTestPage();
+  try {
+    await authed.engine.createTopic('audit.log', { partitions: 1 });
+    await authed.engine.createTopic('secrets', { partitions: 1 });
+    await authed.engine.produce('audit.log', [{ value: 'login' }, { value: 'logout' }], { partition: 0 });
+    const result = await withTimeout(
+      opened.page.evaluate(async ({ url, token }) => {
+        const { seglog } = (window as PageWindow).seglogTest;
+        const codeOf = async (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: { code?: string }) => e.code ?? String(e));
+        const withoutToken = await codeOf(seglog.SeglogClient.connect(url, { reconnect: false, connectTimeoutMs: 5_000 }));
+        const wrongToken = await codeOf(seglog.SeglogClient.connect(url, { reconnect: false, connectTimeoutMs: 5_000, token: 'sgl_wrong' }));
+        const client = await seglog.SeglogClient.connect(url, { reconnect: false, token, requestTimeoutMs: 5_000 });
+        const topics = await client.listTopics();
+        const fetched = await client.fetch('audit.log', 0, 0);
+        const values = fetched.records.map((r: { value: Uint8Array }) => new TextDecoder().decode(r.value));
+        const produce = await codeOf(client.send('audit.log', { value: 'forged' }, { partition: 0 }));
+        const secrets = await codeOf(client.fetch('secrets', 0, 0));
+        const principal = client.server.principal;
+        await client.close();
+        return { withoutToken, wrongToken, topics, values, produce, secrets, principal };
+      }, { url: authed.server.url, token: auth.tokens['viewer']! }),
+      SCENARIO_TIMEOUT_MS,
+      'browser auth scenario',
+    );
+    t.deepEqual(result, {
+      withoutToken: 'AUTHENTICATION_FAILED',
+      wrongToken: 'AUTHENTICATION_FAILED',
+      topics: ['audit.log'],
+      values: ['login', 'logout'],
+      produce: 'NOT_AUTHORIZED',
+      secrets: 'NOT_AUTHORIZED',
+      principal: 'viewer',
+    });
+    t.is(authed.engine.offsets('audit.log', 0).endOffset, 2, 'nothing was forged');
+    t.deepEqual(opened.problems.filter((p) => !/WebSocket/.test(p)), [], 'no errors in the page besides the refused sockets');
+  } finally {
+    await opened.close();
+    await authed.stop();
+    auth.remove();
+  }
+});
+
 test('the package exports the bundle as seglog/browser, with the client API', async (t) => {
   // Self-reference through package.json "exports", as a user's import would resolve it.
   const resolved = fileURLToPath(import.meta.resolve('seglog/browser'));
