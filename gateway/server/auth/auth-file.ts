@@ -143,14 +143,20 @@ export function writeAuthFile(file: string, auth: AuthFile): void {
   }
   const text = `${JSON.stringify({ version: AUTH_FILE_VERSION, principals }, null, 2)}\n`;
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  const fd = fs.openSync(tmp, 'w', 0o600);
   try {
-    fs.writeSync(fd, text);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
+    const fd = fs.openSync(tmp, 'w', 0o600);
+    try {
+      fs.writeFileSync(fd, text); // loops over short writes
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    // The old file stays as it was; no half-written copy is left behind.
+    fs.rmSync(tmp, { force: true });
+    throw new InvalidArgumentError(`cannot write auth file ${file}: ${(e as Error).message}; it is unchanged`);
   }
-  fs.renameSync(tmp, file);
 }
 
 /** The principals a server authenticates against. */
