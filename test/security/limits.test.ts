@@ -67,6 +67,7 @@ test('1,000 wrong tokens from one address are slowed, then refused with 429; a c
     })();
     await Promise.all([attacker, worker]);
     t.is(results.length, ATTEMPTS);
+    t.log(`${results.filter((r) => r.outcome === 'auth-failed').length} answered AUTHENTICATION_FAILED, ${results.filter((r) => r.outcome === 'refused').length} refused 429; the real client wrote ${goodWrites} records meanwhile`);
     const failed = results.filter((r) => r.outcome === 'auth-failed');
     const refused = results.filter((r) => r.outcome === 'refused');
     // At most the allowed failures plus those already past the upgrade when the limit tripped.
@@ -144,6 +145,7 @@ test('a produce quota holds a producer to its byte rate within 10%, delaying (ev
     const seconds = (performance.now() - started) / 1000;
     const bytes = await metric(h, 'seglog_bytes_in_total');
     const rate = bytes / seconds;
+    t.log(`produce: ${bytes} bytes in ${seconds.toFixed(2)} s = ${Math.round(rate)} B/s (quota ${QUOTA_BYTES_PER_SECOND})`);
     t.true(Math.abs(rate - QUOTA_BYTES_PER_SECOND) <= QUOTA_BYTES_PER_SECOND * 0.1, `${Math.round(rate)} B/s against a quota of ${QUOTA_BYTES_PER_SECOND}`);
     // Delayed, never dropped or reordered.
     t.deepEqual(results.map((r) => r.baseOffset), Array.from({ length: BATCHES }, (_, i) => i * 16));
@@ -172,6 +174,7 @@ test('a consume quota holds deliveries to the byte rate within 10%; every record
     const seconds = (performance.now() - started) / 1000;
     t.is(n, RECORDS);
     const rate = (await metric(h, 'seglog_bytes_out_total')) / seconds;
+    t.log(`consume: ${Math.round(rate)} B/s over ${seconds.toFixed(2)} s (quota ${QUOTA_BYTES_PER_SECOND})`);
     t.true(Math.abs(rate - QUOTA_BYTES_PER_SECOND) <= QUOTA_BYTES_PER_SECOND * 0.1, `${Math.round(rate)} B/s against a quota of ${QUOTA_BYTES_PER_SECOND}`);
   } finally {
     await h.stop();
