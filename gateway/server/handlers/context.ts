@@ -2,6 +2,7 @@
 // session keeps the connection state and flow control; handlers turn one request into an answer.
 import type { GatewayEngine } from '../engine-port.js';
 import type { GatewayMetrics } from '../http.js';
+import type { MembershipTable } from '../memberships.js';
 import type { SessionLimits } from '../limits.js';
 import type { DeliverySink, ServerSubscription } from '../subscription.js';
 import type { FrameReader } from '../../protocol/codec.js';
@@ -18,6 +19,10 @@ export interface RequestContext {
   /** Runs an engine request; its answer (or ERROR) goes out when it settles, and it counts as in flight meanwhile. */
   track(id: number, work: () => Promise<Uint8Array | null>): void;
   readonly subscriptions: SessionSubscriptions;
+  /** The protocol version agreed in HELLO. */
+  readonly protocolVersion: number;
+  /** Consumer group memberships of this connection (left when it closes). */
+  readonly memberships: MembershipTable;
 }
 
 /** The session's subscriptions, as the SUBSCRIBE family handlers change them. */
