@@ -9,7 +9,7 @@
 import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './record-codec.js';
 import type { ClientConnection, PushTarget } from './connection.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
-import { CREDIT_GRANT_FRACTION, DEFAULT_CONSUMER_BUFFER_BYTES, MAX_CREDIT_WINDOW_BYTES } from './limits.js';
+import { CREDIT_GRANT_FRACTION, DEFAULT_AUTO_COMMIT_INTERVAL_MS, DEFAULT_CONSUMER_BUFFER_BYTES, MAX_CREDIT_WINDOW_BYTES } from './limits.js';
 import type { FrameReader } from '../protocol/codec.js';
 import { decodeDeliver, decodeGap } from '../protocol/deliver.js';
 import { FrameType } from '../protocol/frame.js';
@@ -120,7 +120,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     client.registerPushTarget(this.id, this);
     void this.subscribe();
     if (options.group !== undefined && options.autoCommit !== false) {
-      const t = setInterval(() => void this.commit().catch(() => {}), options.autoCommitIntervalMs ?? 5000);
+      const t = setInterval(() => void this.commit().catch(() => {}), options.autoCommitIntervalMs ?? DEFAULT_AUTO_COMMIT_INTERVAL_MS);
       (t as { unref?: () => void }).unref?.();
       this.autoCommitTimer = t;
     }
@@ -295,6 +295,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   // --- iteration -------------------------------------------------------------------------------
 
   private notify(): void {
+    this.onWake?.();
     const w = this.wake;
     this.wake = null;
     w?.();
@@ -428,6 +429,24 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
    */
   private async fill(): Promise<boolean> {
     for (;;) {
+      const ready = this.fillNow();
+      if (ready === 'end') {
+        await this.close();
+        return false;
+      }
+      if (ready !== null) return ready;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  /**
+   * fill() without waiting: true when a record is ready, false when the iteration is over, 'end'
+   * when stopAtEnd's ends were reached (close it), null when it must wait for the server.
+   */
+  private fillNow(): boolean | 'end' | null {
+    for (;;) {
       const i = this.currentIndex;
       if (i < this.current.length) {
         // Offsets increase within a batch: past stopAtEnd's end, the rest of it is too.
@@ -451,10 +470,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
         this.release(n);
         continue;
       }
-      if (this.subscribedOnce && this.reachedEnd()) {
-        await this.close();
-        return false;
-      }
+      if (this.subscribedOnce && this.reachedEnd()) return 'end';
       const next = this.queue[0];
       if (next !== undefined) {
         if (next.kind === 'corrupt') {
@@ -479,11 +495,29 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
         throw e;
       }
       if (this.state === 'ended') return false;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
+      return null;
     }
   }
+
+  /**
+   * @internal For a caller merging several consumers (GroupConsumer): the next record now, null
+   * when none has arrived (onWake is called when one may have), done when over. Throws the
+   * consumer's error. Not to be mixed with next().
+   */
+  tryNext(): IteratorResult<ClientRecord> | null {
+    const ready = this.fillNow();
+    if (ready === null) return null;
+    if (ready !== true) {
+      if (ready === 'end') void this.close();
+      return { value: undefined, done: true };
+    }
+    const r = this.current[this.currentIndex++]!;
+    this.currentConsumed = r.offset + 1;
+    return { value: r, done: false };
+  }
+
+  /** @internal Called when something arrived or the consumer ended (see tryNext). */
+  onWake: (() => void) | null = null;
 
   [Symbol.asyncIterator](): this {
     return this;

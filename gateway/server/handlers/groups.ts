@@ -56,9 +56,11 @@ export const handleGroupJoin: Handler = (ctx, id, r) => {
         else initial = a;
       },
     );
-    joined = true;
     if (!ctx.memberships.add(id, req.group, res.memberId)) return null;
-    return encodeGroupJoined(id, { memberId: res.memberId, heartbeatIntervalMs: res.heartbeatIntervalMs, ...(initial.memberEpoch >= res.memberEpoch ? initial : { memberEpoch: res.memberEpoch, assignment: [] }) });
+    // Sent here, not as track()'s answer (a microtask later): a push must never overtake it.
+    ctx.sendFrame(encodeGroupJoined(id, { memberId: res.memberId, heartbeatIntervalMs: res.heartbeatIntervalMs, ...initial }));
+    joined = true;
+    return null;
   });
 };
 
