@@ -192,8 +192,10 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
     }
     this.appliedEpoch = a.memberEpoch;
     if (added.length > 0) this.emit('assigned', byTopic(added));
-    if (revoked.length > 0) this.heartbeat(a.memberEpoch);
     this.wake();
+    // Confirms at once: the coordinator may be waiting on this epoch (a revocation, also of
+    // partitions revoked before this member heard of them).
+    this.heartbeat(a.memberEpoch);
   }
 
   private commitOne(epoch: number, topic: string, partition: number, offset: number): Promise<void> {

@@ -249,10 +249,12 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
       }
       await this.options.onRevoked?.(list);
       for (const r of revoked) this.lastCommitted.delete(`${r.topic}:${r.partition}`);
-      await this.heartbeat(a.memberEpoch);
     }
     if (added.length > 0) this.emit('assigned', byTopic(added));
     this.wake();
+    // Confirms at once: the coordinator may be waiting on this epoch (a revocation, also of
+    // partitions revoked before we heard of them, as when several members join at once).
+    await this.heartbeat(a.memberEpoch);
   }
 
   private async commitTopic(epoch: number, topic: string, offsets: Array<{ partition: number; offset: number }>): Promise<void> {
