@@ -157,6 +157,7 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
     } finally {
       this.applying--;
       this.gate();
+      this.wake();
     }
   }
 
