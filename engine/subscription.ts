@@ -128,7 +128,8 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
   /**
    * For a caller that merges several subscriptions (a group member's topics): the next record now,
    * without waiting; null when none is available (onWake is called when one may be), DONE when
-   * ended. Throws the error that ended it, once. Not to be mixed with next().
+   * ended. Throws the error that ended it, once. next() is this plus the wait; a caller uses one
+   * or the other.
    */
   tryNext(): IteratorResult<ConsumedRecord> | null {
     for (let round = 0; round < ENGINE_DEFAULTS.subscribeTryRoundsMax; round++) {
@@ -236,21 +237,8 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
   private async pull(): Promise<IteratorResult<ConsumedRecord>> {
     // Each round either delivers, ends, or sleeps until an append (or end) wakes it.
     for (;;) {
-      if (this.bufferPos < this.buffer.length) return this.take();
-      if (this.ended) {
-        if (this.failure !== null && !this.failureReported) {
-          this.failureReported = true;
-          throw this.failure;
-        }
-        return DONE;
-      }
-      this.dirty = false;
-      try {
-        if (this.fill()) continue;
-      } catch (e) {
-        this.end(e);
-        continue;
-      }
+      const r = this.tryNext();
+      if (r !== null) return r;
       if (this.dirty) continue;
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;
