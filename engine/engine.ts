@@ -102,6 +102,8 @@ export class Engine {
   private readonly lock: DirLock;
   private readonly offsetStore: OffsetStore;
   private readonly coordinator: GroupCoordinator;
+  /** Embedded group members, ended at close. */
+  private readonly groupMembers = new Set<GroupSubscription>();
   private readonly admin: TopicAdmin;
   private readonly cache: LogCache;
   private readonly subscriptions = new Subscriptions();
@@ -512,7 +514,10 @@ export class Engine {
       },
       commit: (memberId, epoch, topic, partition, offset) => this.commitAsMember(group, memberId, epoch, topic, [{ partition, offset }]),
     };
-    return new GroupSubscription(port, topics, options);
+    const member = new GroupSubscription(port, topics, options);
+    this.groupMembers.add(member);
+    member.once('end', () => this.groupMembers.delete(member));
+    return member;
   }
 
   // --- consumer offsets --------------------------------------------------------------------------
@@ -695,6 +700,7 @@ export class Engine {
 
   private async closeNow(): Promise<void> {
     this.retention.stop();
+    for (const m of [...this.groupMembers]) m.end(null);
     this.coordinator.close();
     this.subscriptions.endAll();
     // Waiting writes wake to find the engine closed.

@@ -265,7 +265,8 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
     w?.();
   }
 
-  private end(error: unknown): void {
+  /** Ends the iteration without leaving (the engine is closing: the coordinator goes too). */
+  end(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
     this.failure = error;

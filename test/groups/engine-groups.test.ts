@@ -199,6 +199,21 @@ test('limits: members per group, groups per engine, topics per member, timeouts'
   await t.throwsAsync(engine.joinGroup('b', { topics: ['missing'] }, noop), { code: 'TOPIC_NOT_FOUND' } as never);
   await t.throwsAsync(Engine.open({ memory: true, maxGroups: 0 }), { code: 'INVALID_ARGUMENT' } as never);
   t.throws(() => engine.subscribe(['t', 't2'], {} as never), { code: 'INVALID_ARGUMENT' } as never);
+  t.throws(() => engine.subscribe('t', { group: 'b', autoCommitIntervalMs: 0 }), { code: 'INVALID_ARGUMENT', message: /autoCommitIntervalMs/ } as never);
+});
+
+test('closing the engine ends its group members\' iterations', async (t) => {
+  const { engine } = await open(t);
+  await engine.createTopic('t', { partitions: 1 });
+  const member = engine.subscribe('t', { group: 'g' });
+  await member.ready;
+  const loop = (async () => {
+    let n = 0;
+    for await (const _ of member) n++;
+    return n;
+  })();
+  await engine.close();
+  t.is(await loop, 0);
 });
 
 test('partitions added to a subscribed topic are assigned too', async (t) => {

@@ -76,6 +76,16 @@ test('client: assigned/revoked events, commit, describe/list/reset/delete with t
   await c.createTopic('b', { partitions: 1 });
   await c.send('a', [{ value: 'a0' }], { partition: 0 });
   await c.send('b', [{ value: 'b0' }, { value: 'b1' }], { partition: 0 });
+  // The coordinator's event log: a partition is never assigned while another member owns it.
+  const owners = new Map<string, string>();
+  const violations: string[] = [];
+  h.engine.onGroupEvent((e) => {
+    for (const k of flat(e.partitions ?? [])) {
+      if (e.type === 'assigned' && owners.has(k)) violations.push(`${k} assigned to ${e.memberId} while ${owners.get(k)} owns it`);
+      if (e.type === 'assigned') owners.set(k, e.memberId);
+      if (e.type === 'released') owners.delete(k);
+    }
+  });
   const events: string[] = [];
   const m = c.subscribe(['a', 'b'], { group: 'two', from: 'earliest', autoCommit: false });
   m.on('assigned', (p) => events.push(`assigned ${flat(p).join(',')}`));
@@ -94,6 +104,12 @@ test('client: assigned/revoked events, commit, describe/list/reset/delete with t
   await until(() => flat(second.assignment()).length > 0 && events.length === 2, 'revocation and reassignment');
   t.regex(events[1]!, /^revoked /);
   t.deepEqual([...flat(m.assignment()), ...flat(second.assignment())].sort(), ['a:0', 'a:1', 'b:0']);
+  t.deepEqual(violations, []);
+  // Metrics: members, lag and rebalances per group.
+  const metrics = await (await fetch(`http://${h.server.url.slice('ws://'.length)}/metrics`)).text();
+  t.regex(metrics, /^seglog_group_members\{group="two"\} 2$/m);
+  t.regex(metrics, /^seglog_group_lag\{group="two",topic="b",partition="0"\} 0$/m);
+  t.regex(metrics, /^seglog_group_rebalances_total\{group="two"\} [1-9]\d*$/m);
   await Promise.all([m.close(), second.close()]);
   await until(async () => (await c.describeGroup('two')).members.length === 0, 'both left');
   t.deepEqual(await c.listGroups(), [{ group: 'two', state: 'empty', protocolType: 'seglog', members: 0 }]);
