@@ -396,6 +396,22 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
    */
   async nextBatch(): Promise<ClientRecord[] | null> {
     if (!(await this.fill())) return null;
+    return this.takeBatch();
+  }
+
+  /** @internal tryNext() for whole batches: the rest of the current batch, null when none has arrived, [] when over. */
+  tryNextBatch(): ClientRecord[] | null {
+    const ready = this.fillNow();
+    if (ready === null) return null;
+    if (ready !== true) {
+      if (ready === 'end') void this.close();
+      return [];
+    }
+    return this.takeBatch();
+  }
+
+  /** The rest of the batch being consumed, up to stopAtEnd's end (fill() found a record to hand out). */
+  private takeBatch(): ClientRecord[] {
     const records = this.current;
     const from = this.currentIndex;
     let to = records.length;

@@ -309,6 +309,42 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
   }
 
   async next(): Promise<IteratorResult<ClientRecord>> {
+    const r = await this.pull((c) => {
+      const x = c.tryNext();
+      return x === null ? null : x.done === true ? 'done' : x.value;
+    });
+    return r === null ? DONE : { value: r, done: false };
+  }
+
+  /**
+   * The records of the next delivered batch of any topic not yet handed out, as one array (as
+   * Consumer.nextBatch()); null when the iteration is over.
+   */
+  nextBatch(): Promise<ClientRecord[] | null> {
+    return this.pull((c) => {
+      const x = c.tryNextBatch();
+      return x === null ? null : x.length === 0 ? 'done' : x;
+    });
+  }
+
+  /** `for await (const records of member.batches())`: nextBatch() as an async iterator; break closes the member. */
+  batches(): AsyncIterableIterator<ClientRecord[]> {
+    const iterator: AsyncIterableIterator<ClientRecord[]> = {
+      next: async () => {
+        const records = await this.nextBatch();
+        return records === null ? { value: undefined, done: true } : { value: records, done: false };
+      },
+      return: async () => {
+        await this.close();
+        return { value: undefined, done: true };
+      },
+      [Symbol.asyncIterator]: () => iterator,
+    };
+    return iterator;
+  }
+
+  /** Takes from the inner consumers; null when the iteration is over. */
+  private async pull<T>(take: (c: Consumer) => T | 'done' | null): Promise<T | null> {
     // Each round delivers, ends, or sleeps until a delivery, an assignment or the end wakes it.
     for (;;) {
       if (this.error !== null) {
@@ -316,12 +352,12 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
         this.error = null;
         throw e;
       }
-      if (this.state === 'ended') return DONE;
+      if (this.state === 'ended') return null;
       this.dirty = false;
-      const r = this.poll();
+      const r = this.poll(take);
       if (r === 'end') {
         await this.close();
-        return DONE;
+        return null;
       }
       if (r !== null) return r;
       if (this.dirty) continue;
@@ -329,21 +365,21 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
     }
   }
 
-  /** The next record of any topic (round robin); 'end' when stopAtEnd is met; null when none now. */
-  private poll(): IteratorResult<ClientRecord> | 'end' | null {
+  /** What `take` gives from the next topic that has something (round robin); 'end' when stopAtEnd is met; null when none now. */
+  private poll<T>(take: (c: Consumer) => T | 'done' | null): T | 'end' | null {
     const inners = [...this.inners.values()];
     let done = 0;
     for (let i = 0; i < inners.length; i++) {
       const index = (this.nextInner + i) % inners.length;
-      let r: IteratorResult<ClientRecord> | null;
+      let r: T | 'done' | null;
       try {
-        r = inners[index]!.consumer.tryNext();
+        r = take(inners[index]!.consumer);
       } catch (e) {
         this.fail(e as Error);
         return null;
       }
       if (r === null) continue;
-      if (r.done === true) {
+      if (r === 'done') {
         done++;
         continue;
       }

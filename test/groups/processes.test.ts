@@ -44,6 +44,7 @@ function tempDir(): string {
 }
 
 const RECORDS = 3000;
+const AFTER_KILL_RECORDS_PER_PARTITION = 10;
 
 test('SIGKILL of a member: its partitions are reassigned, every record is consumed, duplicates only from its uncommitted range', async (t) => {
   const dir = tempDir();
@@ -59,27 +60,29 @@ test('SIGKILL of a member: its partitions are reassigned, every record is consum
   t.teardown(() => admin.close());
   await admin.createTopic('jobs', { partitions: 6 });
   for (let i = 0; i < RECORDS; i += 500) await admin.sendBatch('jobs', Array.from({ length: 500 }, (_, j) => ({ value: `${i + j}` })), { partition: (i / 500) % 6 });
-  for (let i = 0; i < 3; i++) members.push(startMember(server.url, 'jobs', 'workers', 5));
+  for (let i = 0; i < 3; i++) members.push(startMember(server.url, 'jobs', 'workers', 2));
   await until(async () => {
     const d = await admin.describeGroup('workers').catch(() => null); // GROUP_NOT_FOUND until the first join
-    return d !== null && d.state === 'stable' && d.members.length === 3 && d.members.every((m) => m.assignment.flatMap((a) => a.partitions).length === 2);
+    return members.every((m) => m.lines.some((l) => l.startsWith('J '))) && d !== null && d.state === 'stable' && d.members.length === 3 && d.members.every((m) => m.assignment.flatMap((a) => a.partitions).length === 2);
   }, 'three members with two partitions each', 15_000);
   const victim = members[0]!;
   const victimPartitions = new Set((await admin.describeGroup('workers')).offsets.filter((o) => o.memberId !== null && victim.lines.includes(`J ${o.memberId}`)).map((o) => o.partition));
   t.is(victimPartitions.size, 2);
   // Kill while it still has a backlog and has committed something.
-  await until(() => victim.records.length >= 150, 'victim consumed 150 records', 15_000);
+  await until(() => victim.records.length >= 100, 'victim consumed 100 records', 15_000);
   await until(async () => (await admin.describeGroup('workers')).offsets.some((o) => victimPartitions.has(o.partition) && (o.committed ?? 0) > 0), 'victim committed', 15_000);
   const killedAt = Date.now();
   victim.child.kill('SIGKILL');
   await victim.exited;
+  // More records on every partition, so the victim's partitions have some to read whatever it reached.
+  for (let p = 0; p < 6; p++) await admin.sendBatch('jobs', Array.from({ length: AFTER_KILL_RECORDS_PER_PARTITION }, (_, j) => ({ value: `late-${p}-${j}` })), { partition: p });
   const victimSeen = new Set(victim.records.map((r) => `${r.partition}:${r.offset}`));
   const survivors = members.slice(1);
   await until(() => new Set(survivors.flatMap((m) => m.records.filter((r) => victimPartitions.has(r.partition)).map((r) => `${r.partition}:${r.offset}`))).size >= 1, 'a survivor reads a victim partition', 15_000);
   const firstAfterKill = Math.min(...survivors.flatMap((m) => m.records.filter((r) => victimPartitions.has(r.partition)).map((r) => r.at)));
   t.log(`kill → first record of a reassigned partition delivered to its new owner: ${firstAfterKill - killedAt} ms`);
   const everything = (): Set<string> => new Set(members.flatMap((m) => m.records.map((r) => `${r.partition}:${r.offset}`)));
-  await until(() => everything().size === RECORDS, 'every record consumed at least once', 30_000);
+  await until(() => everything().size === RECORDS + 6 * AFTER_KILL_RECORDS_PER_PARTITION, 'every record consumed at least once', 30_000);
   const counts = new Map<string, number>();
   for (const m of members) for (const r of m.records) counts.set(`${r.partition}:${r.offset}`, (counts.get(`${r.partition}:${r.offset}`) ?? 0) + 1);
   const duplicates = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
@@ -87,9 +90,8 @@ test('SIGKILL of a member: its partitions are reassigned, every record is consum
   // Per partition, the duplicates are the tail of what the victim read: from the committed offset the new owner started at, to its last record.
   for (const p of victimPartitions) {
     const dup = duplicates.filter((k) => k.startsWith(`${p}:`)).map((k) => Number(k.split(':')[1]));
-    if (dup.length === 0) continue;
     const victimOffsets = victim.records.filter((r) => r.partition === p).map((r) => r.offset);
-    const from = Math.min(...dup);
+    const from = Math.min(...dup); // Infinity without duplicates: then none is expected either
     t.deepEqual(dup.sort((a, b) => a - b), victimOffsets.filter((o) => o >= from).sort((a, b) => a - b));
   }
   t.log(`duplicates: ${duplicates.length} (the killed member's records after its last commit)`);
