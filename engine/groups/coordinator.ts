@@ -22,7 +22,7 @@
 // member UNKNOWN_MEMBER_ID (UNKNOWN_MEMBER here); OffsetCommit checks generation and member as
 // checkCommit does. What a front end needs beyond this module is the JoinGroup barrier.
 import { randomUUID } from 'node:crypto';
-import { FencedMemberError, GroupNotEmptyError, GroupNotFoundError, InvalidArgumentError, TooManyGroupsError, TooManyMembersError, TopicNotFoundError, UnknownMemberError } from '../format/errors.js';
+import { ClosedError, FencedMemberError, GroupNotEmptyError, GroupNotFoundError, InvalidArgumentError, TooManyGroupsError, TooManyMembersError, TopicNotFoundError, UnknownMemberError } from '../format/errors.js';
 import { GROUP_LIMITS } from '../limits.js';
 import { validateGroupName } from '../offset-store.js';
 import { assignSticky, partitionKey, splitKey } from './assignor.js';
@@ -123,7 +123,7 @@ export class GroupCoordinator {
     const clientId = typeof options.clientId === 'string' ? options.clientId.slice(0, 255) : 'member';
     if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
     const group = await this.groupForJoin(name);
-    if (this.closed) throw new InvalidArgumentError('the engine is closing');
+    if (this.closed) throw new ClosedError('the group coordinator');
     if (group.members.size >= this.deps.maxMembersPerGroup) throw new TooManyMembersError(name, this.deps.maxMembersPerGroup);
     const id = `${clientId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}-${randomUUID()}`;
     const member: Member = {
@@ -343,7 +343,7 @@ export class GroupCoordinator {
     };
   }
 
-  /** Members with their assignments, epochs and counters; null for a group not live here. */
+  /** Members with their assignments, epochs and counters (an empty group when none is live here). */
   describe(name: string): { state: GroupState; protocolType: GroupProtocolType; groupEpoch: number; rebalances: number; members: GroupMemberDescription[] } {
     const group = this.groups.get(name);
     if (group === undefined) {

@@ -65,6 +65,21 @@ type Entry =
   | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number }
   | { kind: 'corrupt'; partition: number; offset: number; nextOffset: number; error: SeglogClientError; skip: boolean };
 
+/** nextBatch() as an async iterator; return() (a break) closes the source. Consumer's and GroupConsumer's batches(). */
+export function batchIterator(source: { nextBatch(): Promise<ClientRecord[] | null>; close(): Promise<void> }): AsyncIterableIterator<ClientRecord[]> {
+  const iterator: AsyncIterableIterator<ClientRecord[]> = {
+    next: async () => {
+      const records = await source.nextBatch();
+      return records === null ? { value: undefined, done: true } : { value: records, done: false };
+    },
+    return: async () => {
+      await source.close();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
 
 export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget {
   readonly topic: string;
@@ -424,18 +439,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
 
   /** `for await (const records of consumer.batches())`: nextBatch() as an async iterator; break ends the subscription. */
   batches(): AsyncIterableIterator<ClientRecord[]> {
-    const iterator: AsyncIterableIterator<ClientRecord[]> = {
-      next: async () => {
-        const records = await this.nextBatch();
-        return records === null ? { value: undefined, done: true } : { value: records, done: false };
-      },
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return batchIterator(this);
   }
 
   /**

@@ -10,7 +10,7 @@
 // reconnected. Browser-safe.
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import type { ClientConnection, PushTarget } from './connection.js';
-import { Consumer, type ConsumerOptions } from './consumer.js';
+import { Consumer, batchIterator, type ConsumerOptions } from './consumer.js';
 import { DEFAULT_AUTO_COMMIT_INTERVAL_MS } from './limits.js';
 import type { ClientRecord } from './record-codec.js';
 import type { FrameReader } from '../protocol/codec.js';
@@ -329,18 +329,7 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
 
   /** `for await (const records of member.batches())`: nextBatch() as an async iterator; break closes the member. */
   batches(): AsyncIterableIterator<ClientRecord[]> {
-    const iterator: AsyncIterableIterator<ClientRecord[]> = {
-      next: async () => {
-        const records = await this.nextBatch();
-        return records === null ? { value: undefined, done: true } : { value: records, done: false };
-      },
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return batchIterator(this);
   }
 
   /** Takes from the inner consumers; null when the iteration is over. */
