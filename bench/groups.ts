@@ -5,7 +5,8 @@
 //  2. After a kill: SIGKILL of a member; from the kill to the first record of one of its partitions
 //     delivered to its new owner.
 //  3. Replay: a 6-partition topic read from earliest by one consumer (no group) and by a 3-member
-//     group, each member a process: records/s until every record was read.
+//     group (SEGLOG_GROUPS_BENCH_MEMBERS), each member a process: records/s until every record was
+//     read (SEGLOG_GROUPS_BENCH_RECORDS, default 1.2M of 100 B).
 // Bounded: every wait has a deadline; children are killed at the end, even on error.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
@@ -18,6 +19,8 @@ const CLI = path.resolve(path.dirname(here), '../gateway/cli/cli.js');
 const WAIT_MS_MAX = 60_000;
 const REPLAY_RECORDS = Number(process.env['SEGLOG_GROUPS_BENCH_RECORDS'] ?? 1_200_000);
 const RECORD_BYTES = 100;
+/** Members of the replaying group (3 by default). */
+const REPLAY_MEMBERS = Number(process.env['SEGLOG_GROUPS_BENCH_MEMBERS'] ?? 3);
 
 async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + WAIT_MS_MAX;
@@ -154,9 +157,9 @@ async function main(): Promise<void> {
       return ms;
     };
     const singleMs = await runReplay('', 1);
-    const groupMs = await runReplay('replayers', 3);
+    const groupMs = await runReplay('replayers', REPLAY_MEMBERS);
     const rate = (ms: number): string => `${((REPLAY_RECORDS / ms) * 1000 / 1e6).toFixed(2)}M records/s`;
-    console.log(`replay of ${REPLAY_RECORDS} records of ${RECORD_BYTES} B on 6 partitions: one consumer ${singleMs} ms (${rate(singleMs)}); 3-member group ${groupMs} ms (${rate(groupMs)}), each member a process`);
+    console.log(`replay of ${REPLAY_RECORDS} records of ${RECORD_BYTES} B on 6 partitions: one consumer ${singleMs} ms (${rate(singleMs)}); ${REPLAY_MEMBERS}-member group ${groupMs} ms (${rate(groupMs)}), each member a process`);
   } finally {
     await admin.close().catch(() => undefined);
     for (const c of children) c.proc.kill('SIGKILL');

@@ -153,6 +153,11 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
     return null;
   }
 
+  /** A fetched record is waiting to be handed out (tryNext/next take it without fetching). */
+  get buffered(): boolean {
+    return this.bufferPos < this.buffer.length;
+  }
+
   /** Called after appends to a followed partition and at the end (see tryNext). */
   onWake: (() => void) | null = null;
 

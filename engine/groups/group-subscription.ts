@@ -134,6 +134,7 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
     const dropped = this.assignment();
     for (const sub of this.subs.values()) sub.end(null);
     this.subs.clear();
+    this.relist();
     this.lastCommitted.clear();
     this.memberIdValue = null;
     this.appliedEpoch = 0;
@@ -190,6 +191,7 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
         this.subs.set(topic, s);
       }
     }
+    this.relist();
     this.appliedEpoch = a.memberEpoch;
     if (added.length > 0) this.emit('assigned', byTopic(added));
     this.wake();
@@ -219,7 +221,24 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
     return this;
   }
 
-  async next(): Promise<IteratorResult<ConsumedRecord>> {
+  /** The subscriptions, as a list for poll(), and the one that handed out the last record. */
+  private list: Subscription[] = [];
+  private last: Subscription | null = null;
+
+  private relist(): void {
+    this.list = [...this.subs.values()];
+    this.last = null;
+  }
+
+  next(): Promise<IteratorResult<ConsumedRecord>> {
+    // Fast path: the rest of the fetch the last record came from (topics take turns per fetch, as
+    // partitions do inside a Subscription).
+    const s = this.last;
+    if (s !== null && s.buffered && !this.ended) return Promise.resolve(s.tryNext()!);
+    return this.nextSlow();
+  }
+
+  private async nextSlow(): Promise<IteratorResult<ConsumedRecord>> {
     // Each round delivers, ends, or sleeps until an append, an assignment or the end wakes it.
     for (;;) {
       if (this.ended) {
@@ -240,7 +259,7 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
 
   /** The next record of any topic, round robin; null when none is available now. */
   private poll(): IteratorResult<ConsumedRecord> | null {
-    const subs = [...this.subs.values()];
+    const subs = this.list;
     for (let i = 0; i < subs.length; i++) {
       const index = (this.nextSub + i) % subs.length;
       let r: IteratorResult<ConsumedRecord> | null;
@@ -252,8 +271,10 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
       }
       if (r === null || r.done === true) continue;
       this.nextSub = index;
+      this.last = subs[index]!;
       return r;
     }
+    this.last = null;
     this.nextSub = subs.length === 0 ? 0 : (this.nextSub + 1) % subs.length;
     return null;
   }

@@ -536,6 +536,12 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     return { value: r, done: false };
   }
 
+  /** @internal A decoded record of the current batch is waiting (tryNext hands it out without a round). */
+  get hasBatchRecord(): boolean {
+    const r = this.current[this.currentIndex];
+    return r !== undefined && r.offset < this.currentEnd;
+  }
+
   /** @internal Called when something arrived or the consumer ended (see tryNext). */
   onWake: (() => void) | null = null;
 

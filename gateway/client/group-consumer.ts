@@ -196,6 +196,7 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
       void consumer.close();
     }
     this.inners.clear();
+    this.relist();
     this.lastCommitted.clear();
     this.memberIdValue = null;
     this.appliedEpoch = 0;
@@ -234,6 +235,7 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
       consumer.onWake = this.wakeFn;
       this.inners.set(topic, { consumer, partitions: [...next].sort((x, y) => x - y) });
     }
+    this.relist();
     this.appliedEpoch = a.memberEpoch;
     if (revoked.length > 0) {
       const list = byTopic(revoked);
@@ -308,7 +310,23 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
     return this;
   }
 
-  async next(): Promise<IteratorResult<ClientRecord>> {
+  /** The inner consumers, as a list for poll(), and the one that handed out the last record. */
+  private list: Consumer[] = [];
+  private last: Consumer | null = null;
+
+  private relist(): void {
+    this.list = [...this.inners.values()].map((i) => i.consumer);
+    this.last = null;
+  }
+
+  next(): Promise<IteratorResult<ClientRecord>> {
+    // Fast path: the rest of the batch the last record came from (topics take turns per batch).
+    const c = this.last;
+    if (c !== null && c.hasBatchRecord && this.error === null && this.state !== 'ended') return Promise.resolve(c.tryNext()!);
+    return this.nextSlow();
+  }
+
+  private async nextSlow(): Promise<IteratorResult<ClientRecord>> {
     const r = await this.pull((c) => {
       const x = c.tryNext();
       return x === null ? null : x.done === true ? 'done' : x.value;
@@ -356,13 +374,13 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
 
   /** What `take` gives from the next topic that has something (round robin); 'end' when stopAtEnd is met; null when none now. */
   private poll<T>(take: (c: Consumer) => T | 'done' | null): T | 'end' | null {
-    const inners = [...this.inners.values()];
+    const inners = this.list;
     let done = 0;
     for (let i = 0; i < inners.length; i++) {
       const index = (this.nextInner + i) % inners.length;
       let r: T | 'done' | null;
       try {
-        r = take(inners[index]!.consumer);
+        r = take(inners[index]!);
       } catch (e) {
         this.fail(e as Error);
         return null;
@@ -373,8 +391,10 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
         continue;
       }
       this.nextInner = index;
+      this.last = inners[index]!;
       return r;
     }
+    this.last = null;
     this.nextInner = inners.length === 0 ? 0 : (this.nextInner + 1) % inners.length;
     if (this.options.stopAtEnd === true && this.state === 'active' && this.applying === 0 && done === inners.length) return 'end';
     return null;
@@ -403,6 +423,7 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
       void consumer.close();
     }
     this.inners.clear();
+    this.relist();
     this.client.unregisterPushTarget(this.id);
     this.gate();
     this.wake();
