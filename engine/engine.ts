@@ -489,6 +489,8 @@ export class Engine {
     if ('partitions' in options || 'offsets' in options) throw new InvalidArgumentError('a group member gets its partitions from the group: partitions and offsets do not apply');
     for (const t of topics) this.admin.topicState(t);
     const from = options.from ?? 'latest';
+    // Checked now, not when a partition is first assigned: the shape of `from`, against any range.
+    resolveStartOffset(from, { startOffset: 0, endOffset: Number.MAX_SAFE_INTEGER }, () => null, 'a group member');
     const group = options.group;
     const port: GroupMemberPort = {
       join: (g, o, l) => this.coordinator.join(g, o, l),

@@ -286,11 +286,20 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
     w?.();
   }
 
-  /** Ends the iteration without leaving (the engine is closing: the coordinator goes too). */
+  /** Ends the iteration and leaves the group, without committing (close() commits first). */
   end(error: unknown): void {
     if (this.ended) return;
     this.ended = true;
     this.failure = error;
+    // An ended member leaves at once (an error too), rather than hold its partitions until its session expires.
+    const id = this.memberIdValue;
+    if (id !== null) {
+      try {
+        this.port.leave(this.group, id);
+      } catch {
+        // already removed
+      }
+    }
     if (this.heartbeatTimer !== null) clearInterval(this.heartbeatTimer);
     if (this.autoCommitTimer !== null) clearInterval(this.autoCommitTimer);
     this.heartbeatTimer = this.autoCommitTimer = null;
@@ -304,15 +313,7 @@ export class GroupSubscription extends EventEmitter implements AsyncIterableIter
   close(): Promise<void> {
     this.closing ??= (async () => {
       if (this.autoCommit && !this.ended) await this.commit().catch(() => undefined);
-      const id = this.memberIdValue;
       this.end(null);
-      if (id !== null) {
-        try {
-          this.port.leave(this.group, id);
-        } catch {
-          // already removed
-        }
-      }
     })();
     return this.closing;
   }

@@ -416,6 +416,10 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
   private end(): void {
     if (this.state === 'ended') return;
     this.state = 'ended';
+    // An ended member (an error too) leaves at once rather than hold its partitions until its session expires.
+    const memberId = this.memberIdValue;
+    this.memberIdValue = null;
+    if (memberId !== null) this.client.sendRaw(encodeGroupLeave(this.client.allocateId(), { group: this.group, memberId }));
     for (const t of [this.heartbeatTimer, this.autoCommitTimer]) if (t !== null) clearInterval(t);
     this.heartbeatTimer = this.autoCommitTimer = null;
     for (const { consumer } of this.inners.values()) {
@@ -435,6 +439,8 @@ export class GroupConsumer implements AsyncIterableIterator<ClientRecord>, PushT
       const memberId = this.memberIdValue;
       if (this.state !== 'ended' && memberId !== null && this.client.isConnected) {
         if (this.options.autoCommit !== false) await this.commit().catch(() => undefined);
+        // Left by request (answered), so that the partitions are the others' when close() resolves.
+        this.memberIdValue = null;
         this.end();
         await this.client.request((id) => encodeGroupLeave(id, { group: this.group, memberId }), FrameType.GROUP_LEFT, (r) => r.end()).catch(() => undefined);
       }

@@ -200,6 +200,7 @@ test('limits: members per group, groups per engine, topics per member, timeouts'
   await t.throwsAsync(Engine.open({ memory: true, maxGroups: 0 }), { code: 'INVALID_ARGUMENT' } as never);
   t.throws(() => engine.subscribe(['t', 't2'], {} as never), { code: 'INVALID_ARGUMENT' } as never);
   t.throws(() => engine.subscribe('t', { group: 'b', autoCommitIntervalMs: 0 }), { code: 'INVALID_ARGUMENT', message: /autoCommitIntervalMs/ } as never);
+  t.throws(() => engine.subscribe('t', { group: 'b', from: 'sideways' as never }), { code: 'INVALID_ARGUMENT', message: /from must be/ } as never);
 });
 
 test('closing the engine ends its group members\' iterations', async (t) => {
@@ -227,4 +228,20 @@ test('partitions added to a subscribed topic are assigned too', async (t) => {
   await until(() => engine.describeGroup('g').state === 'stable' && flat(a.assignment()).length + flat(b.assignment()).length === 4, 'new partitions assigned');
   t.is(flat(a.assignment()).length, 2);
   await Promise.all([a.close(), b.close()]);
+});
+
+test('a member whose topic is deleted ends with TOPIC_NOT_FOUND and leaves the group at once', async (t) => {
+  const { engine } = await open(t);
+  await engine.createTopic('gone', { partitions: 2 });
+  const member = engine.subscribe('gone', { group: 'g', from: 'earliest' });
+  await member.ready;
+  await until(() => flat(member.assignment()).length === 2, 'assigned');
+  const loop = (async () => {
+    for await (const _ of member) {
+      // nothing is produced
+    }
+  })();
+  await engine.deleteTopic('gone');
+  await t.throwsAsync(loop, { code: 'TOPIC_NOT_FOUND' } as never);
+  t.is(engine.describeGroup('g').members.length, 0);
 });
