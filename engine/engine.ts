@@ -12,6 +12,7 @@
 //   .lock                          one engine per directory (acquireDirLock)
 //   topics.json                    topic names and configs (topic-registry.ts)
 //   consumer-offsets.journal       committed offsets (offset-store.ts)
+//   consumer-groups.json           consumer groups (groups/group-store.ts); the coordinator is groups/coordinator.ts
 //   <topic>-<partition>/           partition logs
 //   <topic>-<partition>.<id>-delete/  a deleted partition whose files are being removed
 import fs from 'node:fs';
@@ -19,9 +20,24 @@ import os from 'node:os';
 import path from 'node:path';
 import { checkAcks, checkOffset, checkOptionsObject, limitOption } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { BatchTooLargeError, ClosedError, InvalidArgumentError, IoError, SeglogError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
+import { BatchTooLargeError, ClosedError, GroupNotEmptyError, GroupNotFoundError, InvalidArgumentError, IoError, SeglogError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
 import { FDS_PER_OPEN_LOG, OPEN_FILES_LIMIT_OPTION_MAX, currentFdBudget, typedFdError, type FdBudget } from './fd-budget.js';
-import { ENGINE_DEFAULTS, ENGINE_OPTION_LIMITS } from './limits.js';
+import { ENGINE_DEFAULTS, ENGINE_OPTION_LIMITS, GROUP_LIMITS } from './limits.js';
+import { GroupCoordinator } from './groups/coordinator.js';
+import { groupLag } from './groups/group-lag.js';
+import { GroupStore } from './groups/group-store.js';
+import { GroupSubscription, type GroupMemberPort } from './groups/group-subscription.js';
+import type {
+  GroupDescription,
+  GroupEvent,
+  GroupListing,
+  GroupSubscribeOptions,
+  JoinGroupOptions,
+  JoinGroupResult,
+  MemberAssignment,
+  ResetTarget,
+} from './groups/group-types.js';
+import { resolveStartOffset } from './start-positions.js';
 import { LogCache } from './log-cache.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import type { PartitionLog } from './partition-log.js';
@@ -85,6 +101,9 @@ export class Engine {
   private readonly now: () => number;
   private readonly lock: DirLock;
   private readonly offsetStore: OffsetStore;
+  private readonly coordinator: GroupCoordinator;
+  /** Embedded group members, ended at close. */
+  private readonly groupMembers = new Set<GroupSubscription>();
   private readonly admin: TopicAdmin;
   private readonly cache: LogCache;
   private readonly subscriptions = new Subscriptions();
@@ -106,6 +125,7 @@ export class Engine {
     lock: DirLock,
     registry: TopicRegistry,
     offsetStore: OffsetStore,
+    groupStore: GroupStore,
     partitionDirs: ReadonlySet<string>,
   ) {
     this.dir = dir;
@@ -131,6 +151,13 @@ export class Engine {
     );
     this.admin = new TopicAdmin(dir, registry, defaults, options.autoCreateTopics === true, this.now, this.checkOpenFn, partitionDirs);
     this.retention = new RetentionRunner(this.admin.topics, this.cache, this.now, isClosed);
+    this.coordinator = new GroupCoordinator({
+      partitionCount: (topic) => this.admin.topics.get(topic)?.partitions.length ?? null,
+      store: groupStore,
+      maxGroups: options.maxGroups ?? GROUP_LIMITS.groupsDefault,
+      maxMembersPerGroup: options.maxMembersPerGroup ?? GROUP_LIMITS.membersPerGroupDefault,
+      now: this.now,
+    });
   }
 
   /**
@@ -152,8 +179,11 @@ export class Engine {
     limitOption('maxOpenPartitions', options.maxOpenPartitions, 1, ENGINE_OPTION_LIMITS.maxOpenPartitionsMax);
     limitOption('openFilesLimit', options.openFilesLimit, 1, OPEN_FILES_LIMIT_OPTION_MAX);
     limitOption('maxWaitingWrites', options.maxWaitingWrites, 1, ENGINE_OPTION_LIMITS.maxWaitingWritesMax);
+    limitOption('maxGroups', options.maxGroups, 1, GROUP_LIMITS.groupsMax);
+    limitOption('maxMembersPerGroup', options.maxMembersPerGroup, 1, GROUP_LIMITS.membersPerGroupMax);
     const { dir: _dir, memory: _memory, autoCreateTopics: _a, flushIntervalMs: _f, retentionCheckIntervalMs: _r, now: _n,
-      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, openFilesLimit: _o, maxWaitingWrites: _w, ...topicDefaults } = options;
+      indexIntervalBytes: _i, maxOpenPartitions: _m, fileDeleteDelayMs: _d, openFilesLimit: _o, maxWaitingWrites: _w,
+      maxGroups: _g, maxMembersPerGroup: _mg, ...topicDefaults } = options;
     const defaults = resolveTopicConfig(
       { ...topicDefaults, ...(memory && options.segmentBytes === undefined ? { segmentBytes: ENGINE_DEFAULTS.memorySegmentBytes } : {}) },
       DEFAULT_TOPIC_CONFIG,
@@ -174,8 +204,9 @@ export class Engine {
       const hadRegistry = TopicRegistry.exists(dir);
       const registry = TopicRegistry.load(dir);
       const partitionDirs = await TopicAdmin.tidyDirectory(dir, registry, hadRegistry, defaults);
+      const groupStore = GroupStore.load(dir);
       const offsetStore = await OffsetStore.open(dir);
-      const engine = new Engine(dir, memory, options, defaults, fdBudget, lock, registry, offsetStore, partitionDirs);
+      const engine = new Engine(dir, memory, options, defaults, fdBudget, lock, registry, offsetStore, groupStore, partitionDirs);
       engine.figuresReading = readAllFigures(engine.admin.topics.values(), () => engine.closed);
       engine.retention.start(options.retentionCheckIntervalMs ?? ENGINE_DEFAULTS.retentionCheckIntervalMs);
       return engine;
@@ -245,6 +276,7 @@ export class Engine {
       for (const ps of ts.partitions) await this.cache.removePartitionData(ps);
       await this.offsetStore.deleteTopic(name);
     });
+    this.coordinator.topicChanged(name);
   }
 
   /** Grows a topic to `totalPartitions` (it can only grow, as in Kafka). */
@@ -252,6 +284,7 @@ export class Engine {
     this.checkOpen();
     validateTopicName(name);
     await this.admin.addPartitions(name, totalPartitions);
+    this.coordinator.topicChanged(name);
     return this.describeTopic(name);
   }
 
@@ -434,9 +467,59 @@ export class Engine {
    * { offset } or { timestamp }; `offsets` overrides the start per partition (resume). Records are
    * read only as the consumer pulls; see Subscription.
    */
-  subscribe(topic: string, options: SubscribeOptions = {}): Subscription {
+  subscribe(topics: string | string[], options: GroupSubscribeOptions): GroupSubscription;
+  subscribe(topic: string, options?: SubscribeOptions): Subscription;
+  /**
+   * With `{ group }`: joins the consumer group and yields the records of the partitions the
+   * coordinator assigns to this member (GroupSubscription: 'assigned'/'revoked' events, commit(),
+   * close() leaves), one topic or several.
+   */
+  subscribe(topics: string | string[], options: SubscribeOptions | GroupSubscribeOptions = {}): Subscription | GroupSubscription {
     this.checkOpen();
-    return this.subscriptions.open(this.admin.topicState(topic), options, this.cache, this.checkOpenFn);
+    if (options !== null && typeof options === 'object' && 'group' in options && options.group !== undefined) {
+      return this.subscribeGroup(typeof topics === 'string' ? [topics] : topics, options);
+    }
+    if (typeof topics !== 'string') throw new InvalidArgumentError('several topics need a consumer group ({ group })');
+    return this.subscriptions.open(this.admin.topicState(topics), options as SubscribeOptions, this.cache, this.checkOpenFn);
+  }
+
+  private subscribeGroup(topics: string[], options: GroupSubscribeOptions): GroupSubscription {
+    validateGroupName(options.group);
+    if (!Array.isArray(topics) || topics.length === 0) throw new InvalidArgumentError('a group member subscribes to at least one topic');
+    if ('partitions' in options || 'offsets' in options) throw new InvalidArgumentError('a group member gets its partitions from the group: partitions and offsets do not apply');
+    for (const t of topics) this.admin.topicState(t);
+    const from = options.from ?? 'latest';
+    // Checked now, not when a partition is first assigned: the shape of `from`, against any range.
+    resolveStartOffset(from, { startOffset: 0, endOffset: Number.MAX_SAFE_INTEGER }, () => null, 'a group member');
+    const group = options.group;
+    const port: GroupMemberPort = {
+      join: (g, o, l) => this.coordinator.join(g, o, l),
+      heartbeat: (g, id, epoch) => this.coordinator.heartbeat(g, id, epoch),
+      leave: (g, id) => this.coordinator.leave(g, id),
+      open: (topic, starts) =>
+        this.subscriptions.open(
+          this.admin.topicState(topic),
+          {
+            partitions: starts.map((s) => s.partition),
+            offsets: Object.fromEntries(starts.map((s) => [s.partition, s.offset])),
+            maxRecordsPerFetch: options.maxRecordsPerFetch,
+            maxBytesPerFetch: options.maxBytesPerFetch,
+            corrupt: options.corrupt,
+          },
+          this.cache,
+          this.checkOpenFn,
+        ),
+      startOffset: async (topic, partition) => {
+        const committed = this.offsetStore.get(group, topic, partition);
+        const request = committed !== null ? { resume: committed } : from;
+        return resolveStartOffset(request, this.offsets(topic, partition), (at) => this.offsetForTimestamp(topic, partition, at), `${topic}-${partition}`);
+      },
+      commit: (memberId, epoch, topic, partition, offset) => this.commitAsMember(group, memberId, epoch, topic, [{ partition, offset }]),
+    };
+    const member = new GroupSubscription(port, topics, options);
+    this.groupMembers.add(member);
+    member.once('end', () => this.groupMembers.delete(member));
+    return member;
   }
 
   // --- consumer offsets --------------------------------------------------------------------------
@@ -466,6 +549,122 @@ export class Engine {
     this.checkOpen();
     validateGroupName(group);
     return this.offsetStore.list(group);
+  }
+
+  // --- consumer groups ---------------------------------------------------------------------------
+
+  /**
+   * Joins a group as a member subscribed to `topics` (the group is created, durably, on its first
+   * join). `listener` gets the member's assignment each time it changes: partitions missing from
+   * it are revoked (stop, commit, then confirm with heartbeatGroup at that epoch). For protocol
+   * front ends (the gateway); embedded code uses subscribe(topics, { group }).
+   */
+  joinGroup(group: string, options: JoinGroupOptions, listener: (a: MemberAssignment) => void): Promise<JoinGroupResult> {
+    this.checkOpen();
+    return this.coordinator.join(group, options, listener);
+  }
+
+  /** Keeps a member alive and confirms the assignments up to `memberEpoch` (UNKNOWN_MEMBER once removed). */
+  heartbeatGroup(group: string, memberId: string, memberEpoch: number): { memberEpoch: number; heartbeatIntervalMs: number } {
+    this.checkOpen();
+    return this.coordinator.heartbeat(group, memberId, memberEpoch);
+  }
+
+  /** The member leaves; its partitions are reassigned at once. */
+  leaveGroup(group: string, memberId: string): void {
+    this.checkOpen();
+    this.coordinator.leave(group, memberId);
+  }
+
+  /** Commits as a group member: FENCED_MEMBER unless it owns every partition named. */
+  async commitAsMember(group: string, memberId: string, memberEpoch: number, topic: string, offsets: ReadonlyArray<{ partition: number; offset: number }>): Promise<void> {
+    this.checkOpen();
+    validateGroupName(group);
+    for (const o of offsets) {
+      this.admin.partitionState(topic, o.partition);
+      checkOffset(o.offset);
+      this.coordinator.checkCommit(group, memberId, memberEpoch, topic, o.partition);
+    }
+    try {
+      await Promise.all(offsets.map((o) => this.offsetStore.commit(group, topic, o.partition, o.offset)));
+    } catch (e) {
+      throw typedFdError(e, 'committing an offset');
+    }
+  }
+
+  /** Groups known to the engine: joined ones (consumer-groups.json) and those with committed offsets. */
+  listGroups(): GroupListing[] {
+    this.checkOpen();
+    const listed = this.coordinator.listings();
+    const known = new Set(listed.map((g) => g.group));
+    for (const name of this.offsetStore.groupNames()) if (!known.has(name)) listed.push(this.coordinator.listing(name));
+    return listed.sort((a, b) => (a.group < b.group ? -1 : a.group > b.group ? 1 : 0));
+  }
+
+  private checkGroupKnown(group: string): void {
+    validateGroupName(group);
+    if (!this.coordinator.isKnown(group) && this.offsetStore.list(group).length === 0) throw new GroupNotFoundError(group);
+  }
+
+  /** State, members with their assignments, and per partition committed, end offset and lag. */
+  describeGroup(group: string): GroupDescription {
+    this.checkOpen();
+    this.checkGroupKnown(group);
+    const d = this.coordinator.describe(group);
+    const topics = d.members.flatMap((m) => m.topics);
+    const offsets = groupLag(topics, this.offsetStore.list(group), this.coordinator.owners(group), {
+      partitionCount: (topic) => this.admin.topics.get(topic)?.partitions.length ?? null,
+      endOffset: (topic, partition) => this.offsets(topic, partition).endOffset,
+    });
+    return { group, ...d, offsets };
+  }
+
+  /**
+   * Moves the group's committed offsets of every partition of `topic` to `to` (earliest, latest,
+   * an offset — capped to each partition's range — or the first offset at a timestamp). Refused
+   * while the group has members (GROUP_NOT_EMPTY). Returns the new offsets.
+   */
+  async resetGroupOffsets(group: string, topic: string, to: ResetTarget): Promise<Array<{ partition: number; offset: number }>> {
+    this.checkOpen();
+    this.checkGroupKnown(group);
+    const ts = this.admin.topicState(topic);
+    const members = this.coordinator.memberCount(group);
+    if (members > 0) throw new GroupNotEmptyError(group, members, 'reset its offsets');
+    const out = ts.partitions.map((ps) => {
+      const range = this.offsets(topic, ps.partition);
+      let offset: number;
+      if (typeof to === 'object' && to !== null && 'offset' in to) {
+        if (!Number.isSafeInteger(to.offset) || to.offset < 0) throw new InvalidArgumentError(`offset must be a non-negative integer, got ${String(to.offset)}`);
+        offset = Math.min(Math.max(to.offset, range.startOffset), range.endOffset);
+      } else {
+        offset = resolveStartOffset(to, range, (at) => this.offsetForTimestamp(topic, ps.partition, at), `${topic}-${ps.partition}`);
+      }
+      return { partition: ps.partition, offset };
+    });
+    if (this.coordinator.memberCount(group) > 0) throw new GroupNotEmptyError(group, this.coordinator.memberCount(group), 'reset its offsets');
+    try {
+      await Promise.all(out.map((o) => this.offsetStore.commit(group, topic, o.partition, o.offset)));
+    } catch (e) {
+      throw typedFdError(e, 'committing an offset');
+    }
+    return out;
+  }
+
+  /** Deletes a group without members and its committed offsets (GROUP_NOT_EMPTY, GROUP_NOT_FOUND). */
+  async deleteGroup(group: string): Promise<void> {
+    this.checkOpen();
+    this.checkGroupKnown(group);
+    const members = this.coordinator.memberCount(group);
+    if (members > 0) throw new GroupNotEmptyError(group, members, 'delete it');
+    if (this.coordinator.isKnown(group)) await this.coordinator.delete(group);
+    await this.offsetStore.deleteGroup(group);
+  }
+
+  /** Calls `listener` for every coordinator step (joins, removals, assignments, revocations). Returns the unsubscribe function. */
+  onGroupEvent(listener: (event: GroupEvent) => void): () => void {
+    this.checkOpen();
+    if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
+    return this.coordinator.onEvent(listener);
   }
 
   // --- retention ---------------------------------------------------------------------------------
@@ -503,6 +702,8 @@ export class Engine {
 
   private async closeNow(): Promise<void> {
     this.retention.stop();
+    for (const m of [...this.groupMembers]) m.end(null);
+    this.coordinator.close();
     this.subscriptions.endAll();
     // Waiting writes wake to find the engine closed.
     this.cache.wakeAllWaiters();

@@ -2,6 +2,9 @@
 export { Engine, ENGINE_DEFAULTS } from './engine.js';
 export type { RetentionReport } from './engine.js';
 export { Subscription } from './subscription.js';
+export { GroupSubscription } from './groups/group-subscription.js';
+export type * from './groups/group-types.js';
+export { GROUP_LIMITS } from './limits.js';
 export { resolveStartOffset } from './start-positions.js';
 export type { StartRequest } from './start-positions.js';
 export { LIMITS as TOPIC_LIMITS, DEFAULT_TOPIC_CONFIG } from './topic-registry.js';

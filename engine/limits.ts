@@ -20,6 +20,8 @@ export const ENGINE_DEFAULTS = {
   subscribeMaxRecordsPerFetch: 500,
   subscribeMaxBytesPerFetch: 1 * MiB,
   watchersPerPartitionMax: 65_536,
+  /** Fetch attempts one Subscription.tryNext makes before answering "nothing now" (each either delivers or moves on). */
+  subscribeTryRoundsMax: 64,
   produceRecordsMax: 1 << 20,
   /** Recovery reports kept (unclean opens); older ones are dropped first. */
   recoveryReportsMax: 10_000,
@@ -71,4 +73,33 @@ export const PARTITION_LOG_LIMITS = {
   flushIntervalMsDefault: 1000,
   /** The longest delay a Node timer takes. */
   timerDelayMsMax: TIMER_DELAY_MS_MAX,
+} as const;
+
+/**
+ * Consumer groups (engine/groups/): defaults and bounds. Options of Engine.open (maxGroups,
+ * maxMembersPerGroup) and of a member's join (sessionTimeoutMs, rebalanceTimeoutMs) are checked
+ * against them.
+ */
+export const GROUP_LIMITS = {
+  /** Groups one engine knows at once (joined or with committed offsets); `maxGroups`. */
+  groupsDefault: 10_000,
+  groupsMax: 1_000_000,
+  /** Members of one group at once; `maxMembersPerGroup`. */
+  membersPerGroupDefault: 1000,
+  membersPerGroupMax: 100_000,
+  /** Topics one member subscribes to. */
+  topicsPerMemberMax: 100,
+  /** A member that sends no heartbeat for this long is removed and its partitions reassigned. */
+  sessionTimeoutMsDefault: 10_000,
+  sessionTimeoutMsMin: 10,
+  sessionTimeoutMsMax: 3_600_000,
+  /** A member told to give partitions up has this long to commit and confirm, else it is removed. */
+  rebalanceTimeoutMsDefault: 60_000,
+  rebalanceTimeoutMsMin: 10,
+  rebalanceTimeoutMsMax: 3_600_000,
+  /** Heartbeats come this many times per session timeout. */
+  heartbeatsPerSession: 3,
+  /** Auto-commit of a member's positions (and at revoke and close). */
+  autoCommitIntervalMsDefault: 5000,
+  autoCommitIntervalMsMax: 86_400_000,
 } as const;

@@ -194,6 +194,16 @@ export class OffsetStore {
       .sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
   }
 
+  /** Groups with at least one committed offset. */
+  groupNames(): string[] {
+    return [...this.groups.keys()];
+  }
+
+  /** Deletes every committed offset of `group` (durably). */
+  async deleteGroup(group: string): Promise<void> {
+    await Promise.all(this.list(group).map((c) => this.commit(group, c.topic, c.partition, -1)));
+  }
+
   /** Groups that have a committed offset for `topic`, with its partitions. */
   private entriesForTopic(topic: string): Array<{ group: string; partition: number }> {
     const out: Array<{ group: string; partition: number }> = [];

@@ -8,6 +8,7 @@
 // subscription or, with corrupt: 'skip', is stepped over.
 import { EventEmitter } from 'node:events';
 import { CorruptRecordError, assert } from './format/errors.js';
+import { ENGINE_DEFAULTS } from './limits.js';
 import type { ConsumedRecord, CorruptEvent, GapEvent, OffsetRange } from './types.js';
 
 /** What a subscription needs from the engine, for one topic. */
@@ -104,6 +105,62 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
     this.wake();
   }
 
+  /**
+   * Stops following `partitions` (a group member's revoked partitions): records of theirs fetched
+   * and not handed out yet are dropped, so positions() stays the next offset to deliver.
+   */
+  removePartitions(partitions: readonly number[]): void {
+    for (const p of partitions) {
+      const i = this.cursors.findIndex((c) => c.partition === p);
+      if (i < 0) continue;
+      const c = this.cursors[i]!;
+      c.unwatch();
+      this.cursors.splice(i, 1);
+      if (this.bufferCursor === c) {
+        this.buffer = [];
+        this.bufferPos = 0;
+        this.bufferCursor = null;
+      }
+    }
+    this.nextCursor = 0;
+  }
+
+  /**
+   * For a caller that merges several subscriptions (a group member's topics): the next record now,
+   * without waiting; null when none is available (onWake is called when one may be), DONE when
+   * ended. Throws the error that ended it, once. next() is this plus the wait; a caller uses one
+   * or the other.
+   */
+  tryNext(): IteratorResult<ConsumedRecord> | null {
+    for (let round = 0; round < ENGINE_DEFAULTS.subscribeTryRoundsMax; round++) {
+      if (this.bufferPos < this.buffer.length) return this.take();
+      if (this.ended) {
+        if (this.failure !== null && !this.failureReported) {
+          this.failureReported = true;
+          throw this.failure;
+        }
+        return DONE;
+      }
+      this.dirty = false;
+      try {
+        if (this.fill()) continue;
+      } catch (e) {
+        this.end(e);
+        continue;
+      }
+      if (!this.dirty) return null;
+    }
+    return null;
+  }
+
+  /** A fetched record is waiting to be handed out (tryNext/next take it without fetching). */
+  get buffered(): boolean {
+    return this.bufferPos < this.buffer.length;
+  }
+
+  /** Called after appends to a followed partition and at the end (see tryNext). */
+  onWake: (() => void) | null = null;
+
   /** The subscribed partitions. */
   get partitions(): number[] {
     return this.cursors.map((c) => c.partition);
@@ -174,6 +231,7 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
 
   private wake(): void {
     this.dirty = true;
+    this.onWake?.();
     const w = this.wakeUp;
     if (w !== null) {
       this.wakeUp = null;
@@ -184,21 +242,8 @@ export class Subscription extends EventEmitter implements AsyncIterableIterator<
   private async pull(): Promise<IteratorResult<ConsumedRecord>> {
     // Each round either delivers, ends, or sleeps until an append (or end) wakes it.
     for (;;) {
-      if (this.bufferPos < this.buffer.length) return this.take();
-      if (this.ended) {
-        if (this.failure !== null && !this.failureReported) {
-          this.failureReported = true;
-          throw this.failure;
-        }
-        return DONE;
-      }
-      this.dirty = false;
-      try {
-        if (this.fill()) continue;
-      } catch (e) {
-        this.end(e);
-        continue;
-      }
+      const r = this.tryNext();
+      if (r !== null) return r;
       if (this.dirty) continue;
       await new Promise<void>((resolve) => {
         this.wakeUp = resolve;

@@ -51,6 +51,10 @@ export interface EngineOptions extends Partial<Omit<TopicConfig, 'partitions'>> 
    * use); a further one fails at once with TOO_MANY_OPEN_FILES, nothing of it written. Default 100,000.
    */
   maxWaitingWrites?: number;
+  /** Consumer groups the engine knows at once (created by a first join). Default 10,000. */
+  maxGroups?: number;
+  /** Members of one consumer group at once. Default 1000. */
+  maxMembersPerGroup?: number;
 }
 
 /** How the engine budgets file descriptors (Engine.fileBudget()). */

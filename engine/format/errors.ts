@@ -20,6 +20,13 @@ export type ErrorCode =
   // Security (the gateway's authentication and per-topic rights; the Kafka listener maps them too).
   | 'AUTHENTICATION_FAILED'
   | 'NOT_AUTHORIZED'
+  // Consumer groups (engine/groups/).
+  | 'GROUP_NOT_FOUND'
+  | 'GROUP_NOT_EMPTY'
+  | 'UNKNOWN_MEMBER'
+  | 'FENCED_MEMBER'
+  | 'TOO_MANY_MEMBERS'
+  | 'TOO_MANY_GROUPS'
   // The gateway's (gateway/protocol/error.ts) and the client's (gateway/client/client-errors.ts).
   | 'INVALID_FRAME'
   | 'UNKNOWN_FRAME_TYPE'
@@ -212,6 +219,48 @@ export class NotAuthorizedError extends SeglogError {
     this.principal = principal;
     this.action = action;
     this.resource = resource;
+  }
+}
+
+export class GroupNotFoundError extends SeglogError {
+  constructor(group: string) {
+    super('GROUP_NOT_FOUND', `consumer group ${JSON.stringify(group)} does not exist`);
+  }
+}
+
+/** The operation needs a group without members (reset, delete): Kafka's NON_EMPTY_GROUP. */
+export class GroupNotEmptyError extends SeglogError {
+  constructor(group: string, members: number, what: string) {
+    super('GROUP_NOT_EMPTY', `consumer group ${JSON.stringify(group)} has ${members} member(s): stop them before you ${what}`);
+  }
+}
+
+/** A heartbeat or leave names a member the group does not have (removed, or never joined): join again. */
+export class UnknownMemberError extends SeglogError {
+  constructor(group: string, memberId: string) {
+    super('UNKNOWN_MEMBER', `consumer group ${JSON.stringify(group)} has no member ${JSON.stringify(memberId)} (removed after its session or rebalance timeout, or it left): join again`);
+  }
+}
+
+/**
+ * A commit from a member that does not own the partition (any more): it was removed, or the
+ * partition was revoked from it. Its progress must not overwrite the new owner's.
+ */
+export class FencedMemberError extends SeglogError {
+  constructor(message: string) {
+    super('FENCED_MEMBER', message);
+  }
+}
+
+export class TooManyMembersError extends SeglogError {
+  constructor(group: string, max: number) {
+    super('TOO_MANY_MEMBERS', `consumer group ${JSON.stringify(group)} already has the maximum of ${max} members`);
+  }
+}
+
+export class TooManyGroupsError extends SeglogError {
+  constructor(max: number) {
+    super('TOO_MANY_GROUPS', `the server already has the maximum of ${max} consumer groups; delete unused ones (seglog groups delete)`);
   }
 }
 

@@ -28,6 +28,10 @@ Usage:
   seglog produce TOPIC [--key K] [--partition P] [--acks written|flushed] [--format value|json]
   seglog consume TOPIC [--from earliest|latest|OFFSET|ISO-8601] [--partition P] [--group G]
                        [--max N] [--no-follow] [--format value|json] [--skip-corrupt]
+  seglog groups list [--format table|json]
+  seglog groups describe GROUP [--format table|json]
+  seglog groups reset GROUP --topic T --to earliest|latest|OFFSET|ISO-8601
+  seglog groups delete GROUP
 
 Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}), --token (default
 $SEGLOG_TOKEN; prefer the variable: arguments show in ps), and for wss:// URLs --ca FILE
@@ -45,7 +49,9 @@ lists theirs (https://app.example.com, or * for any); requests must name this se
 (a loopback name or address, the bound host) unless --allow-host lists the name (or name:port).
 produce: each line of stdin is one record; exits 0 once stdin ends and every record is acked.
 consume: one record per line; --from defaults to latest (earliest with --no-follow); with
---group, starts from the group's committed offsets and commits what it printed. Damaged stored
+--group (and no --partition), joins the consumer group: the group's members share the topic's
+partitions, each starts from the group's committed offsets (else --from) and commits what it
+printed. With --partition, --group only names where offsets are committed. Damaged stored
 records (CORRUPT_RECORD) stop it with their offsets; --skip-corrupt goes on past them (said on stderr).
 
 --format value (default): a line is the record's value as text.
@@ -106,13 +112,13 @@ export function parseDurationMs(text: string): number {
   return ms;
 }
 
-/** `earliest`, `latest`, an offset, or an ISO-8601 time. */
-export function parseFrom(text: string): 'earliest' | 'latest' | { offset: number } | { timestamp: number } {
+/** `earliest`, `latest`, an offset, or an ISO-8601 time (`flag` names the option in errors). */
+export function parseFrom(text: string, flag = '--from'): 'earliest' | 'latest' | { offset: number } | { timestamp: number } {
   if (text === 'earliest' || text === 'latest') return text;
-  if (/^-\d+$/.test(text)) throw new UsageError(`--from offset must be ≥ 0, got ${text}`);
+  if (/^-\d+$/.test(text)) throw new UsageError(`${flag} offset must be ≥ 0, got ${text}`);
   if (/^\d+$/.test(text)) {
     const offset = Number(text);
-    if (!Number.isSafeInteger(offset)) throw new UsageError(`--from offset ${text} is larger than ${Number.MAX_SAFE_INTEGER}`);
+    if (!Number.isSafeInteger(offset)) throw new UsageError(`${flag} offset ${text} is larger than ${Number.MAX_SAFE_INTEGER}`);
     return { offset };
   }
   const t = Date.parse(text);
@@ -120,7 +126,7 @@ export function parseFrom(text: string): 'earliest' | 'latest' | { offset: numbe
   // Date.parse rolls impossible dates over (2026-02-30 → March 2): refuse them instead.
   const day = ymd === null ? null : new Date(Date.UTC(Number(ymd[1]), Number(ymd[2]) - 1, Number(ymd[3])));
   if (Number.isNaN(t) || ymd === null || day!.getUTCFullYear() !== Number(ymd[1]) || day!.getUTCMonth() !== Number(ymd[2]) - 1 || day!.getUTCDate() !== Number(ymd[3])) {
-    throw new UsageError(`--from must be earliest, latest, an offset or an ISO-8601 time, got ${JSON.stringify(text)}`);
+    throw new UsageError(`${flag} must be earliest, latest, an offset or an ISO-8601 time, got ${JSON.stringify(text)}`);
   }
   return { timestamp: t };
 }
@@ -523,6 +529,68 @@ async function consume(args: string[]): Promise<void> {
   }, true);
 }
 
+// --- groups ----------------------------------------------------------------------------------
+
+function tableFormat(values: Record<string, OptionValue>): 'table' | 'json' {
+  const format = (values['format'] as string | undefined) ?? 'table';
+  if (format !== 'table' && format !== 'json') throw new UsageError('--format must be table or json');
+  return format;
+}
+
+/** Rows as aligned columns (the first row is the header). */
+function columns(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
+}
+
+async function groups(args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  switch (sub) {
+    case 'list': {
+      const { values } = parse(rest, { ...urlOption, format: { type: 'string' } }, 0);
+      const format = tableFormat(values);
+      const list = await withClient(values, (c) => c.listGroups());
+      if (format === 'json') process.stdout.write(`${JSON.stringify(list)}\n`);
+      else process.stdout.write(columns([['GROUP', 'STATE', 'MEMBERS', 'PROTOCOL'], ...list.map((g) => [g.group, g.state, String(g.members), g.protocolType])]));
+      return;
+    }
+    case 'describe': {
+      const { values, positionals } = parse(rest, { ...urlOption, format: { type: 'string' } }, 1);
+      const format = tableFormat(values);
+      const d = await withClient(values, (c) => c.describeGroup(positionals[0]!));
+      if (format === 'json') {
+        process.stdout.write(`${JSON.stringify(d)}\n`);
+        return;
+      }
+      const clientOf = new Map(d.members.map((m) => [m.memberId, m.clientId]));
+      process.stdout.write(`group ${d.group}: ${d.state}, ${d.members.length} member(s), epoch ${d.groupEpoch}, ${d.rebalances} rebalance(s), protocol ${d.protocolType}\n\n`);
+      const dash = (v: number | null): string => (v === null ? '-' : String(v));
+      process.stdout.write(columns([
+        ['TOPIC', 'PARTITION', 'COMMITTED', 'END', 'LAG', 'MEMBER', 'CLIENT'],
+        ...d.offsets.map((o) => [o.topic, String(o.partition), dash(o.committed), String(o.endOffset), dash(o.lag), o.memberId ?? '-', o.memberId === null ? '-' : (clientOf.get(o.memberId) ?? '-')]),
+      ]));
+      return;
+    }
+    case 'reset': {
+      const { values, positionals } = parse(rest, { ...urlOption, topic: { type: 'string' }, to: { type: 'string' } }, 1);
+      if (typeof values['topic'] !== 'string' || values['topic'] === '') throw new UsageError('groups reset needs --topic T');
+      if (typeof values['to'] !== 'string') throw new UsageError('groups reset needs --to earliest|latest|OFFSET|ISO-8601');
+      const to = parseFrom(values['to'], '--to');
+      const offsets = await withClient(values, (c) => c.resetGroupOffsets(positionals[0]!, values['topic'] as string, to));
+      process.stdout.write(columns([['PARTITION', 'OFFSET'], ...offsets.map((o) => [String(o.partition), String(o.offset)])]));
+      return;
+    }
+    case 'delete': {
+      const { values, positionals } = parse(rest, urlOption, 1);
+      await withClient(values, (c) => c.deleteGroup(positionals[0]!));
+      process.stdout.write(`deleted group ${positionals[0]}\n`);
+      return;
+    }
+    default:
+      throw new UsageError(sub === undefined ? 'groups needs a subcommand: list, describe, reset, delete' : `unknown groups subcommand ${JSON.stringify(sub)}`);
+  }
+}
+
 // --- main ------------------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<void> {
@@ -548,8 +616,10 @@ export async function main(argv: string[]): Promise<void> {
         if ((e as { code?: string }).code === 'INVALID_ARGUMENT') throw new UsageError((e as Error).message);
         throw e;
       }
+    case 'groups':
+      return groups(rest);
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (serve, topics, produce, consume, auth; --help for usage)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)} (serve, topics, produce, consume, groups, auth; --help for usage)`);
   }
 }
 

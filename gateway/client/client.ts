@@ -15,6 +15,7 @@ import { decodeBatches, type ClientRecord } from './record-codec.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import type { ClientConnection, PushTarget } from './connection.js';
 import { Consumer, type ConsumerOptions } from './consumer.js';
+import { GroupConsumer, type GroupConsumerOptions } from './group-consumer.js';
 import { loadNativeCrc32c } from './crc32c.js';
 import {
   CLOSE_HANDSHAKE_WAIT_MS,
@@ -31,7 +32,15 @@ import { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata
 import type { FrameReader } from '../protocol/codec.js';
 import { decodeError } from '../protocol/error.js';
 import { decodeFetchResult, encodeFetch } from '../protocol/fetch.js';
-import { FrameType, PROTOCOL_VERSION, frameTypeName, readHeader } from '../protocol/frame.js';
+import { FrameType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, frameTypeName, readHeader } from '../protocol/frame.js';
+import {
+  decodeGroupJson,
+  decodeGroupResetOk,
+  encodeGroupName,
+  encodeListGroups,
+  encodeResetGroup,
+  type WireResetTarget,
+} from '../protocol/groups.js';
 import { AUTH, CAN_DECODE_LZ4, ERROR_RANGES, decodeHelloOk, encodeHello, type HelloOk } from '../protocol/hello.js';
 import {
   decodeCommittedResult,
@@ -55,10 +64,22 @@ import type { RecordInput } from '../../engine/format/record-types.js';
 export { SeglogClientError, ClientErrorCode, type CorruptRange } from './client-errors.js';
 export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata, type SendOptions } from './producer.js';
 export { Consumer, type ConsumerOptions, type CorruptInfo, type GapInfo } from './consumer.js';
+export { GroupConsumer, type GroupConsumerOptions, type TopicPartitions } from './group-consumer.js';
 export type { ClientRecord, ClientRecordHeader } from './record-codec.js';
 export type { ClientTlsOptions } from './socket.js';
 export type { ClientConnection, PushTarget } from './connection.js';
 export type { RecordInput, TopicConfig, TopicDescription };
+
+/** DESCRIBE_GROUP's answer (engine GroupDescription, as JSON). */
+export interface GroupDescriptionJson {
+  group: string;
+  state: string;
+  protocolType: string;
+  groupEpoch: number;
+  rebalances: number;
+  members: Array<{ memberId: string; clientId: string; memberEpoch: number; topics: string[]; assignment: Array<{ topic: string; partitions: number[] }>; revoking: Array<{ topic: string; partitions: number[] }> }>;
+  offsets: Array<{ topic: string; partition: number; committed: number | null; endOffset: number; lag: number | null; memberId: string | null }>;
+}
 
 export interface ReconnectOptions {
   initialDelayMs?: number;
@@ -174,7 +195,7 @@ export class SeglogClient implements ClientConnection {
       ws,
       (id) =>
         encodeHello(id, {
-          minVersion: PROTOCOL_VERSION,
+          minVersion: MIN_PROTOCOL_VERSION,
           maxVersion: PROTOCOL_VERSION,
           flags: ERROR_RANGES | (this.canDecodeLz4 ? CAN_DECODE_LZ4 : 0) | (auth ? AUTH : 0),
           clientId: this.options.clientId ?? 'seglog-client',
@@ -330,7 +351,7 @@ export class SeglogClient implements ClientConnection {
     }
     const { type, id } = header;
     try {
-      if (type === FrameType.DELIVER || type === FrameType.GAP) {
+      if (type === FrameType.DELIVER || type === FrameType.GAP || type === FrameType.GROUP_ASSIGNMENT) {
         // A push for a subscription we already ended is dropped.
         this.pushTargets.get(id)?.onPush(type, reader);
         return;
@@ -385,6 +406,7 @@ export class SeglogClient implements ClientConnection {
       this.settle(id, p);
       p.reject(error);
     }
+    if (this.state === 'open') for (const t of [...this.pushTargets.values()]) t.onDisconnected?.();
     // A failure during a handshake is reported by open() to whoever called it.
     if (this.state !== 'open') return;
     if (this.reconnect === null) {
@@ -462,9 +484,27 @@ export class SeglogClient implements ClientConnection {
 
   // --- consume ---------------------------------------------------------------------------------
 
-  /** A consumer: an async iterator of records, granting credit as it is consumed. */
-  subscribe(topic: string, options: ConsumerOptions = {}): Consumer {
-    return new Consumer(this, topic, options);
+  /**
+   * A consumer: an async iterator of records, granting credit as it is consumed. With `group` (and
+   * no `partitions`): a member of the consumer group, sharing the topics' partitions with the other
+   * members (GroupConsumer). With `partitions`, `group` only names where offsets are committed.
+   */
+  subscribe(topics: string | string[], options: GroupConsumerOptions): GroupConsumer;
+  subscribe(topic: string, options?: ConsumerOptions): Consumer;
+  subscribe(topics: string | string[], options: ConsumerOptions | GroupConsumerOptions = {}): Consumer | GroupConsumer {
+    if (options.group !== undefined && options.partitions === undefined) {
+      this.needsVersion(2, 'consumer groups');
+      return new GroupConsumer(this, topics, options as GroupConsumerOptions);
+    }
+    if (typeof topics !== 'string') throw new SeglogClientError('INVALID_ARGUMENT', 'several topics need a consumer group ({ group })');
+    return new Consumer(this, topics, options as ConsumerOptions);
+  }
+
+  /** Refuses a feature the connected server's protocol version lacks (an older server). */
+  private needsVersion(version: number, what: string): void {
+    if (this.server !== null && this.server.version < version) {
+      throw new SeglogClientError('UNSUPPORTED_VERSION', `${what} need protocol version ${version}; the server speaks ${this.server.version}`);
+    }
   }
 
   /**
@@ -511,6 +551,27 @@ export class SeglogClient implements ClientConnection {
 
   addPartitions(name: string, totalPartitions: number): Promise<TopicDescription> {
     return this.request((id) => encodeAddPartitions(id, name, totalPartitions), FrameType.TOPIC_DESCRIPTION, (r) => decodeTopicDescription<TopicDescription>(r));
+  }
+
+  // --- consumer groups -------------------------------------------------------------------------
+
+  /** Every group the server knows: `{ group, state, protocolType, members }`. */
+  listGroups(): Promise<Array<{ group: string; state: string; protocolType: string; members: number }>> {
+    return this.request(encodeListGroups, FrameType.GROUP_LIST, (r) => decodeGroupJson(r));
+  }
+
+  /** State, members with assignments, per partition committed, end offset and lag (PROTOCOL.md §4.10). */
+  describeGroup(group: string): Promise<GroupDescriptionJson> {
+    return this.request((id) => encodeGroupName(FrameType.DESCRIBE_GROUP, id, group), FrameType.GROUP_DESCRIPTION, (r) => decodeGroupJson<GroupDescriptionJson>(r));
+  }
+
+  /** Moves the group's committed offsets of a topic (refused while it has members: GROUP_NOT_EMPTY). */
+  resetGroupOffsets(group: string, topic: string, to: WireResetTarget): Promise<Array<{ partition: number; offset: number }>> {
+    return this.request((id) => encodeResetGroup(id, { group, topic, to }), FrameType.GROUP_RESET_OK, decodeGroupResetOk);
+  }
+
+  async deleteGroup(group: string): Promise<void> {
+    await this.request((id) => encodeGroupName(FrameType.DELETE_GROUP, id, group), FrameType.GROUP_DELETED, (r) => r.end());
   }
 
   /** Round trip to the server. */

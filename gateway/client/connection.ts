@@ -8,6 +8,8 @@ import type { HelloOk } from '../protocol/hello.js';
 export interface PushTarget {
   onPush(type: number, reader: FrameReader): void;
   onSubscriptionError(error: SeglogClientError): void;
+  /** The connection was lost (a reconnect may follow). */
+  onDisconnected?(): void;
   /** The connection is back: subscribe again from where we were. */
   onReconnected(): void;
   /** Connection lost for good (or the client closed). */

@@ -9,7 +9,7 @@
 import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './record-codec.js';
 import type { ClientConnection, PushTarget } from './connection.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
-import { CREDIT_GRANT_FRACTION, DEFAULT_CONSUMER_BUFFER_BYTES, MAX_CREDIT_WINDOW_BYTES } from './limits.js';
+import { CREDIT_GRANT_FRACTION, DEFAULT_AUTO_COMMIT_INTERVAL_MS, DEFAULT_CONSUMER_BUFFER_BYTES, MAX_CREDIT_WINDOW_BYTES } from './limits.js';
 import type { FrameReader } from '../protocol/codec.js';
 import { decodeDeliver, decodeGap } from '../protocol/deliver.js';
 import { FrameType } from '../protocol/frame.js';
@@ -65,6 +65,21 @@ type Entry =
   | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number }
   | { kind: 'corrupt'; partition: number; offset: number; nextOffset: number; error: SeglogClientError; skip: boolean };
 
+/** nextBatch() as an async iterator; return() (a break) closes the source. Consumer's and GroupConsumer's batches(). */
+export function batchIterator(source: { nextBatch(): Promise<ClientRecord[] | null>; close(): Promise<void> }): AsyncIterableIterator<ClientRecord[]> {
+  const iterator: AsyncIterableIterator<ClientRecord[]> = {
+    next: async () => {
+      const records = await source.nextBatch();
+      return records === null ? { value: undefined, done: true } : { value: records, done: false };
+    },
+    return: async () => {
+      await source.close();
+      return { value: undefined, done: true };
+    },
+    [Symbol.asyncIterator]: () => iterator,
+  };
+  return iterator;
+}
 
 export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget {
   readonly topic: string;
@@ -120,7 +135,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     client.registerPushTarget(this.id, this);
     void this.subscribe();
     if (options.group !== undefined && options.autoCommit !== false) {
-      const t = setInterval(() => void this.commit().catch(() => {}), options.autoCommitIntervalMs ?? 5000);
+      const t = setInterval(() => void this.commit().catch(() => {}), options.autoCommitIntervalMs ?? DEFAULT_AUTO_COMMIT_INTERVAL_MS);
       (t as { unref?: () => void }).unref?.();
       this.autoCommitTimer = t;
     }
@@ -295,6 +310,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   // --- iteration -------------------------------------------------------------------------------
 
   private notify(): void {
+    this.onWake?.();
     const w = this.wake;
     this.wake = null;
     w?.();
@@ -395,6 +411,22 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
    */
   async nextBatch(): Promise<ClientRecord[] | null> {
     if (!(await this.fill())) return null;
+    return this.takeBatch();
+  }
+
+  /** @internal tryNext() for whole batches: the rest of the current batch, null when none has arrived, [] when over. */
+  tryNextBatch(): ClientRecord[] | null {
+    const ready = this.fillNow();
+    if (ready === null) return null;
+    if (ready !== true) {
+      if (ready === 'end') void this.close();
+      return [];
+    }
+    return this.takeBatch();
+  }
+
+  /** The rest of the batch being consumed, up to stopAtEnd's end (fill() found a record to hand out). */
+  private takeBatch(): ClientRecord[] {
     const records = this.current;
     const from = this.currentIndex;
     let to = records.length;
@@ -407,18 +439,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
 
   /** `for await (const records of consumer.batches())`: nextBatch() as an async iterator; break ends the subscription. */
   batches(): AsyncIterableIterator<ClientRecord[]> {
-    const iterator: AsyncIterableIterator<ClientRecord[]> = {
-      next: async () => {
-        const records = await this.nextBatch();
-        return records === null ? { value: undefined, done: true } : { value: records, done: false };
-      },
-      return: async () => {
-        await this.close();
-        return { value: undefined, done: true };
-      },
-      [Symbol.asyncIterator]: () => iterator,
-    };
-    return iterator;
+    return batchIterator(this);
   }
 
   /**
@@ -427,6 +448,24 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
    * waits for the server. False when the iteration is over; throws the subscription's error.
    */
   private async fill(): Promise<boolean> {
+    for (;;) {
+      const ready = this.fillNow();
+      if (ready === 'end') {
+        await this.close();
+        return false;
+      }
+      if (ready !== null) return ready;
+      await new Promise<void>((resolve) => {
+        this.wake = resolve;
+      });
+    }
+  }
+
+  /**
+   * fill() without waiting: true when a record is ready, false when the iteration is over, 'end'
+   * when stopAtEnd's ends were reached (close it), null when it must wait for the server.
+   */
+  private fillNow(): boolean | 'end' | null {
     for (;;) {
       const i = this.currentIndex;
       if (i < this.current.length) {
@@ -451,10 +490,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
         this.release(n);
         continue;
       }
-      if (this.subscribedOnce && this.reachedEnd()) {
-        await this.close();
-        return false;
-      }
+      if (this.subscribedOnce && this.reachedEnd()) return 'end';
       const next = this.queue[0];
       if (next !== undefined) {
         if (next.kind === 'corrupt') {
@@ -479,11 +515,35 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
         throw e;
       }
       if (this.state === 'ended') return false;
-      await new Promise<void>((resolve) => {
-        this.wake = resolve;
-      });
+      return null;
     }
   }
+
+  /**
+   * @internal For a caller merging several consumers (GroupConsumer): the next record now, null
+   * when none has arrived (onWake is called when one may have), done when over. Throws the
+   * consumer's error. Not to be mixed with next().
+   */
+  tryNext(): IteratorResult<ClientRecord> | null {
+    const ready = this.fillNow();
+    if (ready === null) return null;
+    if (ready !== true) {
+      if (ready === 'end') void this.close();
+      return { value: undefined, done: true };
+    }
+    const r = this.current[this.currentIndex++]!;
+    this.currentConsumed = r.offset + 1;
+    return { value: r, done: false };
+  }
+
+  /** @internal A decoded record of the current batch is waiting (tryNext hands it out without a round). */
+  get hasBatchRecord(): boolean {
+    const r = this.current[this.currentIndex];
+    return r !== undefined && r.offset < this.currentEnd;
+  }
+
+  /** @internal Called when something arrived or the consumer ended (see tryNext). */
+  onWake: (() => void) | null = null;
 
   [Symbol.asyncIterator](): this {
     return this;

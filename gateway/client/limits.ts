@@ -51,6 +51,8 @@ export const FLUSH_ADMISSION_ROUNDS = 1000;
 export const DEFAULT_CONSUMER_BUFFER_BYTES = 1024 * 1024;
 /** Credit is a u32 on the wire. */
 export const MAX_CREDIT_WINDOW_BYTES = 0xffffffff;
+/** With a group: commit positions this often (and at revoke and close). */
+export const DEFAULT_AUTO_COMMIT_INTERVAL_MS = 5000;
 /** Credit goes back to the server once this share of the window has been consumed. */
 export const CREDIT_GRANT_FRACTION = 1 / 4;
 

@@ -3,7 +3,9 @@
 // their subscription.
 import { FrameError, FrameReader, FrameWriter } from './codec.js';
 
-export const PROTOCOL_VERSION = 1;
+/** The newest protocol version (2 added consumer groups, §4.10); the server still speaks MIN_PROTOCOL_VERSION. */
+export const PROTOCOL_VERSION = 2;
+export const MIN_PROTOCOL_VERSION = 1;
 export const FRAME_HEADER_BYTES = 5;
 
 export const FrameType = {
@@ -23,6 +25,15 @@ export const FrameType = {
   ADD_PARTITIONS: 0x0d,
   OFFSETS: 0x0e,
   PING: 0x0f,
+  // consumer groups (version 2): requests 0x20.., answers | 0x80
+  GROUP_JOIN: 0x20,
+  GROUP_HEARTBEAT: 0x21,
+  GROUP_LEAVE: 0x22,
+  GROUP_COMMIT: 0x23,
+  LIST_GROUPS: 0x24,
+  DESCRIBE_GROUP: 0x25,
+  RESET_GROUP: 0x26,
+  DELETE_GROUP: 0x27,
   // server → client: responses (request type | 0x80) and pushes
   HELLO_OK: 0x81,
   PRODUCE_ACK: 0x82,
@@ -38,6 +49,15 @@ export const FrameType = {
   PONG: 0x8f,
   DELIVER: 0x90,
   GAP: 0x91,
+  GROUP_ASSIGNMENT: 0x92,
+  GROUP_JOINED: 0xa0,
+  GROUP_HEARTBEAT_OK: 0xa1,
+  GROUP_LEFT: 0xa2,
+  GROUP_COMMIT_OK: 0xa3,
+  GROUP_LIST: 0xa4,
+  GROUP_DESCRIPTION: 0xa5,
+  GROUP_RESET_OK: 0xa6,
+  GROUP_DELETED: 0xa7,
   ERROR: 0xff,
 } as const;
 

@@ -8,5 +8,6 @@ export * from './deliver.js';
 export * from './fetch.js';
 export * from './offsets.js';
 export * from './topics.js';
+export * from './groups.js';
 export * from './ping.js';
 export * from './error.js';

@@ -3,6 +3,12 @@
 import type {
   Acks,
   BatchAppendResult,
+  GroupDescription,
+  GroupListing,
+  JoinGroupOptions,
+  JoinGroupResult,
+  MemberAssignment,
+  ResetTarget,
   OffsetRange,
   PartitionRecovery,
   RawBatchRead,
@@ -25,6 +31,14 @@ export interface GatewayEngine {
   onPartitionsAdded(topic: string, listener: (partitions: number[]) => void): () => void;
   commit(group: string, topic: string, partition: number, offset: number): Promise<void>;
   committed(group: string, topic: string, partition: number): Promise<number | null>;
+  joinGroup(group: string, options: JoinGroupOptions, listener: (a: MemberAssignment) => void): Promise<JoinGroupResult>;
+  heartbeatGroup(group: string, memberId: string, memberEpoch: number): { memberEpoch: number; heartbeatIntervalMs: number };
+  leaveGroup(group: string, memberId: string): void;
+  commitAsMember(group: string, memberId: string, memberEpoch: number, topic: string, offsets: ReadonlyArray<{ partition: number; offset: number }>): Promise<void>;
+  listGroups(): GroupListing[];
+  describeGroup(group: string): GroupDescription;
+  resetGroupOffsets(group: string, topic: string, to: ResetTarget): Promise<Array<{ partition: number; offset: number }>>;
+  deleteGroup(group: string): Promise<void>;
   /** Optional: recovery reporting and opening every partition at start (Engine has them). */
   recoveryReports?(): PartitionRecovery[];
   onRecovery?(listener: (report: PartitionRecovery) => void): () => void;

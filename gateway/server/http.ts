@@ -113,6 +113,54 @@ export class GatewayMetrics {
         }
       },
     });
+    this.groupMetrics(engine, registers);
+  }
+
+  /** Per group: members, lag per partition, rebalances (read from the coordinator at each scrape). */
+  private groupMetrics(engine: GatewayEngine, registers: Registry[]): void {
+    const describeAll = (): Array<ReturnType<GatewayEngine['describeGroup']>> => {
+      const out = [];
+      for (const g of engine.listGroups()) {
+        try {
+          out.push(engine.describeGroup(g.group));
+        } catch {
+          // deleted while we listed
+        }
+      }
+      return out;
+    };
+    new Gauge({
+      name: 'seglog_group_members',
+      help: 'Members of each consumer group',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const g of engine.listGroups()) this.set({ group: g.group }, g.members);
+      },
+    });
+    new Gauge({
+      name: 'seglog_group_lag',
+      help: 'End offset minus the group\'s committed offset, per partition (partitions without a commit are left out)',
+      labelNames: ['group', 'topic', 'partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of describeAll()) {
+          for (const o of d.offsets) if (o.lag !== null) this.set({ group: d.group, topic: o.topic, partition: String(o.partition) }, o.lag);
+        }
+      },
+    });
+    new Counter({
+      name: 'seglog_group_rebalances_total',
+      help: 'Assignment changes (revocations and assignments) of each consumer group since the server started',
+      labelNames: ['group'],
+      registers,
+      collect() {
+        this.reset();
+        for (const d of describeAll()) if (d.rebalances > 0) this.inc({ group: d.group }, d.rebalances);
+      },
+    });
   }
 
   /** Stops the event-loop monitor and the GC observer (the server is closing). */

@@ -10,6 +10,8 @@ export const DEFAULT_MAX_QUEUED_BYTES_PER_SESSION = 8 * 1024 * 1024;
 /** Requests awaiting the engine per connection, above which the server stops reading it. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_SESSION = 1024;
 export const DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION = 1024;
+/** Consumer group memberships (GROUP_JOIN) one connection holds at once. */
+export const DEFAULT_MAX_GROUP_MEMBERSHIPS_PER_SESSION = 64;
 /** Largest FETCH answer (the engine still returns at least one whole batch). */
 export const DEFAULT_MAX_FETCH_BYTES = 4 * 1024 * 1024;
 /** Deliveries up to this size are copied into one buffer and join the tick's writev; larger ones go out as fragments at once. */
@@ -52,6 +54,8 @@ export interface SessionLimits {
   /** Requests awaiting the engine, above which we stop reading the socket. */
   maxInFlight: number;
   maxSubscriptions: number;
+  /** Consumer group memberships one connection holds at once. */
+  maxGroupMemberships: number;
   /** Largest FETCH answer (the engine still returns at least one whole batch). */
   maxFetchBytes: number;
   /** Deliveries up to this size are copied into one buffer; larger ones go out as fragments. */

@@ -19,6 +19,7 @@ import type { GatewayEngine } from './engine-port.js';
 import { GatewayMetrics, handleHttp } from './http.js';
 import { parseAllowedHosts, parseAllowedOrigins } from './origin-policy.js';
 import {
+  DEFAULT_MAX_GROUP_MEMBERSHIPS_PER_SESSION,
   CLOSE_HANDSHAKE_WAIT_MS,
   COALESCE_BYTES,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
@@ -85,6 +86,8 @@ export interface GatewayOptions {
   /** Requests awaiting the engine per connection before the server stops reading it. Default 1024. */
   maxInFlightPerSession?: number;
   maxSubscriptionsPerSession?: number;
+  /** Consumer group memberships per connection. Default 64. */
+  maxGroupMembershipsPerSession?: number;
   maxFetchBytes?: number;
   /** Ping every this often; a peer that did not answer the previous ping is dropped. Default 30 s. */
   heartbeatIntervalMs?: number;
@@ -171,6 +174,7 @@ export class GatewayServer {
       maxQueuedBytes: options.maxQueuedBytesPerSession ?? DEFAULT_MAX_QUEUED_BYTES_PER_SESSION,
       maxInFlight: options.maxInFlightPerSession ?? DEFAULT_MAX_IN_FLIGHT_PER_SESSION,
       maxSubscriptions: options.maxSubscriptionsPerSession ?? DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
+      maxGroupMemberships: options.maxGroupMembershipsPerSession ?? DEFAULT_MAX_GROUP_MEMBERSHIPS_PER_SESSION,
       maxFetchBytes: options.maxFetchBytes ?? DEFAULT_MAX_FETCH_BYTES,
       coalesceBytes: COALESCE_BYTES,
       readChunkBytes: READ_CHUNK_BYTES,

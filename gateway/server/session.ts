@@ -16,10 +16,11 @@ import type { GatewayMetrics } from './http.js';
 import { CLOSE_REASON_MAX_CHARS, TOKEN_MAX_CHARS, type SessionLimits } from './limits.js';
 import { FrameError, type FrameReader } from '../protocol/codec.js';
 import { GatewayErrorCode, ShuttingDownError, UnknownFrameTypeError, encodeError, type ErrorRange } from '../protocol/error.js';
-import { FrameType, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from '../protocol/frame.js';
+import { FrameType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from '../protocol/frame.js';
 import { AUTH, CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk, type Hello } from '../protocol/hello.js';
 import type { DeliverySink } from './subscription.js';
 import { SubscriptionTable } from './subscription-table.js';
+import { MembershipTable } from './memberships.js';
 
 export type { SessionLimits } from './limits.js';
 
@@ -82,6 +83,9 @@ export class Session implements DeliverySink, RequestContext {
   private inFlight = 0;
   private paused = false;
   readonly subscriptions: SubscriptionTable;
+  readonly memberships: MembershipTable;
+  /** Agreed in HELLO: the highest both speak. */
+  protocolVersion = PROTOCOL_VERSION;
   private idleWaiters: Array<() => void> = [];
   private cleanedUp = false;
   private resolveClosed!: () => void;
@@ -104,6 +108,7 @@ export class Session implements DeliverySink, RequestContext {
   ) {
     this.remoteAddress = remoteAddress;
     this.subscriptions = new SubscriptionTable(this, ctx.metrics, () => this.state === 'open');
+    this.memberships = new MembershipTable(ctx.engine);
     ctx.metrics.connections.inc();
     ws.on('message', (data, isBinary) => {
       this.alive = true;
@@ -329,9 +334,9 @@ export class Session implements DeliverySink, RequestContext {
     } catch (e) {
       return this.violation(`bad HELLO: ${(e as Error).message}`);
     }
-    if (hello.minVersion > PROTOCOL_VERSION || hello.maxVersion < PROTOCOL_VERSION) {
+    if (hello.minVersion > PROTOCOL_VERSION || hello.maxVersion < MIN_PROTOCOL_VERSION) {
       this.sendFrame(
-        encodeError(id, GatewayErrorCode.UNSUPPORTED_VERSION, `server speaks protocol ${PROTOCOL_VERSION}, client ${hello.minVersion}..${hello.maxVersion}`),
+        encodeError(id, GatewayErrorCode.UNSUPPORTED_VERSION, `server speaks protocol ${MIN_PROTOCOL_VERSION}..${PROTOCOL_VERSION}, client ${hello.minVersion}..${hello.maxVersion}`),
       );
       return this.violation('no common protocol version');
     }
@@ -339,13 +344,14 @@ export class Session implements DeliverySink, RequestContext {
     this.clearHandshakeTimer();
     this.errorRanges = (hello.flags & ERROR_RANGES) !== 0;
     if (!this.authenticate(id, hello)) return;
+    this.protocolVersion = Math.min(hello.maxVersion, PROTOCOL_VERSION);
     this.state = 'open';
     const auth = this.ctx.security.authenticator !== null;
     this.sendFrame(
       encodeHelloOk(
         id,
         {
-          version: PROTOCOL_VERSION,
+          version: this.protocolVersion,
           flags: ERROR_RANGES | (auth ? AUTH : 0),
           maxFrameBytes: this.ctx.limits.maxFrameBytes,
           maxBatchBytes: this.ctx.limits.maxBatchBytes,
@@ -421,6 +427,15 @@ export class Session implements DeliverySink, RequestContext {
         this.authorize('consume', 'topic', sub.topic);
       } catch (e) {
         this.subscriptionFailed(sub.id, e);
+      }
+    }
+    for (const [id, m] of this.memberships.entries()) {
+      try {
+        this.authorize('consume', 'group', m.group);
+      } catch (e) {
+        // The member leaves (its partitions go to others); the join's id gets the reason.
+        this.memberships.leaveById(id);
+        this.sendError(id, e);
       }
     }
   }
@@ -522,6 +537,7 @@ export class Session implements DeliverySink, RequestContext {
     this.clearHandshakeTimer();
     clearTimeout(this.consumeWake);
     this.stopSubscriptions();
+    this.memberships.leaveAll();
     this.state = 'closed';
     this.ctx.metrics.connections.dec();
     const waiters = this.idleWaiters;

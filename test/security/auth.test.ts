@@ -209,3 +209,44 @@ test('GatewayServer.start refuses a non-loopback host without auth or without TL
     await engine.close();
   }
 });
+
+test('group rights: joining, committing, listing, describing, resetting and deleting groups follow consume/admin on the group', async (t) => {
+  const auth = authFixture({
+    member: { rights: ['consume:orders', 'consume:group:billing'] },
+    outsider: { rights: ['consume:orders'] },
+    ops: { rights: ['admin:group:*', 'consume:topic:*'] },
+  });
+  const h = await startGateway({}, { authFile: auth.file, authFailureLimits: { delayMs: 1 } });
+  try {
+    await h.engine.createTopic('orders', { partitions: 2 });
+    await h.engine.produce('orders', [{ key: 'a', value: '1' }, { key: 'b', value: '2' }, { key: 'c', value: '3' }]);
+    // Another group exists, made by an embedded member.
+    const embedded = h.engine.subscribe('orders', { group: 'shipping', from: 'earliest' });
+    await embedded.ready;
+    const member = await h.connect({ token: auth.tokens['member']! });
+    const consumer = member.subscribe('orders', { group: 'billing', from: 'earliest' });
+    const got: string[] = [];
+    const it = consumer[Symbol.asyncIterator]();
+    while (got.length < 3) got.push(new TextDecoder().decode((await it.next()).value!.value!));
+    t.deepEqual(got.sort(), ['1', '2', '3']);
+    t.deepEqual((await member.listGroups()).map((g) => g.group), ['billing'], 'only its own group is listed');
+    t.is((await member.describeGroup('billing')).group, 'billing');
+    await t.throwsAsync(member.describeGroup('shipping'), { code: 'NOT_AUTHORIZED' } as never);
+    await t.throwsAsync(member.resetGroupOffsets('billing', 'orders', 'earliest'), { code: 'NOT_AUTHORIZED', message: /may not admin group "billing"/ } as never);
+    await t.throwsAsync(member.deleteGroup('shipping'), { code: 'NOT_AUTHORIZED' } as never);
+    const outsider = await h.connect({ token: auth.tokens['outsider']! });
+    const intruder = outsider.subscribe('orders', { group: 'billing', from: 'earliest' });
+    await t.throwsAsync(intruder[Symbol.asyncIterator]().next(), { code: 'NOT_AUTHORIZED', message: /may not consume group "billing"/ } as never);
+    t.is(h.engine.describeGroup('billing').members.length, 1, 'the outsider never joined');
+    const ops = await h.connect({ token: auth.tokens['ops']! });
+    t.deepEqual((await ops.listGroups()).map((g) => g.group).sort(), ['billing', 'shipping']);
+    await embedded.close();
+    await until(() => h.engine.describeGroup('shipping').members.length === 0, 'shipping empty');
+    await ops.deleteGroup('shipping');
+    t.deepEqual(h.engine.listGroups().map((g) => g.group), ['billing']);
+    await consumer.close();
+  } finally {
+    await h.stop();
+    auth.remove();
+  }
+});

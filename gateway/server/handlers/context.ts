@@ -3,6 +3,7 @@
 import type { Action, ResourceKind } from '../auth/rights.js';
 import type { GatewayEngine } from '../engine-port.js';
 import type { GatewayMetrics } from '../http.js';
+import type { MembershipTable } from '../memberships.js';
 import type { SessionLimits } from '../limits.js';
 import type { DeliverySink, ServerSubscription } from '../subscription.js';
 import type { FrameReader } from '../../protocol/codec.js';
@@ -30,6 +31,10 @@ export interface RequestContext {
   admitBytes(direction: 'produce' | 'consume', bytes: number): Promise<void> | null;
   /** Bytes a delivery or fetch answer may carry now under the consume quota (Infinity without one). */
   deliveryBytesAllowed(): number;
+  /** The protocol version agreed in HELLO. */
+  readonly protocolVersion: number;
+  /** Consumer group memberships of this connection (left when it closes). */
+  readonly memberships: MembershipTable;
 }
 
 /** The session's subscriptions, as the SUBSCRIBE family handlers change them. */

@@ -3,6 +3,16 @@ import { FrameType } from '../../protocol/frame.js';
 import { handleAddPartitions, handleCreateTopic, handleDeleteTopic, handleDescribeTopic, handleListTopics } from './admin.js';
 import type { Handler } from './context.js';
 import { handleFetch } from './fetch.js';
+import {
+  handleDeleteGroup,
+  handleDescribeGroup,
+  handleGroupCommit,
+  handleGroupHeartbeat,
+  handleGroupJoin,
+  handleGroupLeave,
+  handleListGroups,
+  handleResetGroup,
+} from './groups.js';
 import { handleCommit, handleCommitted, handleOffsets } from './offsets.js';
 import { handlePing } from './ping.js';
 import { handleProduce } from './produce.js';
@@ -27,5 +37,13 @@ export const HANDLERS: ReadonlyArray<Handler | undefined> = (() => {
   table[FrameType.DELETE_TOPIC] = handleDeleteTopic;
   table[FrameType.ADD_PARTITIONS] = handleAddPartitions;
   table[FrameType.PING] = handlePing;
+  table[FrameType.GROUP_JOIN] = handleGroupJoin;
+  table[FrameType.GROUP_HEARTBEAT] = handleGroupHeartbeat;
+  table[FrameType.GROUP_LEAVE] = handleGroupLeave;
+  table[FrameType.GROUP_COMMIT] = handleGroupCommit;
+  table[FrameType.LIST_GROUPS] = handleListGroups;
+  table[FrameType.DESCRIBE_GROUP] = handleDescribeGroup;
+  table[FrameType.RESET_GROUP] = handleResetGroup;
+  table[FrameType.DELETE_GROUP] = handleDeleteGroup;
   return table;
 })();
