@@ -80,6 +80,7 @@ export class Writer {
   /** Byte sequences at least this long are passed on as their own chunk instead of copied. */
   static readonly COPY_BELOW_BYTES = 4096;
 
+  /** Makes room for n bytes and returns where they go (take it before touching this.buf: it may be replaced). */
   private room(n: number): number {
     if (this.pos + n > this.buf.length) {
       const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
@@ -91,27 +92,34 @@ export class Writer {
     return at;
   }
   int8(v: number): void {
-    this.buf.writeInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf.writeInt8(v, at);
   }
   int16(v: number): void {
-    this.buf.writeInt16BE(v, this.room(2));
+    const at = this.room(2);
+    this.buf.writeInt16BE(v, at);
   }
   int32(v: number): void {
-    this.buf.writeInt32BE(v, this.room(4));
+    const at = this.room(4);
+    this.buf.writeInt32BE(v, at);
   }
   int64(v: number | bigint): void {
-    this.buf.writeBigInt64BE(BigInt(v), this.room(8));
+    const at = this.room(8);
+    this.buf.writeBigInt64BE(BigInt(v), at);
   }
   uvarint(v: number): void {
     while (v >= 0x80) {
-      this.buf.writeUInt8((v & 0x7f) | 0x80, this.room(1));
+      const at = this.room(1);
+      this.buf.writeUInt8((v & 0x7f) | 0x80, at);
       v = Math.floor(v / 128);
     }
-    this.buf.writeUInt8(v, this.room(1));
+    const at = this.room(1);
+    this.buf.writeUInt8(v, at);
   }
   raw(b: Uint8Array): void {
     if (b.length < Writer.COPY_BELOW_BYTES) {
-      this.buf.set(b, this.room(b.length));
+      const at = this.room(b.length);
+      this.buf.set(b, at);
       return;
     }
     this.cut();

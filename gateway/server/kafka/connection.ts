@@ -12,7 +12,7 @@
 // answers are written in request order (Kafka clients match them by order). At
 // maxInFlightPerConnection requests not yet answered the connection stops reading until answers go out.
 import type { Socket } from 'node:net';
-import { MalformedRequestError, Reader, Writer, readStruct, writeStruct, type Struct } from './codec.js';
+import { Reader, Writer, readStruct, writeStruct, type Struct } from './codec.js';
 import type { KafkaContext, RequestInfo } from './context.js';
 import { apiVersionsBody } from './handlers/api-versions.js';
 import { KafkaError } from './errors.js';
@@ -146,8 +146,7 @@ export class KafkaConnection {
       if (flexible) readStruct(r, [], version, true); // request header v2: its tagged fields
       body = readStruct(r, api.schema.request, version, flexible);
     } catch (e) {
-      if (e instanceof MalformedRequestError || e instanceof RangeError) return this.refuse(`malformed ${api.schema.name} v${version} request: ${e.message}`);
-      throw e;
+      return this.refuse(`malformed ${api.schema.name} v${version} request: ${(e as Error).message}`);
     }
     const info: RequestInfo = {
       version,
@@ -160,11 +159,14 @@ export class KafkaConnection {
     this.slots.push(slot);
     Promise.resolve()
       .then(() => api.handle(this.ctx, body, info))
+      .then((response) => (response === null ? null : encodeResponse(api.schema, version, correlationId, response)))
       .then(
-        (response) => {
-          slot.chunks = response === null ? null : encodeResponse(api.schema, version, correlationId, response);
+        (chunks) => {
+          slot.chunks = chunks;
           this.writeAnswered();
         },
+        // A handler answers every expected failure in its response; anything else is a bug that
+        // ends this connection (logged), never the server.
         (e: unknown) => this.refuse(`${api.schema.name} v${version} failed: ${(e as Error).message}`),
       );
   }
