@@ -21,6 +21,8 @@ export const KafkaError = {
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
   INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
   INVALID_REQUEST: 42,
   UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
   KAFKA_STORAGE_ERROR: 56,
@@ -64,7 +66,18 @@ export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   CONNECT_FAILED: KafkaError.UNKNOWN_SERVER_ERROR,
 };
 
+/** A refusal a handler decides itself, with the Kafka code to answer (no registry code says it as well). */
+export class KafkaRefusal extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 /** The Kafka error code for anything thrown while serving a request. */
 export function kafkaErrorCode(e: unknown): number {
+  if (e instanceof KafkaRefusal) return e.errorCode;
   return isSeglogError(e) ? KAFKA_ERROR_FOR[e.code] : KafkaError.UNKNOWN_SERVER_ERROR;
 }

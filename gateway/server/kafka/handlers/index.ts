@@ -4,6 +4,8 @@
 // group coordinator; keys not in the table close the connection (connection.ts says why).
 import type { KafkaApi } from '../context.js';
 import { API_VERSIONS, FETCH, LIST_OFFSETS, METADATA, PRODUCE } from '../messages/core.js';
+import { CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, DESCRIBE_CONFIGS } from '../messages/admin.js';
+import { createPartitions, createTopics, deleteTopics, describeConfigs } from './admin.js';
 import { apiVersions } from './api-versions.js';
 import { fetch } from './fetch.js';
 import { listOffsets } from './list-offsets.js';
@@ -17,5 +19,9 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map(
     { schema: LIST_OFFSETS, handle: listOffsets },
     { schema: METADATA, handle: metadata },
     { schema: API_VERSIONS, handle: apiVersions },
+    { schema: CREATE_TOPICS, handle: createTopics },
+    { schema: DELETE_TOPICS, handle: deleteTopics },
+    { schema: DESCRIBE_CONFIGS, handle: describeConfigs },
+    { schema: CREATE_PARTITIONS, handle: createPartitions },
   ].map((a) => [a.schema.apiKey, a]),
 );

@@ -4,7 +4,7 @@
 import { forEachRecord } from '../../../../engine/index.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
-import { KafkaError, kafkaErrorCode } from '../errors.js';
+import { KafkaError, KafkaRefusal, kafkaErrorCode } from '../errors.js';
 
 export const LATEST_TIMESTAMP = -1;
 export const EARLIEST_TIMESTAMP = -2;
@@ -35,12 +35,11 @@ export function listOffsets(ctx: KafkaContext, req: Struct, info: RequestInfo): 
       name: t.name,
       partitions: t.partitions.map((p) => {
         try {
-          if (p.timestamp < EARLIEST_TIMESTAMP) throw Object.assign(new Error(`timestamp ${p.timestamp} is not served`), { kafka: KafkaError.INVALID_REQUEST });
+          if (p.timestamp < EARLIEST_TIMESTAMP) throw new KafkaRefusal(KafkaError.INVALID_REQUEST, `timestamp ${p.timestamp} is not served`);
           const at = offsetAt(ctx, t.name, p.partitionIndex, p.timestamp);
           return { partitionIndex: p.partitionIndex, errorCode: KafkaError.NONE, oldStyleOffsets: info.version === 0 && at.offset >= 0 ? [at.offset] : [], timestamp: at.timestamp, offset: at.offset, leaderEpoch: 0 };
         } catch (e) {
-          const code = (e as { kafka?: number }).kafka ?? kafkaErrorCode(e);
-          return { partitionIndex: p.partitionIndex, errorCode: code, oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
+          return { partitionIndex: p.partitionIndex, errorCode: kafkaErrorCode(e), oldStyleOffsets: [], timestamp: -1, offset: -1, leaderEpoch: -1 };
         }
       }),
     })),

@@ -6,7 +6,7 @@
 import { validateProducerBatch, type Acks } from '../../../../engine/index.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
-import { KafkaError, kafkaErrorCode } from '../errors.js';
+import { KafkaError, KafkaRefusal, kafkaErrorCode } from '../errors.js';
 
 /** Offsets in a record batch v2 header (engine/FORMAT.md). */
 const BATCH_LENGTH_AT = 8;
@@ -22,29 +22,20 @@ interface PartitionData {
   records: Buffer | null;
 }
 
-class ProduceRefusal extends Error {
-  constructor(
-    readonly errorCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
 /** The record batches of one partition's records, each checked before anything is stored. */
 export function splitBatches(records: Buffer | null): Buffer[] {
-  if (records === null || records.length === 0) throw new ProduceRefusal(KafkaError.INVALID_RECORD, 'no records');
+  if (records === null || records.length === 0) throw new KafkaRefusal(KafkaError.INVALID_RECORD, 'no records');
   const batches: Buffer[] = [];
   let pos = 0;
   while (pos < records.length) {
     const left = records.length - pos;
-    if (left <= MAGIC_AT) throw new ProduceRefusal(KafkaError.CORRUPT_MESSAGE, `records end inside a batch header at byte ${pos}`);
+    if (left <= MAGIC_AT) throw new KafkaRefusal(KafkaError.CORRUPT_MESSAGE, `records end inside a batch header at byte ${pos}`);
     const magic = records.readInt8(pos + MAGIC_AT);
-    if (magic !== 2) throw new ProduceRefusal(KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magic} is not served: only record batch v2 (Produce v3+ clients)`);
+    if (magic !== 2) throw new KafkaRefusal(KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT, `message format v${magic} is not served: only record batch v2 (Produce v3+ clients)`);
     const size = LOG_OVERHEAD_BYTES + records.readInt32BE(pos + BATCH_LENGTH_AT);
-    if (size < BATCH_HEADER_BYTES || size > left) throw new ProduceRefusal(KafkaError.CORRUPT_MESSAGE, `batch at byte ${pos} claims ${size} bytes, ${left} left`);
+    if (size < BATCH_HEADER_BYTES || size > left) throw new KafkaRefusal(KafkaError.CORRUPT_MESSAGE, `batch at byte ${pos} claims ${size} bytes, ${left} left`);
     const codec = records.readInt16BE(pos + ATTRIBUTES_AT) & 0x07;
-    if (!SERVED_CODECS.has(codec)) throw new ProduceRefusal(KafkaError.UNSUPPORTED_COMPRESSION_TYPE, `compression codec ${codec} is not served (none and LZ4 are)`);
+    if (!SERVED_CODECS.has(codec)) throw new KafkaRefusal(KafkaError.UNSUPPORTED_COMPRESSION_TYPE, `compression codec ${codec} is not served (none and LZ4 are)`);
     const batch = records.subarray(pos, pos + size);
     validateProducerBatch(batch);
     batches.push(batch);
@@ -64,8 +55,7 @@ async function producePartition(ctx: KafkaContext, topic: string, p: PartitionDa
     const { startOffset } = ctx.engine.offsets(topic, p.index);
     return { index: p.index, errorCode: KafkaError.NONE, baseOffset, logAppendTimeMs: -1, logStartOffset: startOffset, recordErrors: [], errorMessage: null };
   } catch (e) {
-    const errorCode = e instanceof ProduceRefusal ? e.errorCode : kafkaErrorCode(e);
-    return { index: p.index, errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: (e as Error).message };
+    return { index: p.index, errorCode: kafkaErrorCode(e), baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, recordErrors: [], errorMessage: (e as Error).message };
   }
 }
 
