@@ -181,3 +181,22 @@ test('Fetch maxBytes: partition and response limits, the listener\'s maxFetchByt
     await h.stop();
   }
 });
+
+test('Fetch long polling is bounded by the listener\'s maxFetchWaitMs: a 60 s maxWaitMs is answered, empty, after the ceiling', async (t) => {
+  const h = await startKafka({}, { maxFetchWaitMs: 50 });
+  const raw = await RawKafka.connect(h.port);
+  try {
+    await h.engine.createTopic('cap', { partitions: 1 });
+    const req = fetchV11('cap', [{ partition: 0, fetchOffset: 0, maxBytes: 1024 }], { maxWaitTime: 60_000, minBytes: 1 });
+    const id = await raw.send(req);
+    let answer: DecodedFetch | null = null;
+    const pending = raw.next().then(async (b) => (answer = (await RawKafka.decode(req, b, id)) as DecodedFetch));
+    await until(() => answer !== null, 'the fetch to be answered at the 50 ms ceiling (nothing was appended)');
+    await pending;
+    t.deepEqual(answer!.responses[0]!.partitions[0]!.messages, []);
+    t.is(answer!.responses[0]!.partitions[0]!.errorCode, 0);
+  } finally {
+    raw.end();
+    await h.stop();
+  }
+});

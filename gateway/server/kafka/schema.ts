@@ -80,12 +80,12 @@ function typeDefault(type: Primitive | readonly Field[], array: boolean): unknow
 
 /** A field of a primitive or struct type: `field('errorCode', 'int16', '0+')`. */
 export function field(name: string, type: Primitive | readonly Field[], versions: string, o: FieldOptions = {}): Field {
-  return { name, type, array: false, versions: range(versions), nullable: range(o.nullable ?? 'none'), tag: o.tag, default: o.default ?? typeDefault(type, false) };
+  return { name, type, array: false, versions: range(versions), nullable: range(o.nullable ?? 'none'), tag: o.tag, default: 'default' in o ? o.default : typeDefault(type, false) };
 }
 
 /** An array of a primitive or of structs: `array('partitions', [...fields], '0+')`. */
 export function array(name: string, type: Primitive | readonly Field[], versions: string, o: FieldOptions = {}): Field {
-  return { name, type, array: true, versions: range(versions), nullable: range(o.nullable ?? 'none'), tag: o.tag, default: o.default ?? [] };
+  return { name, type, array: true, versions: range(versions), nullable: range(o.nullable ?? 'none'), tag: o.tag, default: 'default' in o ? o.default : [] };
 }
 
 export function api(apiKey: number, name: string, versions: string, flexible: string, request: readonly Field[], response: readonly Field[]): ApiSchema {
