@@ -9,7 +9,7 @@ import { Reader, Writer, writeStruct } from '../../gateway/server/kafka/codec.js
 import { KafkaError } from '../../gateway/server/kafka/errors.js';
 import { PRODUCE } from '../../gateway/server/kafka/messages/core.js';
 import { until } from '../helpers/until.js';
-import { RawKafka, frame, kafkajsProtocol, startKafka, type KafkaHarness } from './helpers.js';
+import { RawKafka, fetchV11, frame, kafkajsProtocol, startKafka, type KafkaHarness } from './helpers.js';
 
 /** The server still answers a fresh connection (kafkajs's ApiVersions v2) and lists the APIs. */
 async function stillServes(t: import('ava').ExecutionContext, h: KafkaHarness): Promise<void> {
@@ -218,10 +218,7 @@ test('in-flight bound: at maxInFlightPerConnection unanswered requests the conne
   const raw = await RawKafka.connect(h.port);
   try {
     await h.engine.createTopic('w', { partitions: 1 });
-    const p = kafkajsProtocol('fetch', 11, {
-      replicaId: -1, maxWaitTime: 60_000, minBytes: 1, maxBytes: 1024 * 1024, isolationLevel: 0,
-      topics: [{ topic: 'w', partitions: [{ partition: 0, fetchOffset: '0', maxBytes: 1024 * 1024, currentLeaderEpoch: -1, logStartOffset: '-1' }] }],
-    });
+    const p = fetchV11('w', [{ partition: 0, fetchOffset: 0, maxBytes: 1024 * 1024 }], { maxWaitTime: 60_000 });
     const ids = [await raw.send(p), await raw.send(p), await raw.send(p), await raw.send(p)];
     await until(() => h.server.kafka!.connections().some((c) => c.paused && c.inFlight === 2 && c.requests === 2), 'the connection to stop reading at 2 unanswered requests');
     await h.engine.produce('w', [{ value: 'go' }]);

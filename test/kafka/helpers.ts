@@ -96,6 +96,22 @@ export function kafkajsProtocol(name: string, version: number, args: Record<stri
   const response = require(`kafkajs/src/protocol/requests/${name}/v${version}/response`);
   return { request, response };
 }
+/** kafkajs's Fetch v11 request for one topic's partitions. */
+export function fetchV11(topic: string, partitions: { partition: number; fetchOffset: number; maxBytes: number }[], o: { maxWaitTime?: number; minBytes?: number; maxBytes?: number } = {}) {
+  return kafkajsProtocol('fetch', 11, {
+    replicaId: -1,
+    maxWaitTime: o.maxWaitTime ?? 0,
+    minBytes: o.minBytes ?? 1,
+    maxBytes: o.maxBytes ?? 10 * 1024 * 1024,
+    isolationLevel: 0,
+    topics: [{ topic, partitions: partitions.map((p) => ({ ...p, fetchOffset: String(p.fetchOffset), currentLeaderEpoch: -1, logStartOffset: '-1' })) }],
+  });
+}
+
+export interface DecodedFetch {
+  responses: { topicName: string; partitions: { partition: number; errorCode: number; highWatermark: string; messages: { offset: string; value: Buffer }[] }[] }[];
+}
+
 const createRequest: (a: { correlationId: number; clientId: string; request: KafkajsProtocol['request'] }) => Promise<{ buffer: Buffer }> = require('kafkajs/src/protocol/request');
 
 /** A plain TCP connection to the Kafka port: raw bytes out, size-prefixed answers in. */

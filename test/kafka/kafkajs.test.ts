@@ -4,7 +4,7 @@
 import test from 'ava';
 import { CompressionTypes } from 'kafkajs';
 import { until } from '../helpers/until.js';
-import { RawKafka, kafkajsProtocol, startKafka } from './helpers.js';
+import { RawKafka, fetchV11, startKafka, type DecodedFetch } from './helpers.js';
 
 const CODEC_MASK = 0x07;
 const codecOf = (batch: Buffer): number => batch.readInt16BE(21) & CODEC_MASK;
@@ -92,22 +92,6 @@ test('kafkajs admin: metadata names this server as the only broker and leader; o
     await h.stop();
   }
 });
-
-/** kafkajs's Fetch v11 request for one topic's partitions. */
-function fetchV11(topic: string, partitions: { partition: number; fetchOffset: number; maxBytes: number }[], o: { maxWaitTime?: number; minBytes?: number; maxBytes?: number } = {}) {
-  return kafkajsProtocol('fetch', 11, {
-    replicaId: -1,
-    maxWaitTime: o.maxWaitTime ?? 0,
-    minBytes: o.minBytes ?? 1,
-    maxBytes: o.maxBytes ?? 10 * 1024 * 1024,
-    isolationLevel: 0,
-    topics: [{ topic, partitions: partitions.map((p) => ({ ...p, fetchOffset: String(p.fetchOffset), currentLeaderEpoch: -1, logStartOffset: '-1' })) }],
-  });
-}
-
-interface DecodedFetch {
-  responses: { topicName: string; partitions: { partition: number; errorCode: number; highWatermark: string; messages: { offset: string; value: Buffer }[] }[] }[];
-}
 
 test('Fetch (kafkajs v11 codec) from a given offset: stored LZ4 batches, high watermark, OFFSET_OUT_OF_RANGE past the end', async (t) => {
   const h = await startKafka();

@@ -12,7 +12,7 @@ import { GatewayServer } from '../../gateway/server/server.js';
 import { runCli } from '../helpers/cli-run.js';
 import { startServe } from '../helpers/gateway-process.js';
 import { until } from '../helpers/until.js';
-import { RawKafka, kafkajsProtocol, kcat, startKafka } from './helpers.js';
+import { RawKafka, fetchV11, kafkajsProtocol, kcat, startKafka } from './helpers.js';
 
 test('start refuses a Kafka listener with an auth file or TLS (no SASL/TLS on it yet), or on a non-loopback address without --insecure', async (t) => {
   const engine = await Engine.open({ memory: true });
@@ -76,10 +76,7 @@ test('close(): a waiting fetch is answered at once, connections close, the port 
   const h = await startKafka();
   await h.engine.createTopic('c', { partitions: 1 });
   const raw = await RawKafka.connect(h.port);
-  const p = kafkajsProtocol('fetch', 11, {
-    replicaId: -1, maxWaitTime: 60_000, minBytes: 1, maxBytes: 1024, isolationLevel: 0,
-    topics: [{ topic: 'c', partitions: [{ partition: 0, fetchOffset: '0', maxBytes: 1024, currentLeaderEpoch: -1, logStartOffset: '-1' }] }],
-  });
+  const p = fetchV11('c', [{ partition: 0, fetchOffset: 0, maxBytes: 1024 }], { maxWaitTime: 60_000, maxBytes: 1024 });
   const id = await raw.send(p);
   await until(() => h.server.kafka!.connections().some((c) => c.inFlight === 1), 'the fetch to wait');
   const closing = h.server.close(10_000);
