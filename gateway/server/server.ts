@@ -312,6 +312,7 @@ export class GatewayServer {
           autoCreateTopics: options.kafka.autoCreateTopics === true,
           clusterId: options.serverId ?? 'seglog',
           connectionLimits: server.connectionLimits,
+          metrics: server.metrics,
           log: server.log,
         });
       } catch (e) {
@@ -431,6 +432,7 @@ export class GatewayServer {
       status: this.closing === null ? 'ok' : 'shutting-down',
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       connections: this.sessionSet.size,
+      ...(this.kafka !== null ? { kafkaConnections: this.kafka.connections().length } : {}),
       topics,
     };
   }

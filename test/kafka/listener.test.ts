@@ -12,7 +12,7 @@ import { GatewayServer } from '../../gateway/server/server.js';
 import { runCli } from '../helpers/cli-run.js';
 import { startServe } from '../helpers/gateway-process.js';
 import { until } from '../helpers/until.js';
-import { RawKafka, fetchV11, kafkajsProtocol, kcat, startKafka } from './helpers.js';
+import { RawKafka, fetchV11, frame, kafkajsProtocol, kcat, startKafka } from './helpers.js';
 
 test('start refuses a Kafka listener with an auth file or TLS (no SASL/TLS on it yet), or on a non-loopback address without --insecure', async (t) => {
   const engine = await Engine.open({ memory: true });
@@ -127,5 +127,30 @@ test('seglog serve --kafka: kcat reaches it; --kafka with --auth or a bad value 
     t.regex(withAuth.stderr, /SASL for the Kafka listener is not built yet/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('/metrics and /healthz cover the Kafka listener: connections, requests by API and version, error codes, closes, latency', async (t) => {
+  const h = await startKafka();
+  const raw = await RawKafka.connect(h.port);
+  try {
+    await raw.request(kafkajsProtocol('apiVersions', 2, {}));
+    const md = await raw.request(kafkajsProtocol('metadata', 5, { topics: ['missing'], allowAutoTopicCreation: false }));
+    t.is(md.topicMetadata[0].topicErrorCode, 3);
+    const bad = await RawKafka.connect(h.port);
+    bad.write(frame(999, 0, 1));
+    await bad.closed;
+    const health = (await (await fetch(`${h.server.httpUrl}/healthz`)).json()) as { kafkaConnections: number };
+    t.is(health.kafkaConnections, 1);
+    const text = await (await fetch(`${h.server.httpUrl}/metrics`)).text();
+    t.regex(text, /^seglog_kafka_connections 1$/m);
+    t.regex(text, /^seglog_kafka_requests_total\{api="ApiVersions",version="2"\} 1$/m);
+    t.regex(text, /^seglog_kafka_requests_total\{api="Metadata",version="5"\} 1$/m);
+    t.regex(text, /^seglog_kafka_errors_total\{api="Metadata",code="3"\} 1$/m);
+    t.regex(text, /^seglog_kafka_connections_closed_total\{reason="unknown-api"\} 1$/m);
+    t.regex(text, /^seglog_kafka_request_seconds_count\{api="Metadata"\} 1$/m);
+  } finally {
+    raw.end();
+    await h.stop();
   }
 });

@@ -12,6 +12,8 @@
 // answers are written in request order (Kafka clients match them by order). At
 // maxInFlightPerConnection requests not yet answered the connection stops reading until answers go out.
 import type { Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import type { GatewayMetrics } from '../http.js';
 import { Reader, Writer, readStruct, writeStruct, type Struct } from './codec.js';
 import type { KafkaContext, RequestInfo } from './context.js';
 import { apiVersionsBody } from './handlers/api-versions.js';
@@ -19,6 +21,9 @@ import { KafkaError } from './errors.js';
 import { inRange, type ApiSchema } from './schema.js';
 import { API_VERSIONS } from './messages/core.js';
 import { KAFKA_REQUEST_HEADER_MIN_BYTES } from '../limits.js';
+
+/** Why the server closed a connection (the label of seglog_kafka_connections_closed_total). */
+type CloseKind = 'request-size' | 'malformed' | 'unknown-api' | 'unsupported-version' | 'failed';
 
 interface Slot {
   /** The encoded answer (size prefix included), null for none (acks=0), undefined while pending. */
@@ -88,8 +93,13 @@ export class KafkaConnection {
     this.socket.destroy();
   }
 
-  private refuse(reason: string): void {
-    this.ctx.log(`kafka connection ${this.remote} closed: ${reason}`);
+  /** Closes the connection for `reason` (logged, bounded) counted as `kind`. */
+  private refuse(kind: CloseKind, reason: string): void {
+    this.ctx.metrics.kafkaClosed.inc({ reason: kind });
+    const line = `kafka connection ${this.remote} closed: ${reason}`;
+    // A failing handler is a bug of ours: always logged. The rest a peer can cause at will.
+    if (kind === 'failed') this.ctx.log(line);
+    else this.ctx.refusalLog.line(line);
     this.pending.length = 0;
     this.pendingBytes = 0;
     this.socket.destroy();
@@ -108,7 +118,7 @@ export class KafkaConnection {
       const first = this.pending[0]!.length >= 4 ? this.pending[0]! : Buffer.concat(this.pending);
       const size = first.readInt32BE(0);
       if (size < KAFKA_REQUEST_HEADER_MIN_BYTES || size > this.ctx.limits.maxRequestBytes) {
-        return this.refuse(`request size ${size} is outside ${KAFKA_REQUEST_HEADER_MIN_BYTES}..${this.ctx.limits.maxRequestBytes} bytes`);
+        return this.refuse('request-size', `request size ${size} is outside ${KAFKA_REQUEST_HEADER_MIN_BYTES}..${this.ctx.limits.maxRequestBytes} bytes`);
       }
       if (this.pendingBytes < 4 + size) return; // joined once whole, not on every chunk
       const head = this.pending.length === 1 ? this.pending[0]! : Buffer.concat(this.pending, this.pendingBytes);
@@ -132,10 +142,10 @@ export class KafkaConnection {
     const version = r.int16();
     const correlationId = r.int32();
     const api = this.ctx.apis.get(apiKey);
-    if (api === undefined) return this.refuse(`unknown API key ${apiKey} (version ${version}, correlation id ${correlationId})`);
+    if (api === undefined) return this.refuse('unknown-api', `unknown API key ${apiKey} (version ${version}, correlation id ${correlationId})`);
     if (!inRange(api.schema.versions, version)) {
       if (apiKey === API_VERSIONS.apiKey) return this.answer(API_VERSIONS, 0, correlationId, apiVersionsBody(this.ctx, KafkaError.UNSUPPORTED_VERSION));
-      return this.refuse(`${api.schema.name} v${version} is not served (versions ${api.schema.versions.min}..${api.schema.versions.max}; the client should have asked ApiVersions)`);
+      return this.refuse('unsupported-version', `${api.schema.name} v${version} is not served (versions ${api.schema.versions.min}..${api.schema.versions.max}; the client should have asked ApiVersions)`);
     }
     const flexible = inRange(api.schema.flexible, version);
     let body: Struct;
@@ -146,7 +156,7 @@ export class KafkaConnection {
       if (flexible) readStruct(r, [], version, true); // request header v2: its tagged fields
       body = readStruct(r, api.schema.request, version, flexible);
     } catch (e) {
-      return this.refuse(`malformed ${api.schema.name} v${version} request: ${(e as Error).message}`);
+      return this.refuse('malformed', `malformed ${api.schema.name} v${version} request: ${(e as Error).message}`);
     }
     const info: RequestInfo = {
       version,
@@ -157,9 +167,17 @@ export class KafkaConnection {
     };
     const slot: Slot = { chunks: undefined };
     this.slots.push(slot);
+    const metrics = this.ctx.metrics;
+    metrics.kafkaRequests.inc({ api: api.schema.name, version });
+    const started = performance.now();
     Promise.resolve()
       .then(() => api.handle(this.ctx, body, info))
-      .then((response) => (response === null ? null : encodeResponse(api.schema, version, correlationId, response)))
+      .then((response) => {
+        metrics.kafkaLatency.observe({ api: api.schema.name }, (performance.now() - started) / 1000);
+        if (response === null) return null;
+        countErrors(metrics, api.schema.name, response);
+        return encodeResponse(api.schema, version, correlationId, response);
+      })
       .then(
         (chunks) => {
           slot.chunks = chunks;
@@ -167,7 +185,7 @@ export class KafkaConnection {
         },
         // A handler answers every expected failure in its response; anything else is a bug that
         // ends this connection (logged), never the server.
-        (e: unknown) => this.refuse(`${api.schema.name} v${version} failed: ${(e as Error).message}`),
+        (e: unknown) => this.refuse('failed', `${api.schema.name} v${version} failed: ${(e as Error).message}`),
       );
   }
 
@@ -194,6 +212,19 @@ export class KafkaConnection {
     if (wrote) this.socket.uncork();
     if (this.slots.length === 0) this.drained();
     this.readRequests();
+  }
+}
+
+/** Counts the error codes an answer carries (top level and per topic or partition result). */
+function countErrors(metrics: GatewayMetrics, api: string, value: unknown): void {
+  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return;
+  if (Array.isArray(value)) {
+    for (const v of value) countErrors(metrics, api, v);
+    return;
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k === 'errorCode' && typeof v === 'number' && v !== KafkaError.NONE) metrics.kafkaErrors.inc({ api, code: v });
+    else if (k !== 'records' && typeof v === 'object') countErrors(metrics, api, v);
   }
 }
 

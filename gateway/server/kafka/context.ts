@@ -1,6 +1,8 @@
 // What a Kafka API handler gets: the engine, the listener's limits and settings, the request's
 // connection facts. Handlers are plain functions of (context, decoded request) → response struct.
+import type { BoundedLog } from '../bounded-log.js';
 import type { GatewayEngine } from '../engine-port.js';
+import type { GatewayMetrics } from '../http.js';
 import type { Struct } from './codec.js';
 import type { ApiSchema } from './schema.js';
 
@@ -18,6 +20,9 @@ export interface KafkaContext {
   autoCreateTopics: boolean;
   clusterId: string;
   log: (message: string) => void;
+  /** Lines a peer can cause (connections closed for bad input): bounded, counted in metrics.kafkaClosed. */
+  refusalLog: BoundedLog;
+  metrics: GatewayMetrics;
   /** Every API this listener serves, by key (ApiVersions lists them). */
   apis: ReadonlyMap<number, KafkaApi>;
   /** Long-polling fetches waiting now; close() ends their waits so they answer at once. */

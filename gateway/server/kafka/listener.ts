@@ -5,8 +5,10 @@
 // APIs, versions, limits and the codec.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { InvalidArgumentError } from '../../../engine/index.js';
+import { BoundedLog } from '../bounded-log.js';
 import type { ConnectionLimits } from '../connection-limits.js';
 import type { GatewayEngine } from '../engine-port.js';
+import type { GatewayMetrics } from '../http.js';
 import {
   DEFAULT_KAFKA_MAX_FETCH_BYTES,
   DEFAULT_KAFKA_MAX_FETCH_WAIT_MS,
@@ -41,6 +43,7 @@ export interface KafkaListenerSetup {
   autoCreateTopics: boolean;
   clusterId: string;
   connectionLimits: ConnectionLimits;
+  metrics: GatewayMetrics;
   log: (message: string) => void;
 }
 
@@ -82,6 +85,8 @@ export class KafkaListener {
       autoCreateTopics: setup.autoCreateTopics,
       clusterId: setup.clusterId,
       log: setup.log,
+      refusalLog: new BoundedLog(setup.log, 'Kafka connections closed or refused', 'seglog_kafka_connections_closed_total'),
+      metrics: setup.metrics,
       apis: KAFKA_APIS,
       waits: new Set(),
     };
@@ -110,14 +115,17 @@ export class KafkaListener {
     const address = socket.remoteAddress ?? '?';
     const refusal = limits.admit(address);
     if (refusal !== null) {
-      this.ctx.log(`kafka connection from ${address} refused: ${refusal.message}`);
+      this.ctx.metrics.kafkaClosed.inc({ reason: 'connections' });
+      this.ctx.refusalLog.line(`kafka connection from ${address} refused: ${refusal.message}`);
       socket.destroy();
       return;
     }
     const connection = new KafkaConnection(socket, this.ctx);
     this.connectionSet.add(connection);
+    this.ctx.metrics.kafkaConnections.inc();
     void connection.closed.then(() => {
       this.connectionSet.delete(connection);
+      this.ctx.metrics.kafkaConnections.dec();
       limits.release(address);
     });
   }
