@@ -36,3 +36,15 @@ export function parseArgsMessage(message: string): string {
   if (unknown !== null) return `unknown option ${unknown[1]}`;
   return message.split('\n')[0]!.trim();
 }
+
+/**
+ * `[HOST:]PORT` (an IPv6 host in brackets: `[::1]:9092`) → host and port; the host defaults to
+ * `defaultHost`. Throws an Error whose message is the usage line's reason.
+ */
+export function parseHostPort(value: string, defaultHost: string, flag: string): { host: string; port: number } {
+  const m = /^(?:(\[[^\]]+\]|[^:]+):)?(\d+)$/.exec(value);
+  if (m === null) throw new Error(`${flag} must be [HOST:]PORT (e.g. 9092 or 127.0.0.1:9092), got ${JSON.stringify(value)}`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new Error(`${flag}: port must be at most 65535, got ${port}`);
+  return { host: m[1] !== undefined ? m[1].replace(/^\[|\]$/g, '') : defaultHost, port };
+}

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { attachNegativeValues, parseArgsMessage } from './cli-args.js';
+import { attachNegativeValues, parseArgsMessage, parseHostPort } from './cli-args.js';
 import { SeglogClient, type ClientOptions, type ClientRecord, type RecordInput } from '../client/client.js';
 import { authCommand } from './auth-command.js';
 import { errorLine } from './error-line.js';
@@ -18,7 +18,7 @@ Usage:
                [--allow-origin ORIGIN,...] [--allow-host HOST,...] [--handshake-timeout MS]
                [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-require-client-cert]]
                [--auth FILE] [--metrics open|token|loopback] [--insecure]
-               [--max-connections N] [--max-connections-per-address N]
+               [--max-connections N] [--max-connections-per-address N] [--kafka [HOST:]PORT]
   seglog auth add NAME --rights RIGHT,... --file FILE [--produce-rate BYTES] [--consume-rate BYTES]
   seglog auth rotate NAME --file FILE | remove NAME --file FILE | list --file FILE
   seglog topics create NAME [--partitions N] [--retention 7d] [--compression lz4|none]
@@ -41,6 +41,8 @@ serve: --auth FILE requires every connection to authenticate (a token from seglo
 a client certificate whose subject CN names a principal); SIGHUP re-reads the file and closes
 connections whose token was revoked. Listening on a non-loopback --host needs --auth and TLS
 (--tls-cert/--tls-key), else it refuses to start unless --insecure is given.
+serve --kafka [HOST:]PORT also speaks the Kafka wire protocol there (HOST defaults to --host), for
+Kafka clients (kcat, kafkajs, ...); not yet with --auth or TLS (no SASL/TLS on that port yet).
 auth: RIGHT is ACTION:TOPIC or ACTION:topic|group:PATTERN (ACTION produce, consume or admin;
 PATTERN a name, or a prefix ending in *), or metrics; e.g. consume:orders.*,consume:group:billing.
 add and rotate print the new token once on stdout; the file keeps only its SHA-256.
@@ -191,6 +193,7 @@ async function serve(args: string[]): Promise<void> {
     insecure: { type: 'boolean' },
     'max-connections': { type: 'string' },
     'max-connections-per-address': { type: 'string' },
+    kafka: { type: 'string' },
   }, 0);
   const port = integer(values['port'], 'port') ?? 7070;
   const handshakeTimeoutMs = integer(values['handshake-timeout'], 'handshake-timeout', 1);
@@ -237,6 +240,18 @@ async function serve(args: string[]): Promise<void> {
   // Before the engine opens: refusing must leave no data directory behind.
   const exposure = exposureProblem(host, { authFile, tls });
   if (exposure !== null && values['insecure'] !== true) throw new UsageError(exposure);
+  let kafka: { host: string; port: number } | undefined;
+  if (values['kafka'] !== undefined) {
+    try {
+      kafka = parseHostPort(values['kafka'] as string, host, '--kafka');
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+    if (authFile !== undefined) throw new UsageError('--kafka with --auth: SASL for the Kafka listener is not built yet (it would serve every topic unauthenticated)');
+    if (tls !== undefined) throw new UsageError('--kafka with --tls-cert: TLS for the Kafka listener is not built yet (it would serve in the clear)');
+    const kafkaExposure = exposureProblem(kafka.host, {});
+    if (kafkaExposure !== null && values['insecure'] !== true) throw new UsageError(`--kafka: ${kafkaExposure}`);
+  }
   if (authFile !== undefined) {
     const { readAuthFile } = await import('../server/auth/auth-file.js');
     try {
@@ -258,6 +273,7 @@ async function serve(args: string[]): Promise<void> {
       tls,
       authFile,
       insecure: values['insecure'] === true,
+      ...(kafka !== undefined ? { kafka: { ...kafka, autoCreateTopics: values['auto-create'] === true } } : {}),
       ...(metricsAccess !== undefined ? { metricsAccess: metricsAccess as 'open' | 'token' | 'loopback' } : {}),
       ...(maxConnections !== undefined ? { maxConnections } : {}),
       ...(maxConnectionsPerAddress !== undefined ? { maxConnectionsPerAddress } : {}),
@@ -268,7 +284,7 @@ async function serve(args: string[]): Promise<void> {
     throw e;
   }
   process.stdout.write(
-    `seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; ${server.httpUrl}/metrics; auth ${server.authMode === 'token' ? `on (${authFile})` : 'off'}${tls !== undefined ? `; TLS${tls.requireClientCert ? ', client certificates required' : ''}` : ''})\n`,
+    `seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; ${server.httpUrl}/metrics; auth ${server.authMode === 'token' ? `on (${authFile})` : 'off'}${tls !== undefined ? `; TLS${tls.requireClientCert ? ', client certificates required' : ''}` : ''}${server.kafka !== null ? `; Kafka protocol on ${server.kafka.host.includes(':') ? `[${server.kafka.host}]` : server.kafka.host}:${server.kafka.port}` : ''})\n`,
   );
   if (exposure !== null) process.stderr.write(`seglog: WARNING (--insecure): ${exposure.replace(/: give .*$/, '')}\n`);
   if (authFile !== undefined) {

@@ -27,6 +27,12 @@ export class GatewayMetrics {
   /** Connections closed because the auth file no longer lists their credentials. */
   readonly revokedSessions: Counter;
   readonly gcPause: Histogram<'kind'>;
+  /** The Kafka listener (kafka/): connections, requests by API and version, error codes answered, closes, latency. */
+  readonly kafkaConnections: Gauge;
+  readonly kafkaRequests: Counter<'api' | 'version'>;
+  readonly kafkaErrors: Counter<'api' | 'code'>;
+  readonly kafkaClosed: Counter<'reason'>;
+  readonly kafkaLatency: Histogram<'api'>;
   /** Event-loop delay, sampled every EVENT_LOOP_RESOLUTION_MS; reset at each scrape. */
   private readonly loopDelay: IntervalHistogram;
   private readonly gcObserver: PerformanceObserver;
@@ -60,6 +66,22 @@ export class GatewayMetrics {
       name: 'seglog_append_latency_seconds',
       help: 'Time from a PRODUCE frame arriving to the engine accepting its batch',
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.kafkaConnections = new Gauge({ name: 'seglog_kafka_connections', help: 'Open Kafka protocol connections', registers });
+    this.kafkaRequests = new Counter({ name: 'seglog_kafka_requests_total', help: 'Kafka protocol requests handled, by API name and version', labelNames: ['api', 'version'], registers });
+    this.kafkaErrors = new Counter({ name: 'seglog_kafka_errors_total', help: 'Kafka error codes answered (per topic or partition result), by API name and Kafka error code', labelNames: ['api', 'code'], registers });
+    this.kafkaClosed = new Counter({
+      name: 'seglog_kafka_connections_closed_total',
+      help: 'Kafka protocol connections closed by the server, by reason (request-size, malformed, unknown-api, unsupported-version, failed, connections)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.kafkaLatency = new Histogram({
+      name: 'seglog_kafka_request_seconds',
+      help: 'Time from a Kafka request read to its answer ready (long-polling fetches include their wait), by API name',
+      labelNames: ['api'],
+      buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5, 30],
       registers,
     });
     // A stalled event loop delays every ack and delivery of every connection: make it visible.

@@ -83,3 +83,18 @@ export const AUTH_FAILURE_ADDRESSES_MAX = 10_000;
 export const TOKEN_MAX_CHARS = 1024;
 /** Byte-rate quotas: the bucket holds this many milliseconds of the rate, so an idle principal's burst stays short. */
 export const QUOTA_BURST_MS = 100;
+
+// --- Kafka listener (kafka/) -------------------------------------------------------------------
+
+/** Largest Kafka request (its int32 size prefix); a larger one closes the connection, as a broker's socket.request.max.bytes. */
+export const DEFAULT_KAFKA_MAX_REQUEST_BYTES = 16 * 1024 * 1024;
+/** Smallest meaningful request: api key, api version and correlation id. */
+export const KAFKA_REQUEST_HEADER_MIN_BYTES = 8;
+/** Requests read from one Kafka connection and not yet answered; at this many the server stops reading it until answers go out. */
+export const DEFAULT_KAFKA_MAX_IN_FLIGHT_PER_CONNECTION = 64;
+/** Largest Fetch response: a client's maxBytes above it is lowered to it (at least one batch still goes out, as Kafka does). */
+export const DEFAULT_KAFKA_MAX_FETCH_BYTES = 8 * 1024 * 1024;
+/** Longest a Fetch waits for minBytes (long polling): a client's maxWaitMs above it is lowered to it. */
+export const DEFAULT_KAFKA_MAX_FETCH_WAIT_MS = 30_000;
+/** close(): how long in-flight Kafka requests get to be answered before their connections are cut. */
+export const KAFKA_SHUTDOWN_WAIT_MS = 2000;

@@ -33,11 +33,13 @@ import {
   DEFAULT_MAX_SUBSCRIPTIONS_PER_SESSION,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
   FRAME_OVERHEAD_BYTES,
+  KAFKA_SHUTDOWN_WAIT_MS,
   MAX_TIMER_MS,
   READS_PER_TURN,
   READ_CHUNK_BYTES,
   type SessionLimits,
 } from './limits.js';
+import { KafkaListener, type KafkaListenerOptions } from './kafka/listener.js';
 import { Session, type SessionStats } from './session.js';
 
 export { DEFAULT_HANDSHAKE_TIMEOUT_MS } from './limits.js';
@@ -104,6 +106,15 @@ export interface GatewayOptions {
    */
   allowHosts?: readonly string[];
   serverId?: string;
+  /**
+   * Also serve the Kafka wire protocol on this TCP address (gateway/server/kafka/README.md). Off
+   * unless given. Refused with an auth file or TLS: SASL and TLS for it are not built yet, and it
+   * must not serve unauthenticated or in the clear what the WebSocket port protects.
+   */
+  kafka?: KafkaListenerOptions & {
+    /** Metadata creates the topics it is asked about: set as the engine's autoCreateTopics (`--auto-create`). */
+    autoCreateTopics?: boolean;
+  };
   log?: (message: string) => void;
   /**
    * Open every partition's log in the background at start, so crash recovery runs (and is logged,
@@ -157,6 +168,8 @@ export class GatewayServer {
   private heartbeat: NodeJS.Timeout | undefined;
   private stopRecoveryLog: () => void = () => {};
   private closing: Promise<void> | null = null;
+  /** The Kafka listener, when options.kafka asked for one. */
+  kafka: KafkaListener | null = null;
   private readonly startedAt = Date.now();
   private readonly log: (message: string) => void;
   host = '';
@@ -273,6 +286,12 @@ export class GatewayServer {
   static async start(options: GatewayOptions): Promise<GatewayServer> {
     const problem = exposureProblem(options.host ?? '127.0.0.1', options);
     if (problem !== null && options.insecure !== true) throw new InvalidArgumentError(problem);
+    if (options.kafka !== undefined) {
+      if (options.authFile !== undefined) throw new InvalidArgumentError('SASL for the Kafka listener is not built yet: it cannot run with an auth file (it would serve every topic unauthenticated)');
+      if (options.tls !== undefined) throw new InvalidArgumentError('TLS for the Kafka listener is not built yet: it cannot run with TLS (it would serve in the clear)');
+      const kafkaProblem = exposureProblem(options.kafka.host ?? '127.0.0.1', {});
+      if (kafkaProblem !== null && options.insecure !== true) throw new InvalidArgumentError(`Kafka listener: ${kafkaProblem}`);
+    }
     const server = new GatewayServer(options);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -290,6 +309,23 @@ export class GatewayServer {
       throw e;
     }
     server.http.on('error', (e) => server.log(`http server: ${e.message}`));
+    if (options.kafka !== undefined) {
+      try {
+        server.kafka = await KafkaListener.start(options.kafka, {
+          engine: options.engine,
+          autoCreateTopics: options.kafka.autoCreateTopics === true,
+          clusterId: options.serverId ?? 'seglog',
+          connectionLimits: server.connectionLimits,
+          metrics: server.metrics,
+          log: server.log,
+        });
+      } catch (e) {
+        await new Promise<void>((resolve) => server.http.close(() => resolve()));
+        server.wss.close();
+        server.metrics.close();
+        throw e;
+      }
+    }
     const address = server.http.address() as AddressInfo;
     server.host = address.address;
     server.port = address.port;
@@ -400,6 +436,7 @@ export class GatewayServer {
       status: this.closing === null ? 'ok' : 'shutting-down',
       uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
       connections: this.sessionSet.size,
+      ...(this.kafka !== null ? { kafkaConnections: this.kafka.connections().length } : {}),
       topics,
     };
   }
@@ -417,6 +454,7 @@ export class GatewayServer {
     clearInterval(this.heartbeat);
     this.stopRecoveryLog();
     const httpClosed = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const kafkaClosed = this.kafka?.close(Math.min(timeoutMs, KAFKA_SHUTDOWN_WAIT_MS));
     const deadline = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
     await Promise.race([Promise.all(this.sessions().map((s) => s.drain())), deadline(timeoutMs)]);
     const closed = Promise.all(
@@ -433,6 +471,7 @@ export class GatewayServer {
     this.http.closeAllConnections();
     for (const socket of this.sockets) socket.destroy();
     await httpClosed;
+    await kafkaClosed;
     this.metrics.close();
   }
 }

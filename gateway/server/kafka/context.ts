@@ -1,0 +1,48 @@
+// What a Kafka API handler gets: the engine, the listener's limits and settings, the request's
+// connection facts. Handlers are plain functions of (context, decoded request) → response struct.
+import type { BoundedLog } from '../bounded-log.js';
+import type { GatewayEngine } from '../engine-port.js';
+import type { GatewayMetrics } from '../http.js';
+import type { Struct } from './codec.js';
+import type { ApiSchema } from './schema.js';
+
+export interface KafkaLimits {
+  maxRequestBytes: number;
+  maxInFlightPerConnection: number;
+  maxFetchBytes: number;
+  maxFetchWaitMs: number;
+}
+
+export interface KafkaContext {
+  engine: GatewayEngine;
+  limits: KafkaLimits;
+  /** Metadata creates unknown topics it is asked about (the engine's autoCreateTopics, `--auto-create`). */
+  autoCreateTopics: boolean;
+  clusterId: string;
+  log: (message: string) => void;
+  /** Lines a peer can cause (connections closed for bad input): bounded, counted in metrics.kafkaClosed. */
+  refusalLog: BoundedLog;
+  metrics: GatewayMetrics;
+  /** Every API this listener serves, by key (ApiVersions lists them). */
+  apis: ReadonlyMap<number, KafkaApi>;
+  /** Long-polling fetches waiting now; close() ends their waits so they answer at once. */
+  waits: Set<() => void>;
+}
+
+export interface RequestInfo {
+  version: number;
+  clientId: string | null;
+  /** The address and port the client reached this server on (Metadata names it as the broker). */
+  localAddress: string;
+  localPort: number;
+  /** Aborted when the connection closes (a long-polling fetch stops waiting). */
+  closed: AbortSignal;
+}
+
+/** A response struct, or null for none (Produce with acks=0). */
+export type KafkaHandler = (ctx: KafkaContext, request: Struct, info: RequestInfo) => Struct | null | Promise<Struct | null>;
+
+export interface KafkaApi {
+  schema: ApiSchema;
+  handle: KafkaHandler;
+}

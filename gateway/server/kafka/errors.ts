@@ -1,0 +1,83 @@
+// Kafka's error codes (the ones this listener answers with) and the one table from seglog's error
+// registry (engine/format/errors.ts) to them. Typed as Record<ErrorCode, …> so a code added to the
+// registry does not compile until it is mapped here.
+import { isSeglogError, type ErrorCode } from '../../../engine/index.js';
+
+/** Kafka's numeric error codes, by Kafka's names. */
+export const KafkaError = {
+  UNKNOWN_SERVER_ERROR: -1,
+  NONE: 0,
+  OFFSET_OUT_OF_RANGE: 1,
+  CORRUPT_MESSAGE: 2,
+  UNKNOWN_TOPIC_OR_PARTITION: 3,
+  LEADER_NOT_AVAILABLE: 5,
+  NOT_LEADER_OR_FOLLOWER: 6,
+  REQUEST_TIMED_OUT: 7,
+  MESSAGE_TOO_LARGE: 10,
+  INVALID_TOPIC_EXCEPTION: 17,
+  INVALID_REQUIRED_ACKS: 21,
+  TOPIC_AUTHORIZATION_FAILED: 29,
+  UNSUPPORTED_VERSION: 35,
+  TOPIC_ALREADY_EXISTS: 36,
+  INVALID_PARTITIONS: 37,
+  INVALID_REPLICATION_FACTOR: 38,
+  INVALID_REPLICA_ASSIGNMENT: 39,
+  INVALID_CONFIG: 40,
+  INVALID_REQUEST: 42,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: 43,
+  KAFKA_STORAGE_ERROR: 56,
+  SASL_AUTHENTICATION_FAILED: 58,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
+  INVALID_RECORD: 87,
+  THROTTLING_QUOTA_EXCEEDED: 89,
+} as const;
+
+/**
+ * Registry code → Kafka code. Retriable conditions map to codes Kafka clients retry on (a closed
+ * engine to NOT_LEADER_OR_FOLLOWER: the client refreshes metadata and tries again; storage trouble
+ * to KAFKA_STORAGE_ERROR). Codes only the WebSocket client raises map to UNKNOWN_SERVER_ERROR.
+ */
+export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
+  OFFSET_OUT_OF_RANGE: KafkaError.OFFSET_OUT_OF_RANGE,
+  CORRUPT_RECORD: KafkaError.CORRUPT_MESSAGE,
+  INVALID_RECORD: KafkaError.INVALID_RECORD,
+  BATCH_TOO_LARGE: KafkaError.MESSAGE_TOO_LARGE,
+  TOPIC_NOT_FOUND: KafkaError.UNKNOWN_TOPIC_OR_PARTITION,
+  TOPIC_EXISTS: KafkaError.TOPIC_ALREADY_EXISTS,
+  PARTITION_NOT_FOUND: KafkaError.UNKNOWN_TOPIC_OR_PARTITION,
+  INVALID_TOPIC_NAME: KafkaError.INVALID_TOPIC_EXCEPTION,
+  INVALID_ARGUMENT: KafkaError.INVALID_REQUEST,
+  DISK_FULL: KafkaError.KAFKA_STORAGE_ERROR,
+  DIRECTORY_LOCKED: KafkaError.KAFKA_STORAGE_ERROR,
+  CLOSED: KafkaError.NOT_LEADER_OR_FOLLOWER,
+  IO_ERROR: KafkaError.KAFKA_STORAGE_ERROR,
+  TOO_MANY_OPEN_FILES: KafkaError.KAFKA_STORAGE_ERROR,
+  INTERNAL: KafkaError.UNKNOWN_SERVER_ERROR,
+  AUTHENTICATION_FAILED: KafkaError.SASL_AUTHENTICATION_FAILED,
+  NOT_AUTHORIZED: KafkaError.TOPIC_AUTHORIZATION_FAILED,
+  INVALID_FRAME: KafkaError.INVALID_REQUEST,
+  UNKNOWN_FRAME_TYPE: KafkaError.INVALID_REQUEST,
+  UNSUPPORTED_VERSION: KafkaError.UNSUPPORTED_VERSION,
+  SHUTTING_DOWN: KafkaError.NOT_LEADER_OR_FOLLOWER,
+  TOO_MANY_REQUESTS: KafkaError.THROTTLING_QUOTA_EXCEEDED,
+  DISCONNECTED: KafkaError.UNKNOWN_SERVER_ERROR,
+  TIMEOUT: KafkaError.REQUEST_TIMED_OUT,
+  PROTOCOL_ERROR: KafkaError.UNKNOWN_SERVER_ERROR,
+  CONNECT_FAILED: KafkaError.UNKNOWN_SERVER_ERROR,
+};
+
+/** A refusal a handler decides itself, with the Kafka code to answer (no registry code says it as well). */
+export class KafkaRefusal extends Error {
+  constructor(
+    readonly errorCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The Kafka error code for anything thrown while serving a request. */
+export function kafkaErrorCode(e: unknown): number {
+  if (e instanceof KafkaRefusal) return e.errorCode;
+  return isSeglogError(e) ? KAFKA_ERROR_FOR[e.code] : KafkaError.UNKNOWN_SERVER_ERROR;
+}

@@ -1,0 +1,27 @@
+// The handler table: API key → schema and handler. Adding an API is a schema in messages/ and a
+// line here. The consumer-group APIs (FindCoordinator 10, JoinGroup 11, Heartbeat 12, LeaveGroup 13,
+// SyncGroup 14, DescribeGroups 15, ListGroups 16, OffsetCommit 8, OffsetFetch 9) go here with the
+// group coordinator; keys not in the table close the connection (connection.ts says why).
+import type { KafkaApi } from '../context.js';
+import { API_VERSIONS, FETCH, LIST_OFFSETS, METADATA, PRODUCE } from '../messages/core.js';
+import { CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, DESCRIBE_CONFIGS } from '../messages/admin.js';
+import { createPartitions, createTopics, deleteTopics, describeConfigs } from './admin.js';
+import { apiVersions } from './api-versions.js';
+import { fetch } from './fetch.js';
+import { listOffsets } from './list-offsets.js';
+import { metadata } from './metadata.js';
+import { produce } from './produce.js';
+
+export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map(
+  [
+    { schema: PRODUCE, handle: produce },
+    { schema: FETCH, handle: fetch },
+    { schema: LIST_OFFSETS, handle: listOffsets },
+    { schema: METADATA, handle: metadata },
+    { schema: API_VERSIONS, handle: apiVersions },
+    { schema: CREATE_TOPICS, handle: createTopics },
+    { schema: DELETE_TOPICS, handle: deleteTopics },
+    { schema: DESCRIBE_CONFIGS, handle: describeConfigs },
+    { schema: CREATE_PARTITIONS, handle: createPartitions },
+  ].map((a) => [a.schema.apiKey, a]),
+);
