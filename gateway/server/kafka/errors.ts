@@ -30,6 +30,12 @@ export const KafkaError = {
   UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
   THROTTLING_QUOTA_EXCEEDED: 89,
+  COORDINATOR_NOT_AVAILABLE: 15,
+  ILLEGAL_GENERATION: 22,
+  UNKNOWN_MEMBER_ID: 25,
+  NON_EMPTY_GROUP: 68,
+  GROUP_ID_NOT_FOUND: 69,
+  GROUP_MAX_SIZE_REACHED: 81,
 } as const;
 
 /**
@@ -64,6 +70,14 @@ export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   TIMEOUT: KafkaError.REQUEST_TIMED_OUT,
   PROTOCOL_ERROR: KafkaError.UNKNOWN_SERVER_ERROR,
   CONNECT_FAILED: KafkaError.UNKNOWN_SERVER_ERROR,
+  GROUP_NOT_FOUND: KafkaError.GROUP_ID_NOT_FOUND,
+  GROUP_NOT_EMPTY: KafkaError.NON_EMPTY_GROUP,
+  UNKNOWN_MEMBER: KafkaError.UNKNOWN_MEMBER_ID,
+  // A classic member's commit with a stale generation is Kafka's ILLEGAL_GENERATION.
+  FENCED_MEMBER: KafkaError.ILLEGAL_GENERATION,
+  TOO_MANY_MEMBERS: KafkaError.GROUP_MAX_SIZE_REACHED,
+  // No Kafka code says "too many groups"; a client retries COORDINATOR_NOT_AVAILABLE later.
+  TOO_MANY_GROUPS: KafkaError.COORDINATOR_NOT_AVAILABLE,
 };
 
 /** A refusal a handler decides itself, with the Kafka code to answer (no registry code says it as well). */
