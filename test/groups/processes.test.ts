@@ -1,6 +1,6 @@
 // Consumer groups with real processes: members over the gateway that get SIGKILLed, a server that is
 // killed and restarted, and the `seglog groups` commands with bad input.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeglogClient, type ClientRecord } from '../../gateway/client/client.js';
 import { runCli } from '../helpers/cli-run.js';
-import { startServe, stopServe } from '../helpers/gateway-process.js';
+import { startServe, stopServe, type ServeProcess } from '../helpers/gateway-process.js';
 import { until } from '../helpers/until.js';
 
 const MEMBER = fileURLToPath(new URL('../helpers/group-member.js', import.meta.url));
@@ -43,10 +43,8 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-groups-'));
 }
 
-const RECORDS = 3000;
-const AFTER_KILL_RECORDS_PER_PARTITION = 10;
-
-test('SIGKILL of a member: its partitions are reassigned, every record is consumed, duplicates only from its uncommitted range', async (t) => {
+/** A server on a temp dir, an admin client, and a list of member processes: all stopped by PID at the end. */
+async function cluster(t: ExecutionContext): Promise<{ server: ServeProcess; members: Member[]; admin: SeglogClient }> {
   const dir = tempDir();
   const server = await startServe(dir);
   const members: Member[] = [];
@@ -58,6 +56,14 @@ test('SIGKILL of a member: its partitions are reassigned, every record is consum
   });
   const admin = await SeglogClient.connect(server.url);
   t.teardown(() => admin.close());
+  return { server, members, admin };
+}
+
+const RECORDS = 3000;
+const AFTER_KILL_RECORDS_PER_PARTITION = 10;
+
+test('SIGKILL of a member: its partitions are reassigned, every record is consumed, duplicates only from its uncommitted range', async (t) => {
+  const { server, members, admin } = await cluster(t);
   await admin.createTopic('jobs', { partitions: 6 });
   for (let i = 0; i < RECORDS; i += 500) await admin.sendBatch('jobs', Array.from({ length: 500 }, (_, j) => ({ value: `${i + j}` })), { partition: (i / 500) % 6 });
   for (let i = 0; i < 3; i++) members.push(startMember(server.url, 'jobs', 'workers', 2));
@@ -98,17 +104,7 @@ test('SIGKILL of a member: its partitions are reassigned, every record is consum
 });
 
 test('a paused process (SIGSTOP past its session) is removed; resumed, its stale commits are fenced, it drops its partitions and joins again as a new member', async (t) => {
-  const dir = tempDir();
-  const server = await startServe(dir);
-  const members: Member[] = [];
-  t.teardown(async () => {
-    for (const m of members) m.child.kill('SIGKILL');
-    await Promise.all(members.map((m) => m.exited));
-    await stopServe(server, 'SIGKILL');
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
-  const admin = await SeglogClient.connect(server.url);
-  t.teardown(() => admin.close());
+  const { server, members, admin } = await cluster(t);
   await admin.createTopic('p', { partitions: 2 });
   for (const p of [0, 1]) await admin.sendBatch('p', Array.from({ length: 500 }, (_, i) => ({ value: `${i}` })), { partition: p });
   // Slow members (a pause per record): the paused one is stopped with positions past its last commit.
