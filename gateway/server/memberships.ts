@@ -12,10 +12,6 @@ export class MembershipTable {
     return this.byId.size;
   }
 
-  inUse(id: number): boolean {
-    return this.byId.has(id);
-  }
-
   /** Records a joined member; false (and it leaves at once) when the session is already closed. */
   add(id: number, group: string, memberId: string): boolean {
     if (this.closed) {
@@ -24,6 +20,18 @@ export class MembershipTable {
     }
     this.byId.set(id, { group, memberId });
     return true;
+  }
+
+  /**
+   * Ends the membership with this id, if any (the member leaves unless the coordinator already
+   * removed it): a GROUP_JOIN on the id of an earlier membership replaces it, as a member that
+   * was removed after a pause joins again.
+   */
+  replace(id: number): void {
+    const m = this.byId.get(id);
+    if (m === undefined) return;
+    this.byId.delete(id);
+    this.leave(m.group, m.memberId);
   }
 
   /** Forgets the membership naming `memberId` (it left by request). */

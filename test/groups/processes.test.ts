@@ -1,6 +1,6 @@
 // Consumer groups with real processes: members over the gateway that get SIGKILLed, a server that is
 // killed and restarted, and the `seglog groups` commands with bad input.
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SeglogClient, type ClientRecord } from '../../gateway/client/client.js';
 import { runCli } from '../helpers/cli-run.js';
-import { startServe, stopServe } from '../helpers/gateway-process.js';
+import { startServe, stopServe, type ServeProcess } from '../helpers/gateway-process.js';
 import { until } from '../helpers/until.js';
 
 const MEMBER = fileURLToPath(new URL('../helpers/group-member.js', import.meta.url));
@@ -20,8 +20,8 @@ interface Member {
   exited: Promise<void>;
 }
 
-function startMember(url: string, topic: string, group: string, pauseEvery: number): Member {
-  const child = spawn(process.execPath, [MEMBER, url, topic, group, String(pauseEvery)], { stdio: ['ignore', 'pipe', 'pipe'] });
+function startMember(url: string, topic: string, group: string, pauseEvery: number, sessionTimeoutMs?: number): Member {
+  const child = spawn(process.execPath, [MEMBER, url, topic, group, String(pauseEvery), ...(sessionTimeoutMs === undefined ? [] : [String(sessionTimeoutMs)])], { stdio: ['ignore', 'pipe', 'pipe'] });
   const m: Member = { child, records: [], lines: [], exited: new Promise((resolve) => child.on('close', () => resolve())) };
   let buf = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -43,10 +43,8 @@ function tempDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-groups-'));
 }
 
-const RECORDS = 3000;
-const AFTER_KILL_RECORDS_PER_PARTITION = 10;
-
-test('SIGKILL of a member: its partitions are reassigned, every record is consumed, duplicates only from its uncommitted range', async (t) => {
+/** A server on a temp dir, an admin client, and a list of member processes: all stopped by PID at the end. */
+async function cluster(t: ExecutionContext): Promise<{ server: ServeProcess; members: Member[]; admin: SeglogClient }> {
   const dir = tempDir();
   const server = await startServe(dir);
   const members: Member[] = [];
@@ -58,6 +56,14 @@ test('SIGKILL of a member: its partitions are reassigned, every record is consum
   });
   const admin = await SeglogClient.connect(server.url);
   t.teardown(() => admin.close());
+  return { server, members, admin };
+}
+
+const RECORDS = 3000;
+const AFTER_KILL_RECORDS_PER_PARTITION = 10;
+
+test('SIGKILL of a member: its partitions are reassigned, every record is consumed, duplicates only from its uncommitted range', async (t) => {
+  const { server, members, admin } = await cluster(t);
   await admin.createTopic('jobs', { partitions: 6 });
   for (let i = 0; i < RECORDS; i += 500) await admin.sendBatch('jobs', Array.from({ length: 500 }, (_, j) => ({ value: `${i + j}` })), { partition: (i / 500) % 6 });
   for (let i = 0; i < 3; i++) members.push(startMember(server.url, 'jobs', 'workers', 2));
@@ -95,6 +101,41 @@ test('SIGKILL of a member: its partitions are reassigned, every record is consum
     t.deepEqual(dup.sort((a, b) => a - b), victimOffsets.filter((o) => o >= from).sort((a, b) => a - b));
   }
   t.log(`duplicates: ${duplicates.length} (the killed member's records after its last commit)`);
+});
+
+test('a paused process (SIGSTOP past its session) is removed; resumed, its stale commits are fenced, it drops its partitions and joins again as a new member', async (t) => {
+  const { server, members, admin } = await cluster(t);
+  await admin.createTopic('p', { partitions: 2 });
+  for (const p of [0, 1]) await admin.sendBatch('p', Array.from({ length: 500 }, (_, i) => ({ value: `${i}` })), { partition: p });
+  // Slow members (a pause per record): the paused one is stopped with positions past its last commit.
+  for (let i = 0; i < 2; i++) members.push(startMember(server.url, 'p', 'pausers', 1, 500));
+  const describe = (): Promise<Awaited<ReturnType<SeglogClient['describeGroup']>> | null> => admin.describeGroup('pausers').catch(() => null);
+  await until(async () => members.every((m) => m.lines.some((l) => l.startsWith('J '))) && (await describe())?.state === 'stable' && (await describe())?.members.length === 2, 'two members', 15_000);
+  const [paused] = members as [Member, Member];
+  const oldId = paused.lines.find((l) => l.startsWith('J '))!.slice(2);
+  await until(() => paused.records.length >= 100, 'the paused member consumed 100 records', 15_000);
+  paused.child.kill('SIGSTOP');
+  await until(async () => (await describe())?.members.map((m) => m.memberId).includes(oldId) === false, 'paused member removed', 15_000);
+  for (const p of [0, 1]) await admin.sendBatch('p', Array.from({ length: 10 }, (_, i) => ({ value: `late-${i}` })), { partition: p });
+  await until(() => new Set(members.flatMap((m) => m.records.map((r) => `${r.partition}:${r.offset}`))).size === 1020, 'the other member reads the rest', 15_000);
+  // The other member committed everything; the paused one holds older positions it will try to commit.
+  await until(async () => (await describe())?.offsets.every((o) => o.committed === 510) === true, 'all committed by the other member', 15_000);
+  const linesBefore = paused.lines.length;
+  paused.child.kill('SIGCONT');
+  // Resumed: its heartbeat gets UNKNOWN_MEMBER; it drops its partitions (revoked) and joins again.
+  await until(async () => {
+    const d = await describe();
+    return d !== null && d.state === 'stable' && d.members.length === 2 && d.members.some((m) => m.clientId === `member-${paused.child.pid}` && m.memberId !== oldId);
+  }, 'resumed member joined again with a new id', 15_000).catch((e: Error) => {
+    throw new Error(`${e.message}: ${paused.lines.slice(linesBefore).filter((l) => !l.startsWith('R ')).join(' | ')} / ${JSON.stringify(paused.lines.slice(linesBefore).length)}`);
+  });
+  t.true(paused.lines.slice(linesBefore).some((l) => l.startsWith('V ')), 'it was told it lost its partitions');
+  // Its commits under the old id were fenced: no committed offset went back.
+  t.deepEqual((await admin.describeGroup('pausers')).offsets.map((o) => o.committed), [510, 510]);
+  const metrics = await (await fetch(`http://${server.url.slice('ws://'.length)}/metrics`)).text();
+  t.log(`FENCED_MEMBER answers: ${/seglog_request_errors_total\{code="FENCED_MEMBER"\} (\d+)/.exec(metrics)?.[1] ?? 0}`);
+  const all = new Set(members.flatMap((m) => m.records.map((r) => `${r.partition}:${r.offset}`)));
+  t.is(all.size, 1020, 'every record consumed');
 });
 
 test('server killed and restarted: committed offsets intact, members rejoin and continue from them', async (t) => {

@@ -36,7 +36,8 @@ export const handleGroupJoin: Handler = (ctx, id, r) => {
   needsGroups(ctx);
   ctx.authorize('consume', 'group', req.group);
   for (const topic of req.topics) ctx.authorize('consume', 'topic', topic);
-  if (ctx.memberships.inUse(id) || ctx.subscriptions.inUse(id)) throw new InvalidArgumentError(`id ${id} is already in use on this connection`);
+  if (ctx.subscriptions.inUse(id)) throw new InvalidArgumentError(`id ${id} is already in use by a subscription on this connection`);
+  ctx.memberships.replace(id);
   if (ctx.memberships.count >= ctx.limits.maxGroupMemberships) {
     throw new InvalidArgumentError(`at most ${ctx.limits.maxGroupMemberships} group memberships per connection`);
   }
