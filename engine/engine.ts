@@ -524,12 +524,19 @@ export class Engine {
 
   // --- consumer offsets --------------------------------------------------------------------------
 
-  /** Durably stores `offset` (the next offset to consume) for the group; resolves once on disk. */
+  /**
+   * Durably stores `offset` (the next offset to consume) for the group; resolves once on disk.
+   * Refused (GROUP_NOT_EMPTY) while the group has members: they commit through their membership.
+   */
   async commit(group: string, topic: string, partition: number, offset: number): Promise<void> {
     this.checkOpen();
     validateGroupName(group);
     this.admin.partitionState(topic, partition);
     checkOffset(offset);
+    // While a group has members only they commit (fenced by the coordinator): a tool or an old
+    // client committing from outside must not overwrite their progress (as Kafka refuses it).
+    const members = this.coordinator.memberCount(group);
+    if (members > 0) throw new GroupNotEmptyError(group, members, 'commit from outside the group (only its members commit while it has any)');
     try {
       await this.offsetStore.commit(group, topic, partition, offset);
     } catch (e) {

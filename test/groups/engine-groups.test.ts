@@ -100,7 +100,16 @@ test('a removed member (no heartbeats) is fenced: its commit is refused; its par
   await engine.createTopic('other', { partitions: 1 });
   const e2 = await t.throwsAsync(engine.commitAsMember('g', live.memberId!, live.memberEpoch, 'other', [{ partition: 0, offset: 1 }]));
   t.is((e2 as { code?: string }).code, 'FENCED_MEMBER');
+  // Nor can anyone outside the group while it has members (a tool, an old client): only after
+  // the last member left does a plain commit land.
+  const outside = await t.throwsAsync(engine.commit('g', 't', 0, 9));
+  t.is((outside as { code?: string }).code, 'GROUP_NOT_EMPTY');
+  t.regex(outside!.message, /commit from outside the group/);
+  t.is(await engine.committed('g', 't', 0), 0);
   await live.close();
+  await until(() => engine.describeGroup('g').members.length === 0, 'the live member left');
+  await engine.commit('g', 't', 0, 9);
+  t.is(await engine.committed('g', 't', 0), 9);
 });
 
 test('a member that does not confirm a revocation keeps the partition until rebalanceTimeoutMs removes it', async (t) => {
