@@ -39,11 +39,11 @@ export interface ResultMessage {
 // Reads without allocating (no DataView or subarray per record).
 const scratch = new Uint8Array(8);
 const scratchF64 = new Float64Array(scratch.buffer);
-function readSentAt(v: Uint8Array): number {
+export function readSentAt(v: Uint8Array): number {
   for (let i = 0; i < 8; i++) scratch[i] = v[SENT_AT_POS + i]!;
   return scratchF64[0]!;
 }
-function readSeq(v: Uint8Array): number {
+export function readSeq(v: Uint8Array): number {
   return (v[SEQ_POS]! | (v[SEQ_POS + 1]! << 8) | (v[SEQ_POS + 2]! << 16)) + v[SEQ_POS + 3]! * 0x1000000;
 }
 

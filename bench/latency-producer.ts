@@ -26,8 +26,11 @@ import { monotonicMs, payloads, watchMachineCpu, watchProcessNoise, type Process
 import { HEADER_BYTES, SENT_AT_POS, SEQ_POS, type ResultMessage, type StartMessage } from './latency-consumer.js';
 
 const LATENCY_RATE_PER_SEC = 20_000;
-const LATENCY_WARMUP_MS = 1000;
-const LATENCY_WINDOW_MS = 5000;
+export const LATENCY_WARMUP_MS_FULL = 1000;
+export const LATENCY_WINDOW_MS_FULL = 5000;
+/** `--quick` (bench/harness.ts): the same steps, briefly. */
+export const QUICK_LATENCY_WARMUP_MS = 200;
+export const QUICK_LATENCY_WINDOW_MS = 500;
 const LATENCY_TICK_MS = 1;
 /** Record objects (and values) reused round robin: a second's worth, so none is reused while queued. */
 const LATENCY_POOL_RECORDS = LATENCY_RATE_PER_SEC;
@@ -103,7 +106,7 @@ function startConsumerChild(start: StartMessage): { child: ChildProcess; ready: 
       }),
     ]);
   const ready = message('ready', 10_000).then(() => undefined);
-  const result = ready.then(() => message('result', LATENCY_WARMUP_MS + LATENCY_WINDOW_MS + 20_000) as Promise<ResultMessage>);
+  const result = ready.then(() => message('result', LATENCY_WARMUP_MS_FULL + LATENCY_WINDOW_MS_FULL + 20_000) as Promise<ResultMessage>);
   ready.catch(() => {});
   result.catch(() => {});
   child.send(start);
@@ -118,10 +121,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function latency(url: string, recordBytes: number): Promise<LatencyResult> {
+export async function latency(url: string, recordBytes: number, quick = false): Promise<LatencyResult> {
   const rate = LATENCY_RATE_PER_SEC;
-  const warmupRecords = Math.floor((LATENCY_WARMUP_MS / 1000) * rate);
-  const measuredRecords = Math.floor((LATENCY_WINDOW_MS / 1000) * rate);
+  const warmupMs = quick ? QUICK_LATENCY_WARMUP_MS : LATENCY_WARMUP_MS_FULL;
+  const windowMs = quick ? QUICK_LATENCY_WINDOW_MS : LATENCY_WINDOW_MS_FULL;
+  const warmupRecords = Math.floor((warmupMs / 1000) * rate);
+  const measuredRecords = Math.floor((windowMs / 1000) * rate);
   const total = warmupRecords + measuredRecords;
   if (recordBytes < HEADER_BYTES) throw new Error(`latency: records need at least ${HEADER_BYTES} bytes`);
   const client = await SeglogClient.connect(url, { clientId: 'bench-latency-producer' });
@@ -143,7 +148,7 @@ export async function latency(url: string, recordBytes: number): Promise<Latency
     let stopMachine: ReturnType<typeof watchMachineCpu> | null = null;
     let scraped: Promise<ServerScrape | null> | null = null;
     const start = performance.now();
-    const deadline = start + LATENCY_WARMUP_MS + LATENCY_WINDOW_MS + 2000;
+    const deadline = start + warmupMs + windowMs + 2000;
     await new Promise<void>((resolve, reject) => {
       const tick = (): void => {
         const now = performance.now();
@@ -151,7 +156,7 @@ export async function latency(url: string, recordBytes: number): Promise<Latency
         if (now > deadline) return reject(new Error(`latency: sent only ${sent} of ${total} records in time`));
         // Reset the server's loop-delay histogram shortly before the window, so the scrape's own
         // cost falls in the warm-up and the scrape after the window covers the window.
-        if (scraped === null && now - start >= LATENCY_WARMUP_MS - 100) scraped = scrapeServer(url);
+        if (scraped === null && now - start >= warmupMs - 100) scraped = scrapeServer(url);
         const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
         if (sent < due && sent >= warmupRecords) sendLagMaxMs = Math.max(sendLagMaxMs, now - (start + (sent * 1000) / rate));
         for (; sent < due; sent++) {
@@ -200,6 +205,7 @@ export interface ProducerStartMessage {
   type: 'start';
   url: string;
   recordBytes: number;
+  quick: boolean;
 }
 
 export type ProducerReply = { type: 'result'; result: LatencyResult } | { type: 'error'; message: string };
@@ -207,7 +213,7 @@ export type ProducerReply = { type: 'result'; result: LatencyResult } | { type: 
 // Only when started as the child (not when imported for its types).
 if (process.send !== undefined && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.once('message', (m: ProducerStartMessage) => {
-    latency(m.url, m.recordBytes).then(
+    latency(m.url, m.recordBytes, m.quick).then(
       (result) => process.send!({ type: 'result', result } satisfies ProducerReply, () => process.disconnect()),
       (e: unknown) => process.send!({ type: 'error', message: (e as Error).stack ?? String(e) } satisfies ProducerReply, () => process.disconnect()),
     );
