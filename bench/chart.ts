@@ -4,7 +4,7 @@
 // to render, for a few dozen rectangles and lines.
 import { formatPayload, formatRate } from './format.js';
 import type { BenchResult, Scenario } from './harness.js';
-import { SCENARIO_TITLES } from './report.js';
+import { SCENARIO_TITLES, bestRowsBySystem } from './report.js';
 import type { RunInfo } from './run-info.js';
 
 const WIDTH_PX = 820;
@@ -13,7 +13,7 @@ const VALUE_PX = 70;
 const BAR_PX = 11;
 const BAR_GAP_PX = 3;
 const SYSTEM_GAP_PX = 8;
-const PANEL_HEAD_PX = 34;
+const PANEL_HEAD_PX = 44;
 const TOP_PX = 46;
 const FONT = 'font-family="system-ui, sans-serif"';
 /** Colours by payload size (100 B, 1 KiB), and for the latency lines. */
@@ -25,8 +25,10 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
+/** A text element; font-size 12 unless `attrs` give one. */
 function text(x: number, y: number, s: string, attrs = ''): string {
-  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${FONT} font-size="12" ${attrs}>${esc(s)}</text>`;
+  const size = attrs.includes('font-size=') ? '' : ' font-size="12"';
+  return `<text x="${x.toFixed(1)}" y="${y.toFixed(1)}" ${FONT}${size} ${attrs}>${esc(s)}</text>`;
 }
 
 function svg(width: number, height: number, body: string[]): string {
@@ -37,25 +39,8 @@ function subtitle(info: RunInfo): string {
   return `${info.startedAt} · ${info.machine.cpus} × ${info.machine.cpuModel} · node ${info.versions.node ?? '?'}${info.quick ? ' · --quick: figures mean nothing' : ''}`;
 }
 
-/** For each system in a scenario, its row per payload: seglog's reference, else the system's fastest. */
-function bestRows(results: readonly BenchResult[], scenario: Scenario): Map<string, Map<number, BenchResult>> {
-  const bySystem = new Map<string, Map<number, BenchResult>>();
-  const rows = results.filter((r) => r.scenario === scenario && r.error === undefined && r.recordsPerSec > 0);
-  for (const r of rows) {
-    const system = r.system ?? r.suite;
-    if (system === 'seglog' && r.reference !== true) continue;
-    const sizes = bySystem.get(system) ?? new Map<number, BenchResult>();
-    const had = sizes.get(r.recordBytes);
-    if (had === undefined || r.recordsPerSec > had.recordsPerSec) sizes.set(r.recordBytes, r);
-    bySystem.set(system, sizes);
-  }
-  // seglog first, then the others from fastest to slowest at their smallest payload.
-  const first = (m: Map<number, BenchResult>): number => m.get(Math.min(...m.keys()))?.recordsPerSec ?? 0;
-  return new Map([...bySystem.entries()].sort(([a, ma], [b, mb]) => (a === 'seglog' ? -1 : b === 'seglog' ? 1 : first(mb) - first(ma))));
-}
-
 export function throughputChart(results: readonly BenchResult[], info: RunInfo): string {
-  const panels = THROUGHPUT_SCENARIOS.map((s) => ({ scenario: s, systems: bestRows(results, s) })).filter((p) => p.systems.size > 0);
+  const panels = THROUGHPUT_SCENARIOS.map((s) => ({ scenario: s, systems: bestRowsBySystem(results, s) })).filter((p) => p.systems.size > 0);
   const sizes = [...new Set(results.filter((r) => r.scenario !== undefined && r.scenario !== 'latency').map((r) => r.recordBytes))].sort((a, b) => a - b);
   const rates = panels.flatMap((p) => [...p.systems.values()].flatMap((m) => [...m.values()].map((r) => r.recordsPerSec)));
   const lo = Math.floor(Math.log10(Math.max(1, Math.min(...rates, 1e4))));
@@ -77,8 +62,8 @@ export function throughputChart(results: readonly BenchResult[], info: RunInfo):
     body.push(text(10, y + 20, SCENARIO_TITLES[panel.scenario], 'font-weight="bold"'));
     for (let e = lo; e <= hi; e++) {
       const x = xOf(10 ** e);
-      body.push(`<line x1="${x.toFixed(1)}" y1="${y + 26}" x2="${x.toFixed(1)}" y2="${y + panelH - 4}" stroke="#ddd"/>`);
-      body.push(text(x - 10, y + 20, formatRate(10 ** e), 'fill="#777" font-size="10"'));
+      body.push(`<line x1="${x.toFixed(1)}" y1="${y + 38}" x2="${x.toFixed(1)}" y2="${y + panelH - 4}" stroke="#ddd"/>`);
+      body.push(text(x, y + 35, formatRate(10 ** e), 'text-anchor="middle" fill="#777" font-size="10"'));
     }
     let gy = y + PANEL_HEAD_PX;
     for (const [system, bySize] of panel.systems) {
@@ -134,8 +119,11 @@ export function latencyChart(results: readonly BenchResult[], info: RunInfo): st
     body.push(text(left - 8, y + 4, String(10 ** e), 'text-anchor="end" fill="#777" font-size="10"'));
   }
   PERCENTILES.forEach(([label], i) => body.push(text(xOf(i), top + plotH + 18, label, 'text-anchor="middle"')));
+  // One colour per system; 1 KiB dashed.
+  const systems = [...new Set([...lines.values()].map((r) => r.system ?? r.suite))];
+  body.push(text(left + plotW + 20, top - 4, 'p50 / p99 / p99.9 ms', 'fill="#555"'));
   [...lines.entries()].forEach(([key, r], n) => {
-    const colour = LINE_COLOURS[n % LINE_COLOURS.length]!;
+    const colour = LINE_COLOURS[systems.indexOf(r.system ?? r.suite) % LINE_COLOURS.length]!;
     const dash = r.recordBytes >= 1024 ? ' stroke-dasharray="5 3"' : '';
     const points = PERCENTILES.map(([, k], i) => `${xOf(i).toFixed(1)},${yOf(r.latency![k]).toFixed(1)}`);
     body.push(`<polyline points="${points.join(' ')}" fill="none" stroke="${colour}" stroke-width="2"${dash}/>`);

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../engine/engine.js';
-import { encodeBatch, type RecordInput } from '../engine/record-batch.js';
+import { encodeBatch, forEachRecord, type DecodedRecord, type RecordInput } from '../engine/record-batch.js';
 import { RECORDS_PER_BATCH, RECORD_SIZES, bytesBound, measureAsync, payloads, progress, result, type BenchOptions, type BenchResult } from './harness.js';
 
 const SUITE = 'engine api';
@@ -106,6 +106,28 @@ async function benchOneSize(engine: Engine, recordBytes: number, options: BenchO
     },
   );
   out.push(result(SUITE, 'Engine.read with decoding', recordBytes, readRate, undefined, seglog('read')));
+  progress(`Engine.readBatches + forEachRecord, ${recordBytes} B`);
+
+  // The zero-copy path for callers that decode in place: batches as views into the segment, each
+  // record decoded by forEachRecord (its key and value views into the batch, nothing copied).
+  const onRecord = (r: DecodedRecord): void => {
+    checksum += r.value!.length;
+  };
+  const batchesRate = await measureAsync(
+    options,
+    async () => {
+      if (offset >= endOffset) return 0;
+      const read = engine.readBatches(readTopic, 0, offset, { maxBytes: 4 * 1024 * 1024 });
+      let n = 0;
+      for (const batch of read.batches) n += forEachRecord(batch, onRecord, offset);
+      offset = read.nextOffset;
+      return n;
+    },
+    () => {
+      offset = 0;
+    },
+  );
+  out.push(result(SUITE, 'Engine.readBatches + forEachRecord (zero-copy views)', recordBytes, batchesRate, undefined, seglog('read')));
   progress(`Subscription replay, ${recordBytes} B`);
 
   // Replay through a subscription: for await over every record up to the end offset.

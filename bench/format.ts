@@ -10,3 +10,9 @@ export function formatPayload(recordBytes: number): string {
   if (recordBytes === 0) return '';
   return recordBytes >= 1024 ? `${recordBytes / 1024} KiB` : `${recordBytes} B`;
 }
+
+/** The median and, where the case ran several rounds, the slowest and fastest: `5.20M (4.91–5.63M)`. */
+export function formatRateSpread(median: number, min?: number, max?: number): string {
+  if (min === undefined || max === undefined || min === max) return formatRate(median);
+  return `${formatRate(median)} (${formatRate(min)}–${formatRate(max)})`;
+}

@@ -32,13 +32,14 @@ const LATENCY_RATE_PER_SEC = 20_000;
 const CHUNK_RECORDS = 8192;
 const POOL_RECORDS = 4096;
 
-interface Server {
+export interface Server {
   url: string;
   child: ChildProcess;
 }
 
-async function startServer(): Promise<Server> {
-  const child = trackChild(spawn(process.execPath, [CLI, 'serve', '--memory', '--auto-create', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+/** `seglog serve` in a child process on a free loopback port (in memory, topics created on first use, unless `serveArgs` say otherwise). */
+export async function startServer(serveArgs: string[] = ['--memory', '--auto-create']): Promise<Server> {
+  const child = trackChild(spawn(process.execPath, [CLI, 'serve', ...serveArgs, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 10_000) stderr += d.toString();
@@ -62,7 +63,7 @@ async function startServer(): Promise<Server> {
   return { url, child };
 }
 
-async function stopServer(s: Server): Promise<void> {
+export async function stopServer(s: Server): Promise<void> {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => s.child.once('exit', () => resolve()));
   s.child.kill('SIGTERM');

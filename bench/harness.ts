@@ -25,8 +25,12 @@ export interface BenchResult {
   operation: string;
   /** Payload bytes per record (what MB/s counts). */
   recordBytes: number;
+  /** The median round's records per second (bench/README.md "Method"). */
   recordsPerSec: number;
-  /** Payload megabytes (10^6 bytes) per second. */
+  /** The slowest and fastest counted round, where the case ran rounds. */
+  minPerSec?: number;
+  maxPerSec?: number;
+  /** Payload megabytes (10^6 bytes) per second, of the median round. */
   mbPerSec: number;
   note?: string;
   /** The system measured: 'seglog', a baseline ('raw fs', 'mmap') or a peer ('NATS JetStream', ...). */
@@ -85,17 +89,24 @@ export function payloads(count: number, bytes: number): Buffer[] {
   return out;
 }
 
+/** Records per second of the counted rounds: the median, the slowest and the fastest. */
+export interface RoundRates {
+  median: number;
+  min: number;
+  max: number;
+}
+
 /**
  * Calls `step` (which does some work and returns how many records it handled, 0 when it has
  * nothing left) until the round's time is up or `maxSteps` steps ran; `setup` runs before each
- * round, untimed. Returns the median round's records per second.
+ * round, untimed. Returns the median round's records per second, with the slowest and fastest.
  */
 export function measure(
   options: BenchOptions,
   step: () => number,
   setup: () => void = () => undefined,
   maxSteps = 1_000_000,
-): number {
+): RoundRates {
   const rates: number[] = [];
   // Round -1 is a short warm-up (JIT, page cache), not counted.
   for (let round = -1; round < options.rounds; round++) {
@@ -103,7 +114,7 @@ export function measure(
     const rate = timedRound(options, round, step, maxSteps);
     if (round >= 0) rates.push(rate);
   }
-  return median(rates);
+  return spread(rates);
 }
 
 /**
@@ -116,7 +127,7 @@ export async function measureAsync(
   step: () => number | Promise<number>,
   setup: () => Promise<void> | void = () => undefined,
   maxSteps = 1_000_000,
-): Promise<number> {
+): Promise<RoundRates> {
   const rates: number[] = [];
   for (let round = -1; round < options.rounds; round++) {
     await setup();
@@ -132,7 +143,7 @@ export async function measureAsync(
     }
     if (round >= 0) rates.push(perSecond(records, start, now));
   }
-  return median(rates);
+  return spread(rates);
 }
 
 /** Round time over the network (gateway, peers' servers): longer rounds, as a round starts and drains a client. */
@@ -144,12 +155,12 @@ function networkRoundMs(options: BenchOptions): number {
  * For cases over loopback: runs `round` (which works for about `ms` and returns its records per
  * second) once as a warm-up of a quarter of the time, then `options.rounds` times: the median.
  */
-export async function networkRounds(options: BenchOptions, round: (ms: number, index: number) => Promise<number>): Promise<number> {
+export async function networkRounds(options: BenchOptions, round: (ms: number, index: number) => Promise<number>): Promise<RoundRates> {
   const ms = networkRoundMs(options);
   await round(Math.ceil(ms / 4), -1);
   const rates: number[] = [];
   for (let i = 0; i < options.rounds; i++) rates.push(await round(ms, i));
-  return median(rates);
+  return spread(rates);
 }
 
 /** Round -1 is the warm-up, a quarter as long. */
@@ -178,20 +189,25 @@ function timedRound(options: BenchOptions, round: number, step: () => number, ma
   return perSecond(records, start, now);
 }
 
-function median(values: number[]): number {
+function spread(values: number[]): RoundRates {
   values.sort((a, b) => a - b);
-  return values[Math.floor(values.length / 2)]!;
+  return { median: values[Math.floor(values.length / 2)]!, min: values[0]!, max: values[values.length - 1]! };
 }
 
 export function result(
   suite: string,
   operation: string,
   recordBytes: number,
-  recordsPerSec: number,
+  rate: number | RoundRates,
   note?: string,
   compare?: Pick<BenchResult, 'system' | 'scenario' | 'reference' | 'latency'>,
 ): BenchResult {
+  const recordsPerSec = typeof rate === 'number' ? rate : rate.median;
   const r: BenchResult = { suite, operation, recordBytes, recordsPerSec, mbPerSec: (recordsPerSec * recordBytes) / 1e6 };
+  if (typeof rate !== 'number') {
+    r.minPerSec = rate.min;
+    r.maxPerSec = rate.max;
+  }
   if (note !== undefined) r.note = note;
   return compare === undefined ? r : { ...r, ...compare };
 }

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PartitionLog, type PartitionLogOptions } from '../engine/partition-log.js';
 import { batchLastOffset, encodeBatch, forEachRecord, type DecodedRecord } from '../engine/record-batch.js';
-import { RECORDS_PER_BATCH, RECORD_SIZES, bytesBound, measureAsync, payloads, progress, result, type BenchOptions, type BenchResult } from './harness.js';
+import { RECORDS_PER_BATCH, RECORD_SIZES, bytesBound, measureAsync, payloads, progress, result, type BenchOptions, type BenchResult, type RoundRates } from './harness.js';
 
 const SUITE = 'engine';
 const SEGMENT_BYTES = 128 * 1024 * 1024;
@@ -58,7 +58,7 @@ export async function runPartitionLogBench(options: BenchOptions): Promise<Bench
   return out;
 }
 
-function makeBatches(recordBytes: number): Buffer[] {
+export function makeBatches(recordBytes: number): Buffer[] {
   const values = payloads(RECORDS_PER_BATCH * DISTINCT_BATCHES, recordBytes);
   const batches: Buffer[] = [];
   for (let b = 0; b < DISTINCT_BATCHES; b++) {
@@ -72,13 +72,13 @@ function openLog(dir: string, extra: Partial<PartitionLogOptions> = {}): Partiti
   return PartitionLog.open({ dir, segmentBytes: SEGMENT_BYTES, flushIntervalMs: 0, fileDeleteDelayMs: 0, ...extra });
 }
 
-async function appendRate(
+export async function appendRate(
   dir: string,
   batches: Buffer[],
   logOptions: Partial<PartitionLogOptions>,
   trusted: boolean,
   options: BenchOptions,
-): Promise<number> {
+): Promise<RoundRates> {
   const log = openLog(dir, logOptions);
   const batchBytes = batches[0]!.length;
   const appendOptions = { trusted };

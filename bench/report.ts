@@ -2,7 +2,7 @@
 // MB/s, latency percentiles, ratio to seglog) and the other figures, headed by the run's machine,
 // versions and settings. Printed by bench/run.ts and written next to the JSON.
 import type { BenchResult, Scenario } from './harness.js';
-import { formatPayload, formatRate } from './format.js';
+import { formatPayload, formatRate, formatRateSpread } from './format.js';
 import type { RunInfo } from './run-info.js';
 import { targetLines } from './targets.js';
 
@@ -23,6 +23,23 @@ const ms = (x: number): string => (Number.isFinite(x) ? (x < 10 ? x.toFixed(2) :
 /** seglog's reference row for a scenario and payload, if the run has one without error. */
 export function referenceOf(results: readonly BenchResult[], scenario: Scenario, recordBytes: number): BenchResult | undefined {
   return results.find((r) => r.reference === true && r.scenario === scenario && r.recordBytes === recordBytes && r.error === undefined);
+}
+
+/** For each system in a scenario, its row per payload: seglog's reference, else the system's fastest. */
+export function bestRowsBySystem(results: readonly BenchResult[], scenario: Scenario): Map<string, Map<number, BenchResult>> {
+  const bySystem = new Map<string, Map<number, BenchResult>>();
+  const rows = results.filter((r) => r.scenario === scenario && r.error === undefined && r.recordsPerSec > 0);
+  for (const r of rows) {
+    const system = r.system ?? r.suite;
+    if (system === 'seglog' && r.reference !== true) continue;
+    const sizes = bySystem.get(system) ?? new Map<number, BenchResult>();
+    const had = sizes.get(r.recordBytes);
+    if (had === undefined || r.recordsPerSec > had.recordsPerSec) sizes.set(r.recordBytes, r);
+    bySystem.set(system, sizes);
+  }
+  // seglog first, then the others from fastest to slowest at their smallest payload.
+  const first = (m: Map<number, BenchResult>): number => m.get(Math.min(...m.keys()))?.recordsPerSec ?? 0;
+  return new Map([...bySystem.entries()].sort(([a, ma], [b, mb]) => (a === 'seglog' ? -1 : b === 'seglog' ? 1 : first(mb) - first(ma))));
 }
 
 /** A row's figure against seglog's reference: a throughput ratio, or for latency the ratio of the p99s. */
@@ -62,7 +79,7 @@ export function comparisonTable(results: readonly BenchResult[]): string {
     r.scenario!,
     r.operation,
     formatPayload(r.recordBytes),
-    r.error !== undefined ? `error: ${r.error}` : r.scenario === 'latency' ? `${formatRate(r.recordsPerSec)} (rate sent)` : formatRate(r.recordsPerSec),
+    r.error !== undefined ? `error: ${r.error}` : r.scenario === 'latency' ? `${formatRate(r.recordsPerSec)} (rate sent)` : formatRateSpread(r.recordsPerSec, r.minPerSec, r.maxPerSec),
     r.error !== undefined || r.scenario === 'latency' ? '' : r.mbPerSec.toFixed(0),
     r.latency !== undefined ? `${ms(r.latency.p50Ms)} / ${ms(r.latency.p99Ms)} / ${ms(r.latency.p999Ms)}` : '',
     r.reference === true ? '(reference)' : ratioToSeglog(results, r),
@@ -77,7 +94,7 @@ export function otherTable(results: readonly BenchResult[]): string {
       r.suite,
       r.operation,
       formatPayload(r.recordBytes),
-      r.error !== undefined ? `error: ${r.error}` : r.note !== undefined && r.recordsPerSec === 0 ? '' : formatRate(r.recordsPerSec),
+      r.error !== undefined ? `error: ${r.error}` : r.note !== undefined && r.recordsPerSec === 0 ? '' : formatRateSpread(r.recordsPerSec, r.minPerSec, r.maxPerSec),
       r.error !== undefined || r.recordBytes === 0 || r.recordsPerSec === 0 ? '' : r.mbPerSec.toFixed(0),
       r.note ?? '',
     ]);
@@ -113,7 +130,7 @@ export function markdownReport(results: readonly BenchResult[], info: RunInfo): 
     '',
     comparisonTable(results),
     '',
-    'MB/s counts payload bytes only; payloads are random (incompressible). "vs seglog": records/s over seglog\'s reference row of the same scenario and payload (for latency, p99 over seglog\'s p99: below 1 is better than seglog).',
+    'records/s: the median round (the slowest–fastest round in brackets). MB/s counts payload bytes only; payloads are random (incompressible). "vs seglog": records/s over seglog\'s reference row of the same scenario and payload (for latency, p99 over seglog\'s p99: below 1 is better than seglog).',
     ...(notes.length > 0 ? ['', ...notes] : []),
     '',
     '## Other figures',

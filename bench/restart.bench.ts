@@ -50,7 +50,7 @@ interface OpenReport {
 }
 
 /** RSS figures from /proc/<pid>/status (bytes), null where there is no /proc. */
-function procMemory(pid: number | 'self'): { rss: number; anon: number; file: number } | null {
+export function procMemory(pid: number | 'self'): { rss: number; anon: number; file: number } | null {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;

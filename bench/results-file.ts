@@ -38,9 +38,14 @@ export function writeRunFiles(dir: string, results: BenchResult[], info: RunInfo
   const files: WrittenFiles = { json: `${base}.json`, markdown: `${base}.md`, throughputSvg: `${base}-throughput.svg`, latencySvg: `${base}-latency.svg` };
   fs.writeFileSync(files.json, `${JSON.stringify({ info, results } satisfies RunFile, null, 1)}\n`);
   fs.writeFileSync(files.markdown, markdownReport(results, info));
+  writeCharts(files, results, info);
+  return files;
+}
+
+/** The run's two charts (bench:readme rewrites them from the JSON, so a chart fix reaches old runs). */
+export function writeCharts(files: Pick<WrittenFiles, 'throughputSvg' | 'latencySvg'>, results: BenchResult[], info: RunInfo): void {
   fs.writeFileSync(files.throughputSvg, throughputChart(results, info));
   fs.writeFileSync(files.latencySvg, latencyChart(results, info));
-  return files;
 }
 
 export function readRunFile(file: string): RunFile {

@@ -8,6 +8,7 @@ import { runBaselines } from './baselines.js';
 import { killTrackedChildren } from './children.js';
 import { runEngineBench } from './engine.bench.js';
 import { runGatewayBench } from './gateway.bench.js';
+import { runGatewayScaleBench } from './gateway-scale.bench.js';
 import { benchOptions, errorResult, progress, setProgressSuite, type BenchOptions, type BenchResult } from './harness.js';
 import { runMicroBench } from './micro.bench.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
@@ -17,6 +18,7 @@ import { runSqlitePeer } from './peers/sqlite.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
 import { comparisonTable, otherTable } from './report.js';
 import { QUICK_RESULTS_DIR, RESULTS_DIR, writeRunFiles } from './results-file.js';
+import { runReserverBench } from './reserver.bench.js';
 import { runRestartBench } from './restart.bench.js';
 import { startRunInfo } from './run-info.js';
 import { targetLines } from './targets.js';
@@ -30,6 +32,8 @@ const SUITES: Record<string, Suite> = {
   baselines: runBaselines,
   gateway: runGatewayBench,
   restart: runRestartBench,
+  'gateway-scale': runGatewayScaleBench,
+  reserver: runReserverBench,
   micro: runMicroBench,
 };
 

@@ -8,7 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { trackChild } from '../children.js';
-import { monotonicMs, payloads, quantile, result, watchProcessNoise, type BenchResult, type LatencyFigures, type ProcessNoise } from '../harness.js';
+import { monotonicMs, payloads, quantile, result, watchMachineCpu, watchProcessNoise, type BenchResult, type LatencyFigures, type ProcessNoise } from '../harness.js';
 import { HEADER_BYTES, SENT_AT_POS, SEQ_POS, readSentAt, readSeq } from '../latency-consumer.js';
 import { LATENCY_WARMUP_MS_FULL, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WARMUP_MS, QUICK_LATENCY_WINDOW_MS } from '../latency-producer.js';
 import { LATENCY_TRANSPORTS, type LatencySystem, type PeerAddress } from './latency-transports.js';
@@ -50,6 +50,8 @@ interface ProducerResult {
   type: 'sent';
   sendLagMaxMs: number;
   noise: ProcessNoise;
+  /** The machine over the window (CPU busy and stolen, % of all cores); null off Linux. */
+  machine: { stealPct: number; busyPct: number } | null;
 }
 type ChildReply = { type: 'ready' } | ConsumerResult | ProducerResult | { type: 'error'; message: string };
 
@@ -60,6 +62,7 @@ export interface PeerLatency extends LatencyFigures {
   sendLagMaxMs: number;
   producerNoise: ProcessNoise;
   consumerNoise: ProcessNoise;
+  machine: { stealPct: number; busyPct: number } | null;
 }
 
 // --- parent side --------------------------------------------------------------------------------
@@ -140,6 +143,7 @@ export async function peerLatency(system: LatencySystem, address: PeerAddress, r
       sendLagMaxMs: sent.sendLagMaxMs,
       producerNoise: sent.noise,
       consumerNoise: got.noise,
+      machine: sent.machine,
     };
   } finally {
     await Promise.all([stopChild(consumer.child), stopChild(producer.child)]);
@@ -154,7 +158,8 @@ export function peerLatencyResult(suite: string, system: LatencySystem, recordBy
   const note =
     `p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms · ${l.count}/${l.expected} records · ` +
     `producer/consumer: CPU ${p.cpuPct.toFixed(0)}/${c.cpuPct.toFixed(0)}% of a core, loop stall max ${ms(p.loopDelayMaxMs)}/${ms(c.loopDelayMaxMs)} ms, ` +
-    `GC max ${ms(p.gcMaxMs)}/${ms(c.gcMaxMs)} ms, send lag max ${ms(l.sendLagMaxMs)} ms`;
+    `GC max ${ms(p.gcMaxMs)}/${ms(c.gcMaxMs)} ms, send lag max ${ms(l.sendLagMaxMs)} ms` +
+    (l.machine === null ? '' : ` · machine: CPU busy ${l.machine.busyPct.toFixed(0)}%, stolen ${l.machine.stealPct.toFixed(1)}%`);
   const operation = `produce→deliver latency at ${PEER_LATENCY_RATE_PER_SEC / 1000}k records/s, ${windowS} s after warm-up`;
   return result(suite, operation, recordBytes, PEER_LATENCY_RATE_PER_SEC, note, { system, scenario: 'latency', latency: { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms } });
 }
@@ -210,6 +215,7 @@ async function produce(m: ProduceMessage): Promise<ProducerResult> {
   let sent = 0;
   let sendLagMaxMs = 0;
   let stopNoise: (() => ProcessNoise) | null = null;
+  let stopMachine: ReturnType<typeof watchMachineCpu> | null = null;
   const start = performance.now();
   const deadline = start + ((total / rate) * 1000) + RUN_SLACK_MS;
   await new Promise<void>((resolve, reject) => {
@@ -220,7 +226,10 @@ async function produce(m: ProduceMessage): Promise<ProducerResult> {
       const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
       if (sent < due && sent >= m.warmupRecords) sendLagMaxMs = Math.max(sendLagMaxMs, now - (start + (sent * 1000) / rate));
       for (; sent < due; sent++) {
-        if (sent === m.warmupRecords) stopNoise = watchProcessNoise();
+        if (sent === m.warmupRecords) {
+          stopNoise = watchProcessNoise();
+          stopMachine = watchMachineCpu();
+        }
         if (sent - acked >= POOL_RECORDS) return reject(new Error('latency: a second of records unacknowledged'));
         const value = pool[sent % POOL_RECORDS]!;
         value.writeUInt32LE(sent, SEQ_POS);
@@ -233,10 +242,11 @@ async function produce(m: ProduceMessage): Promise<ProducerResult> {
     tick();
   });
   const noise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : NO_NOISE;
+  const machine = stopMachine !== null ? (stopMachine as ReturnType<typeof watchMachineCpu>)() : null;
   for (const waitUntil = performance.now() + ACK_WAIT_MS; acked < total && failure === null && performance.now() < waitUntil; ) await new Promise((r) => setTimeout(r, 10));
   if (failure !== null) throw failure;
   await sender.close();
-  return { type: 'sent', sendLagMaxMs, noise };
+  return { type: 'sent', sendLagMaxMs, noise, machine };
 }
 
 if (process.send !== undefined && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

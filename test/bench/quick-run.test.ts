@@ -15,7 +15,7 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const RUN_JS = path.join(root, 'dist', 'bench', 'run.js');
 /** The whole quick run (about 40 s on an idle 2-core machine). */
 const RUN_TIMEOUT_MS = 240_000;
-const ALL_SUITES = ['partition-log', 'record-batch', 'engine', 'baselines', 'gateway', 'restart', 'micro', 'sqlite', 'nats', 'redis'];
+const ALL_SUITES = ['partition-log', 'record-batch', 'engine', 'baselines', 'gateway', 'restart', 'gateway-scale', 'reserver', 'micro', 'sqlite', 'nats', 'redis'];
 const PEER_UNAVAILABLE = /is not installed/;
 
 test('bench --quick --peers writes the results of every suite', async (t) => {
