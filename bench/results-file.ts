@@ -54,12 +54,16 @@ export function readRunFile(file: string): RunFile {
   return parsed;
 }
 
-/** The newest results file in `dir` of a run that was not --quick; null when there is none. */
+/** Suites a run must have had to feed the README (its reference rows and baselines). */
+const FULL_RUN_SUITES = ['partition-log', 'engine', 'baselines', 'gateway'];
+
+/** The newest results file in `dir` of a run that was not --quick and ran FULL_RUN_SUITES; null when there is none. */
 export function newestFullRun(dir: string): string | null {
   const names = fs.existsSync(dir) ? fs.readdirSync(dir).filter((n) => n.endsWith('.json')).sort().reverse() : [];
   for (const name of names) {
     const file = path.join(dir, name);
-    if (!readRunFile(file).info.quick) return file;
+    const { info } = readRunFile(file);
+    if (!info.quick && FULL_RUN_SUITES.every((s) => info.suites.includes(s))) return file;
   }
   return null;
 }

@@ -12,6 +12,7 @@ import { runGatewayScaleBench } from './gateway-scale.bench.js';
 import { benchOptions, errorResult, progress, setProgressSuite, type BenchOptions, type BenchResult } from './harness.js';
 import { runMicroBench } from './micro.bench.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
+import { runKafkaPeer } from './peers/kafka.js';
 import { runNatsPeer } from './peers/nats.js';
 import { runRedisPeer } from './peers/redis.js';
 import { runSqlitePeer } from './peers/sqlite.js';
@@ -42,6 +43,7 @@ const PEER_SUITES: Record<string, Suite> = {
   sqlite: runSqlitePeer,
   nats: runNatsPeer,
   redis: runRedisPeer,
+  kafka: runKafkaPeer,
 };
 
 /** A suite still running after this is reported as failed and the run goes on (its children are killed at the end). */

@@ -2,11 +2,13 @@
 // case (bench/peers/latency.ts), each with its official Node client as its docs show it:
 //   - core NATS: publish → subscription (no storage: the latency floor);
 //   - NATS JetStream: js.publish (acknowledged, file storage) → ordered consumer;
-//   - Redis Streams: XADD → XREAD BLOCK on the newest id.
+//   - Redis Streams: XADD → XREAD BLOCK on the newest id;
+//   - Apache Kafka (kafkajs): one produce request per tick of the schedule → a consumer group member.
 import { Redis } from 'ioredis';
+import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { connect, StorageType, type NatsConnection } from 'nats';
 
-export type LatencySystem = 'core NATS' | 'NATS JetStream' | 'Redis Streams';
+export type LatencySystem = 'core NATS' | 'NATS JetStream' | 'Redis Streams' | 'Apache Kafka';
 
 export interface PeerAddress {
   host: string;
@@ -18,6 +20,11 @@ export interface PeerAddress {
 export interface LatencySender {
   /** Sends one value; the returned promise settles on the system's acknowledgement (resolved at once where there is none). */
   send(value: Uint8Array): Promise<unknown>;
+  /**
+   * Where a client's documented use is one request per batch (Kafka's producer): the values due in
+   * one tick of the schedule (about 20) in one request, acknowledged together.
+   */
+  sendBatch?(values: Uint8Array[]): Promise<unknown>;
   close(): Promise<void>;
 }
 
@@ -128,8 +135,48 @@ const redisStreams: LatencyTransport = {
   },
 };
 
+/** Fetch wait of the Kafka consumer when nothing is there (data ends the wait at once). */
+const KAFKA_FETCH_WAIT_MS = 100;
+
+function kafkaClient(a: PeerAddress, clientId: string): Kafka {
+  return new Kafka({ clientId, brokers: [`${a.host}:${a.port}`], logLevel: logLevel.NOTHING, retry: { retries: 2 } });
+}
+
+const kafka: LatencyTransport = {
+  async prepare(a) {
+    const admin = kafkaClient(a, 'bench-latency-admin').admin();
+    await admin.connect();
+    try {
+      await admin.createTopics({ topics: [{ topic: a.name, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+    } finally {
+      await admin.disconnect();
+    }
+  },
+  async sender(a) {
+    const producer = kafkaClient(a, 'bench-latency-producer').producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await producer.connect();
+    const send = (values: Uint8Array[]): Promise<unknown> =>
+      producer.send({ topic: a.name, acks: -1, messages: values.map((v) => ({ value: Buffer.from(v.buffer, v.byteOffset, v.byteLength) })) });
+    return { send: (value) => send([value]), sendBatch: send, close: () => producer.disconnect() };
+  },
+  async receiver(a, onValue) {
+    const consumer = kafkaClient(a, 'bench-latency-consumer').consumer({ groupId: `${a.name}-group`, maxWaitTimeInMs: KAFKA_FETCH_WAIT_MS });
+    await consumer.connect();
+    await consumer.subscribe({ topic: a.name, fromBeginning: true });
+    const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const m of batch.messages) if (m.value !== null) onValue(m.value);
+      },
+    });
+    await joined;
+    return { close: () => consumer.disconnect() };
+  },
+};
+
 export const LATENCY_TRANSPORTS: Record<LatencySystem, LatencyTransport> = {
   'core NATS': coreNats,
   'NATS JetStream': jetStream,
   'Redis Streams': redisStreams,
+  'Apache Kafka': kafka,
 };

@@ -95,11 +95,25 @@ export interface PeerServer {
 
 /**
  * Starts `command args(port, dir)` with a fresh temp dir and a free loopback port, and waits until
- * the port accepts connections.
+ * the port accepts connections (`prepare`, if given, runs first: config files, formatting).
  */
-export async function startServer(name: string, command: string, args: (port: number, dir: string) => string[]): Promise<PeerServer> {
+export async function startServer(
+  name: string,
+  command: string,
+  args: (port: number, dir: string) => string[],
+  prepare?: (port: number, dir: string) => Promise<void>,
+  readyTimeoutMs = READY_TIMEOUT_MS,
+): Promise<PeerServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `seglog-bench-${name}-`));
   const port = await freePort();
+  if (prepare !== undefined) {
+    try {
+      await prepare(port, dir);
+    } catch (e) {
+      fs.rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
   const child: ChildProcess = trackChild(spawn(command, args(port, dir), { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
@@ -116,11 +130,11 @@ export async function startServer(name: string, command: string, args: (port: nu
     fs.rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const deadline = performance.now() + READY_TIMEOUT_MS;
+    const deadline = performance.now() + readyTimeoutMs;
     for (;;) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before listening: ${stderr.trim()}`);
       if (await canConnect(port)) break;
-      if (performance.now() > deadline) throw new Error(`${name} did not listen on ${LOOPBACK}:${port} within ${READY_TIMEOUT_MS} ms: ${stderr.trim()}`);
+      if (performance.now() > deadline) throw new Error(`${name} did not listen on ${LOOPBACK}:${port} within ${readyTimeoutMs} ms: ${stderr.trim()}`);
       await new Promise((r) => setTimeout(r, READY_POLL_MS));
     }
   } catch (e) {
