@@ -2,7 +2,8 @@
 // default) is worth on this machine: PartitionLog.append (CRC-checked, batches of 1000) with
 // reservation on the worker and on the calling thread, with the machine as it is and with a CPU hog
 // (a child process spinning on one core) — on 2 cores, the worker then competes with the hog for
-// the other one. The default is chosen from these figures (bench/README.md "Reservation worker").
+// the other one. These are the figures to choose the default by (bench/README.md, suite `reserver`:
+// so far no clear winner on 2 cores, so the default stays).
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
