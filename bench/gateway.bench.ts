@@ -18,7 +18,7 @@ import { encodeSubscribe } from '../gateway/protocol/subscribe.js';
 import { encodeCredit } from '../gateway/protocol/subscribe.js';
 import { trackChild } from './children.js';
 import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds as rounds, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
-import { LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-producer.js';
+import { LATENCY_RATE_PER_SEC, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
 import type { LatencyResult, ProducerReply, ProducerStartMessage } from './latency-producer.js';
 
 const SUITE = 'gateway';
@@ -28,7 +28,6 @@ const CLI = path.resolve(here, '../gateway/cli/cli.js');
 const ROUND_PAYLOAD_BYTES_MAX = 384 * 1024 * 1024;
 /** Payload bytes stored once for the replay rounds. */
 const REPLAY_PAYLOAD_BYTES = 256 * 1024 * 1024;
-const LATENCY_RATE_PER_SEC = 20_000;
 const CHUNK_RECORDS = 8192;
 const POOL_RECORDS = 4096;
 

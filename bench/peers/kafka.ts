@@ -72,6 +72,7 @@ async function kafkaJars(options: BenchOptions): Promise<string> {
   const libs = path.join(dir, 'libs');
   const complete = path.join(libs, '.complete');
   if (fs.existsSync(complete)) return libs;
+  if (!options.installMissing) throw new PeerUnavailableError(`the kafka_2.13 ${KAFKA_VERSION} jars are not installed in ${libs} (--no-install given: not fetching them)`);
   const mvn = await ensureCommand('mvn', 'maven', options);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'pom.xml'), POM);
@@ -180,7 +181,7 @@ export async function runKafkaPeer(options: BenchOptions): Promise<BenchResult[]
   try {
     const java = await ensureCommand('java', 'openjdk-17-jre-headless', options);
     const libs = await kafkaJars(options);
-    noteVersion('kafka broker', `${KAFKA_VERSION} (KRaft, ${await commandVersion(java, ['-version'])})`);
+    noteVersion('kafka broker', `${KAFKA_VERSION} (KRaft, Java ${await commandVersion(java, ['-version'])})`);
     noteVersion('kafkajs', (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version);
     progress('starting the broker');
     server = await startBroker(java, libs);

@@ -8,15 +8,21 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { trackChild } from '../children.js';
-import { monotonicMs, payloads, quantile, result, watchMachineCpu, watchProcessNoise, type BenchResult, type LatencyFigures, type ProcessNoise } from '../harness.js';
-import { HEADER_BYTES, SENT_AT_POS, SEQ_POS, readSentAt, readSeq } from '../latency-consumer.js';
-import { LATENCY_WARMUP_MS_FULL, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WARMUP_MS, QUICK_LATENCY_WINDOW_MS } from '../latency-producer.js';
+import { payloads, result, type BenchResult, type LatencyFigures, type ProcessNoise } from '../harness.js';
+import { HEADER_BYTES, LatencySamples } from '../latency-consumer.js';
+import {
+  LATENCY_RATE_PER_SEC,
+  LATENCY_WARMUP_MS_FULL,
+  LATENCY_WINDOW_MS_FULL,
+  QUICK_LATENCY_WARMUP_MS,
+  QUICK_LATENCY_WINDOW_MS,
+  runSchedule,
+  stampValue,
+} from '../latency-schedule.js';
 import { LATENCY_TRANSPORTS, type LatencySystem, type PeerAddress } from './latency-transports.js';
 
-export const PEER_LATENCY_RATE_PER_SEC = 20_000;
-const TICK_MS = 1;
 /** Values reused round robin: a second's worth, so none is reused while it may still be queued. */
-const POOL_RECORDS = PEER_LATENCY_RATE_PER_SEC;
+const POOL_RECORDS = LATENCY_RATE_PER_SEC;
 /** After the producer's last ack: how long the consumer may still take to receive the rest. */
 const FINISH_WAIT_MS = 5000;
 /** Child start and readiness; the whole run (warm-up + window + this). */
@@ -122,8 +128,8 @@ export async function peerLatency(system: LatencySystem, address: PeerAddress, r
   if (recordBytes < HEADER_BYTES) throw new Error(`latency: records need at least ${HEADER_BYTES} bytes`);
   const warmupMs = quick ? QUICK_LATENCY_WARMUP_MS : LATENCY_WARMUP_MS_FULL;
   const windowMs = quick ? QUICK_LATENCY_WINDOW_MS : LATENCY_WINDOW_MS_FULL;
-  const warmupRecords = Math.floor((warmupMs / 1000) * PEER_LATENCY_RATE_PER_SEC);
-  const measuredRecords = Math.floor((windowMs / 1000) * PEER_LATENCY_RATE_PER_SEC);
+  const warmupRecords = Math.floor((warmupMs / 1000) * LATENCY_RATE_PER_SEC);
+  const measuredRecords = Math.floor((windowMs / 1000) * LATENCY_RATE_PER_SEC);
   await LATENCY_TRANSPORTS[system].prepare(address);
   const consumer = startChild();
   const producer = startChild();
@@ -162,8 +168,8 @@ export function peerLatencyResult(suite: string, system: LatencySystem, recordBy
     `producer/consumer: CPU ${p.cpuPct.toFixed(0)}/${c.cpuPct.toFixed(0)}% of a core, loop stall max ${ms(p.loopDelayMaxMs)}/${ms(c.loopDelayMaxMs)} ms, ` +
     `GC max ${ms(p.gcMaxMs)}/${ms(c.gcMaxMs)} ms, send lag max ${ms(l.sendLagMaxMs)} ms` +
     (l.machine === null ? '' : ` · machine: CPU busy ${l.machine.busyPct.toFixed(0)}%, stolen ${l.machine.stealPct.toFixed(1)}%`);
-  const operation = `produce→deliver latency at ${PEER_LATENCY_RATE_PER_SEC / 1000}k records/s, ${windowS} s after warm-up`;
-  return result(suite, operation, recordBytes, PEER_LATENCY_RATE_PER_SEC, note, { system, scenario: 'latency', latency: { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms } });
+  const operation = `produce→deliver latency at ${LATENCY_RATE_PER_SEC / 1000}k records/s, ${windowS} s after warm-up`;
+  return result(suite, operation, recordBytes, LATENCY_RATE_PER_SEC, note, { system, scenario: 'latency', latency: { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms } });
 }
 
 /** Window length in seconds, as the row names it. */
@@ -173,88 +179,57 @@ export function latencyWindowS(quick: boolean): number {
 
 // --- child side ---------------------------------------------------------------------------------
 
-const NO_NOISE: ProcessNoise = { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0, cpuPct: 0 };
-
 async function consume(m: ConsumeMessage): Promise<ConsumerResult> {
-  const measured = m.measuredRecords;
-  const samples = new Float64Array(measured);
-  const seen = new Uint8Array(measured);
-  let count = 0;
-  let stopNoise: (() => ProcessNoise) | null = null;
+  const samples = new LatencySamples(m.warmupRecords, m.measuredRecords);
   let done: () => void = () => undefined;
   const allIn = new Promise<void>((resolve) => (done = resolve));
   const receiver = await LATENCY_TRANSPORTS[m.system].receiver(m.address, (v) => {
-    const now = monotonicMs();
-    const i = readSeq(v) - m.warmupRecords;
-    if (i < 0 || i >= measured || seen[i] === 1) return;
-    stopNoise ??= watchProcessNoise();
-    seen[i] = 1;
-    samples[i] = now - readSentAt(v);
-    if (++count >= measured) done();
+    if (samples.add(v)) done();
   });
   process.send!({ type: 'ready' } satisfies ChildReply);
   process.on('message', (msg: { type?: string }) => {
-    if (msg.type === 'finish') setTimeout(done, count >= measured ? 0 : FINISH_WAIT_MS);
+    if (msg.type === 'finish') setTimeout(done, samples.complete ? 0 : FINISH_WAIT_MS);
   });
   await allIn;
-  const noise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : NO_NOISE;
+  const got = samples.result();
   await receiver.close();
-  const got = new Float64Array(count);
-  for (let i = 0, j = 0; i < measured; i++) if (seen[i] === 1) got[j++] = samples[i]!;
-  got.sort();
-  return { type: 'result', count, p50Ms: quantile(got, 0.5), p99Ms: quantile(got, 0.99), p999Ms: quantile(got, 0.999), maxMs: count > 0 ? got[count - 1]! : NaN, noise };
+  return { type: 'result', ...got };
 }
 
 async function produce(m: ProduceMessage): Promise<ProducerResult> {
   const sender = await LATENCY_TRANSPORTS[m.system].sender(m.address);
   const pool = payloads(POOL_RECORDS, m.recordBytes).map((v) => Buffer.from(v));
   const total = m.warmupRecords + m.measuredRecords;
-  const rate = PEER_LATENCY_RATE_PER_SEC;
   let acked = 0;
   let failure: unknown = null;
   const onAck = (): void => void acked++;
   const onFail = (e: unknown): void => void (failure ??= e);
-  let sent = 0;
-  let sendLagMaxMs = 0;
-  let stopNoise: (() => ProcessNoise) | null = null;
-  let stopMachine: ReturnType<typeof watchMachineCpu> | null = null;
-  const start = performance.now();
-  const deadline = start + ((total / rate) * 1000) + RUN_SLACK_MS;
-  await new Promise<void>((resolve, reject) => {
-    const tick = (): void => {
-      const now = performance.now();
-      if (failure !== null) return reject(failure as Error);
-      if (now > deadline) return reject(new Error(`latency: sent only ${sent} of ${total} records in time`));
-      const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
-      if (sent < due && sent >= m.warmupRecords) sendLagMaxMs = Math.max(sendLagMaxMs, now - (start + (sent * 1000) / rate));
-      const tickValues: Buffer[] = [];
-      for (; sent < due; sent++) {
-        if (sent === m.warmupRecords) {
-          stopNoise = watchProcessNoise();
-          stopMachine = watchMachineCpu();
-        }
-        if (sent - acked >= POOL_RECORDS) return reject(new Error('latency: a second of records unacknowledged'));
-        const value = pool[sent % POOL_RECORDS]!;
-        value.writeUInt32LE(sent, SEQ_POS);
-        value.writeDoubleLE(monotonicMs(), SENT_AT_POS);
-        if (sender.sendBatch !== undefined) tickValues.push(value);
-        else sender.send(value).then(onAck, onFail);
-      }
+  let tickValues: Buffer[] = [];
+  const sending = await runSchedule({
+    total,
+    warmupRecords: m.warmupRecords,
+    unackedMax: POOL_RECORDS,
+    deadlineMs: (total / LATENCY_RATE_PER_SEC) * 1000 + RUN_SLACK_MS,
+    send: (seq) => {
+      const value = pool[seq % POOL_RECORDS]!;
+      stampValue(value, seq);
+      if (sender.sendBatch !== undefined) tickValues.push(value);
+      else sender.send(value).then(onAck, onFail);
+    },
+    endTick: () => {
       for (let i = 0; i < tickValues.length; i += SEND_BATCH_VALUES_MAX) {
         const chunk = tickValues.slice(i, i + SEND_BATCH_VALUES_MAX);
         sender.sendBatch!(chunk).then(() => void (acked += chunk.length), onFail);
       }
-      if (sent >= total) return resolve();
-      setTimeout(tick, TICK_MS);
-    };
-    tick();
+      tickValues = [];
+    },
+    acked: () => acked,
+    failure: () => failure,
   });
-  const noise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : NO_NOISE;
-  const machine = stopMachine !== null ? (stopMachine as ReturnType<typeof watchMachineCpu>)() : null;
   for (const waitUntil = performance.now() + ACK_WAIT_MS; acked < total && failure === null && performance.now() < waitUntil; ) await new Promise((r) => setTimeout(r, 10));
   if (failure !== null) throw failure;
   await sender.close();
-  return { type: 'sent', sendLagMaxMs, noise, machine };
+  return { type: 'sent', ...sending };
 }
 
 if (process.send !== undefined && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

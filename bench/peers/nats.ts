@@ -6,13 +6,15 @@
 //     what the server takes when the client's per-publish cost is left out;
 //   - JetStream replay with a pull consumer (consume(), batches of 1000, no acks);
 //   - core NATS publish → subscriber (no storage, no acks): the floor of the transport;
-//   - produce→deliver latency of core NATS (the latency floor) and JetStream (js.publish → ordered consumer).
+//   - produce→deliver latency of core NATS (the latency floor) and JetStream (acknowledged publishes
+//     through a reply inbox → ordered consumer: js.publish tops out below 20k records/s here).
 // The server runs on a free loopback port with its store in a temp dir, and is stopped by PID.
 import { createRequire } from 'node:module';
-import { AckPolicy, connect, createInbox, DeliverPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
+import { AckPolicy, connect, DeliverPolicy, StorageType, type JetStreamManager, type NatsConnection } from 'nats';
 import { RECORD_SIZES, bytesBound, caseOrError, networkRounds, payloads, result, type BenchOptions, type BenchResult } from '../harness.js';
 import { noteVersion } from '../run-info.js';
 import { latencyWindowS, peerLatency, peerLatencyResult } from './latency.js';
+import { inboxPublisher } from './nats-inbox.js';
 import { commandVersion, ensureCommand, startServer, type PeerServer } from './servers.js';
 
 const SUITE = 'nats';
@@ -61,21 +63,6 @@ async function windowedRound(ms: number, maxRecords: number, send: (i: number) =
   while (settled < sent) await new Promise<void>((r) => (wake = r));
   if (failure !== null) throw failure;
   return sent / ((performance.now() - start) / 1000);
-}
-
-/** Plain publishes with a reply inbox: the stream's acks arrive on the inbox in order. */
-function inboxPublisher(nc: NatsConnection, subject: string): { send: (value: Uint8Array) => Promise<void>; close: () => void } {
-  const inbox = createInbox();
-  const waiting: Array<() => void> = [];
-  const sub = nc.subscribe(inbox, { callback: () => waiting.shift()?.() });
-  return {
-    send: (value) =>
-      new Promise<void>((resolve) => {
-        waiting.push(resolve);
-        nc.publish(subject, value, { reply: inbox });
-      }),
-    close: () => sub.unsubscribe(),
-  };
 }
 
 /** core NATS: publish, counted as the subscriber (another connection) receives; records per second received. */

@@ -144,11 +144,12 @@ export async function startServer(
   return { host: LOOPBACK, port, pid: child.pid!, dir, stop };
 }
 
-/** First line of `command args` (a version banner), '?' when it fails. */
+/** The version in the first line of `command args` (the first thing that looks like one, else the line), '?' when it fails. */
 export async function commandVersion(command: string, args: string[]): Promise<string> {
   try {
     const { stdout, stderr } = await run(command, args, { timeout: 10_000 });
-    return (stdout || stderr).split('\n')[0]!.trim();
+    const line = (stdout || stderr).split('\n')[0]!.trim();
+    return /\bv?=?(\d+\.\d+\.\d+[\w.+-]*)/.exec(line)?.[1] ?? line;
   } catch {
     return '?';
   }
