@@ -1,7 +1,8 @@
 // The bench suite cannot rot: `node dist/bench/run.js --quick --peers` runs every suite briefly and
 // writes its JSON, markdown and charts. Judges no numbers (speed is measured, never asserted): only
 // that every suite gave rows without errors — except a peer whose server is not installed here
-// (CI installs them in .ci/run; the run is told not to install anything itself).
+// (CI installs them in .ci/run; the run is told not to install anything itself), and a latency case
+// that fell behind its schedule on an overloaded machine.
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -17,6 +18,11 @@ const RUN_JS = path.join(root, 'dist', 'bench', 'run.js');
 const RUN_TIMEOUT_MS = 240_000;
 const ALL_SUITES = ['partition-log', 'record-batch', 'engine', 'baselines', 'gateway', 'restart', 'gateway-scale', 'reserver', 'micro', 'sqlite', 'nats', 'redis', 'kafka'];
 const PEER_UNAVAILABLE = /not installed/;
+/**
+ * A latency case falls behind its 20k records/s schedule when the machine is overloaded (the test
+ * runs beside others): that is a figure, which this test does not judge, so it is logged, not failed.
+ */
+const FELL_BEHIND = /latency: (a second of records unacknowledged|sent only \d+ of \d+ records in time)/;
 
 test('bench --quick --peers writes the results of every suite', async (t) => {
   t.timeout(RUN_TIMEOUT_MS + 30_000);
@@ -43,6 +49,7 @@ test('bench --quick --peers writes the results of every suite', async (t) => {
       t.true(rows.length > 0, `${suite}: no rows`);
       for (const r of rows.filter((x) => x.error !== undefined)) {
         if (['sqlite', 'nats', 'redis', 'kafka'].includes(suite) && PEER_UNAVAILABLE.test(r.error!)) t.log(`${suite} skipped here: ${r.error}`);
+        else if (FELL_BEHIND.test(r.error!)) t.log(`${suite} · ${r.operation}: fell behind (machine overloaded?): ${r.error}`);
         else t.fail(`${suite} · ${r.operation} · ${r.recordBytes} B: ${r.error}`);
       }
     }
