@@ -17,7 +17,7 @@ import { encodeProduce } from '../gateway/protocol/produce.js';
 import { encodeSubscribe } from '../gateway/protocol/subscribe.js';
 import { encodeCredit } from '../gateway/protocol/subscribe.js';
 import { trackChild } from './children.js';
-import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds as rounds, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds as rounds, payloads, result, type BenchOptions, type BenchResult, type Scenario } from './harness.js';
 import { LATENCY_RATE_PER_SEC, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
 import type { LatencyResult, ProducerReply, ProducerStartMessage } from './latency-producer.js';
 
@@ -342,7 +342,8 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
   const sizes = process.env.SEGLOG_BENCH_GATEWAY_SIZES?.split(',').map(Number) ?? (options.quick ? [RECORD_SIZES[0]] : RECORD_SIZES);
   const external = process.env.SEGLOG_BENCH_GATEWAY_URL;
   // A failing case gives a row with its error and the suite goes on with the next one.
-  const attempt = (operation: string, recordBytes: number, fn: () => Promise<BenchResult>): Promise<BenchResult> => caseOrError(SUITE, 'seglog', operation, recordBytes, fn);
+  const attempt = (operation: string, recordBytes: number, fn: () => Promise<BenchResult>, scenario?: Scenario): Promise<BenchResult> =>
+    caseOrError(SUITE, { system: 'seglog', scenario }, operation, recordBytes, fn);
   // Latency first, each run on a fresh server, from a process that has done nothing yet: the
   // throughput cases leave hundreds of MB of garbage (and deleted topics) in both heaps, whose
   // collection would land in the latency window. Reported after each size's throughput cases.
@@ -363,7 +364,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
             } finally {
               if (own !== null) await stopServer(own);
             }
-          }),
+          }, 'latency'),
         );
       }
       latencyResults.set(recordBytes, list);
@@ -383,7 +384,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
     const replay = { system: 'seglog', scenario: 'replay' } as const;
     for (const recordBytes of sizes) {
       const rate = async (operation: string, round: (ms: number) => Promise<number>, compare: Parameters<typeof result>[5]): Promise<void> => {
-        out.push(await attempt(operation, recordBytes, async () => result(SUITE, operation, recordBytes, await rounds(options, round), undefined, compare)));
+        out.push(await attempt(operation, recordBytes, async () => result(SUITE, operation, recordBytes, await rounds(options, round), undefined, compare), compare?.scenario));
       };
       if (wanted.has('produce')) await rate('produce, send() per record', (ms) => producePerRecord(c, recordBytes, ms, options), produce);
       if (wanted.has('bulk')) {

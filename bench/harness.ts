@@ -220,13 +220,24 @@ export function errorResult(suite: string, operation: string, recordBytes: numbe
   return r;
 }
 
-/** Runs one case, showing it as progress; a failure becomes a row with its error, and the suite goes on. */
-export async function caseOrError(suite: string, system: string, operation: string, recordBytes: number, run: () => Promise<BenchResult>): Promise<BenchResult> {
-  progress(`${system === 'seglog' ? '' : `${system}: `}${operation}, ${recordBytes} B`);
+/**
+ * Runs one case, showing it as progress; a failure becomes a row with its error (in the side-by-side
+ * table when `where` names a scenario), and the suite goes on.
+ */
+export async function caseOrError(
+  suite: string,
+  where: { system: string; scenario?: Scenario },
+  operation: string,
+  recordBytes: number,
+  run: () => Promise<BenchResult>,
+): Promise<BenchResult> {
+  progress(`${where.system === 'seglog' ? '' : `${where.system}: `}${operation}, ${recordBytes} B`);
   try {
     return await run();
   } catch (e) {
-    return errorResult(suite, operation, recordBytes, e, system);
+    const r = errorResult(suite, operation, recordBytes, e, where.system);
+    if (where.scenario !== undefined) r.scenario = where.scenario;
+    return r;
   }
 }
 

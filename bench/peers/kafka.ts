@@ -197,7 +197,7 @@ export async function runKafkaPeer(options: BenchOptions): Promise<BenchResult[]
         const values = payloads(POOL_RECORDS, recordBytes).map((v) => Buffer.from(v));
         const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
         out.push(
-          await caseOrError(SUITE, SYSTEM, 'producer.send of 1000', recordBytes, async () => {
+          await caseOrError(SUITE, { system: SYSTEM, scenario: 'produce' }, 'producer.send of 1000', recordBytes, async () => {
             // One topic for all rounds (a topic made and deleted per round left the producer's
             // metadata behind: "does not host this topic-partition"); one send first, untimed, so
             // the producer knows the partition's leader.
@@ -209,7 +209,7 @@ export async function runKafkaPeer(options: BenchOptions): Promise<BenchResult[]
           }),
         );
         out.push(
-          await caseOrError(SUITE, SYSTEM, 'consumer group replay', recordBytes, async () => {
+          await caseOrError(SUITE, { system: SYSTEM, scenario: 'replay' }, 'consumer group replay', recordBytes, async () => {
             const topic = freshTopic('replay', recordBytes);
             await createTopic(admin, topic);
             const total = Math.min(REPLAY_RECORDS_MAX, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes));
@@ -226,7 +226,7 @@ export async function runKafkaPeer(options: BenchOptions): Promise<BenchResult[]
     }
     for (const recordBytes of RECORD_SIZES) {
       out.push(
-        await caseOrError(SUITE, SYSTEM, 'produce→deliver latency', recordBytes, async () => {
+        await caseOrError(SUITE, { system: SYSTEM, scenario: 'latency' }, 'produce→deliver latency', recordBytes, async () => {
           const l = await peerLatency(SYSTEM, { host: s.host, port: s.port, name: freshTopic('latency', recordBytes) }, recordBytes, options.quick);
           return peerLatencyResult(SUITE, SYSTEM, recordBytes, l, latencyWindowS(options.quick));
         }),

@@ -148,13 +148,13 @@ export async function runNatsPeer(options: BenchOptions): Promise<BenchResult[]>
         }
       };
       out.push(
-        await caseOrError(SUITE, JETSTREAM, `js.publish, ≤ ${ACKS_IN_FLIGHT} acks in flight`, recordBytes, async () => {
+        await caseOrError(SUITE, { system: JETSTREAM, scenario: 'produce' }, `js.publish, ≤ ${ACKS_IN_FLIGHT} acks in flight`, recordBytes, async () => {
           const rate = await networkRounds(options, jetStreamRound((stream) => ({ send: (i) => js.publish(stream, values[i % POOL_RECORDS]!), close: () => undefined })));
           return result(SUITE, `js.publish (official API), ≤ ${ACKS_IN_FLIGHT} acks in flight, file storage`, recordBytes, rate, undefined, { system: JETSTREAM, scenario: 'produce' });
         }),
       );
       out.push(
-        await caseOrError(SUITE, JETSTREAM, `publish with reply inbox, ≤ ${ACKS_IN_FLIGHT} acks in flight`, recordBytes, async () => {
+        await caseOrError(SUITE, { system: JETSTREAM, scenario: 'produce' }, `publish with reply inbox, ≤ ${ACKS_IN_FLIGHT} acks in flight`, recordBytes, async () => {
           const rate = await networkRounds(
             options,
             jetStreamRound((stream) => {
@@ -166,7 +166,7 @@ export async function runNatsPeer(options: BenchOptions): Promise<BenchResult[]>
         }),
       );
       out.push(
-        await caseOrError(SUITE, JETSTREAM, 'pull consumer replay', recordBytes, async () => {
+        await caseOrError(SUITE, { system: JETSTREAM, scenario: 'replay' }, 'pull consumer replay', recordBytes, async () => {
           const stream = freshName('replay', recordBytes);
           await addStream(jsm, stream);
           try {
@@ -182,7 +182,7 @@ export async function runNatsPeer(options: BenchOptions): Promise<BenchResult[]>
         }),
       );
       out.push(
-        await caseOrError(SUITE, CORE, 'publish → subscriber', recordBytes, async () => {
+        await caseOrError(SUITE, { system: CORE, scenario: 'produce' }, 'publish → subscriber', recordBytes, async () => {
           const rate = await networkRounds(options, (ms) => coreRound(nc, nc2, recordBytes, values, ms, maxRecords));
           return result(SUITE, 'publish → subscriber, no storage, no acks', recordBytes, rate, undefined, { system: CORE, scenario: 'produce' });
         }),
@@ -191,7 +191,7 @@ export async function runNatsPeer(options: BenchOptions): Promise<BenchResult[]>
     for (const system of [CORE, JETSTREAM] as const) {
       for (const recordBytes of RECORD_SIZES) {
         out.push(
-          await caseOrError(SUITE, system, 'produce→deliver latency', recordBytes, async () => {
+          await caseOrError(SUITE, { system: system, scenario: 'latency' }, 'produce→deliver latency', recordBytes, async () => {
             const l = await peerLatency(system, { host: s.host, port: s.port, name: freshName('latency', recordBytes) }, recordBytes, options.quick);
             return peerLatencyResult(SUITE, system, recordBytes, l, latencyWindowS(options.quick));
           }),

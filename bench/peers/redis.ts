@@ -82,7 +82,7 @@ export async function runRedisPeer(options: BenchOptions): Promise<BenchResult[]
         const values = payloads(POOL_RECORDS, recordBytes).map((v) => Buffer.from(v));
         const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
         out.push(
-          await caseOrError(SUITE, SYSTEM, 'XADD, pipelines of 1000', recordBytes, async () => {
+          await caseOrError(SUITE, { system: SYSTEM, scenario: 'produce' }, 'XADD, pipelines of 1000', recordBytes, async () => {
             const rate = await networkRounds(options, async (ms) => {
               const stream = freshStream(recordBytes);
               const r = await produceRound(redis, stream, values, ms, maxRecords);
@@ -93,7 +93,7 @@ export async function runRedisPeer(options: BenchOptions): Promise<BenchResult[]
           }),
         );
         out.push(
-          await caseOrError(SUITE, SYSTEM, 'XREAD COUNT 1000 from the first id', recordBytes, async () => {
+          await caseOrError(SUITE, { system: SYSTEM, scenario: 'replay' }, 'XREAD COUNT 1000 from the first id', recordBytes, async () => {
             const stream = freshStream(recordBytes);
             const total = Math.min(REPLAY_RECORDS_MAX, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes));
             await produceRound(redis, stream, values, Number.POSITIVE_INFINITY, Math.max(PIPELINE_RECORDS, total));
@@ -108,7 +108,7 @@ export async function runRedisPeer(options: BenchOptions): Promise<BenchResult[]
     }
     for (const recordBytes of RECORD_SIZES) {
       out.push(
-        await caseOrError(SUITE, SYSTEM, 'produce→deliver latency', recordBytes, async () => {
+        await caseOrError(SUITE, { system: SYSTEM, scenario: 'latency' }, 'produce→deliver latency', recordBytes, async () => {
           const l = await peerLatency(SYSTEM, { host: s.host, port: s.port, name: freshStream(recordBytes) }, recordBytes, options.quick);
           return peerLatencyResult(SUITE, SYSTEM, recordBytes, l, latencyWindowS(options.quick));
         }),
