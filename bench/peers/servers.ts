@@ -120,6 +120,9 @@ export async function startServer(
     if (stderr.length < STDERR_KEPT_CHARS) stderr += d.toString();
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // A suite that timed out never calls stop(): its server is killed by bench/run.ts, its dir goes here.
+  const removeDir = (): void => fs.rmSync(dir, { recursive: true, force: true });
+  process.once('exit', removeDir);
   const stop = async (): Promise<void> => {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       process.kill(child.pid, 'SIGTERM');
@@ -127,7 +130,8 @@ export async function startServer(
       await exited;
       clearTimeout(timer);
     }
-    fs.rmSync(dir, { recursive: true, force: true });
+    removeDir();
+    process.off('exit', removeDir);
   };
   try {
     const deadline = performance.now() + readyTimeoutMs;
