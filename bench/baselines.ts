@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import mmapModule from '@riaskov/mmap-io';
-import { RECORDS_PER_BATCH, RECORD_SIZES, measure, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { RECORDS_PER_BATCH, RECORD_SIZES, bytesBound, measure, payloads, progress, result, type BenchOptions, type BenchResult } from './harness.js';
 
 // mmap-io is CommonJS whose typings declare `export default`; at run time the default import is
 // module.exports itself, which is the API object.
@@ -15,7 +15,7 @@ const SUITE = 'baseline';
 /** Upper bound on any file a baseline writes. */
 const FILE_BYTES_MAX = 512 * 1024 * 1024;
 /** Mapped file size for the mmap baselines (one mapping must stay < 2 GiB with mmap-io). */
-const MAPPED_BYTES = 256 * 1024 * 1024;
+const MAPPED_BYTES_FULL = 256 * 1024 * 1024;
 const PAGE_BYTES = 4096;
 
 function framedChunk(values: Buffer[]): Buffer {
@@ -35,7 +35,9 @@ export function runBaselines(options: BenchOptions): BenchResult[] {
   try {
     const out: BenchResult[] = [];
     for (const recordBytes of RECORD_SIZES) {
+      progress(`raw fs.writeSync and read, ${recordBytes} B`);
       out.push(...writeAndReadFile(dir, recordBytes, options));
+      progress(`memcpy into a touched mmap and walk, ${recordBytes} B`);
       out.push(...mmapCopyAndWalk(dir, recordBytes, options));
     }
     return out;
@@ -50,10 +52,11 @@ function writeAndReadFile(dir: string, recordBytes: number, options: BenchOption
   const values = payloads(RECORDS_PER_BATCH, recordBytes);
   let fd = -1;
   let written = 0;
+  const fileBytesMax = bytesBound(options, FILE_BYTES_MAX);
   const appendRate = measure(
     options,
     () => {
-      if (written >= FILE_BYTES_MAX) return 0;
+      if (written >= fileBytesMax) return 0;
       const chunk = framedChunk(values);
       written += fs.writeSync(fd, chunk);
       return RECORDS_PER_BATCH;
@@ -97,26 +100,27 @@ function writeAndReadFile(dir: string, recordBytes: number, options: BenchOption
   if (checksum === 0) throw new Error('raw read baseline read nothing');
   fs.rmSync(file);
   return [
-    result(SUITE, 'raw fs.writeSync, 1000 framed records per write · append', recordBytes, appendRate),
-    result(SUITE, 'raw file read (1 MiB reads), walking frames · read', recordBytes, readRate),
+    result(SUITE, 'raw fs.writeSync, 1000 framed records per write · append', recordBytes, appendRate, undefined, { system: 'raw fs', scenario: 'append' }),
+    result(SUITE, 'raw file read (1 MiB reads), walking frames · read', recordBytes, readRate, undefined, { system: 'raw fs', scenario: 'read' }),
   ];
 }
 
 function mmapCopyAndWalk(dir: string, recordBytes: number, options: BenchOptions): BenchResult[] {
   const file = path.join(dir, `mmap-${recordBytes}.log`);
   const fd = fs.openSync(file, 'w+');
+  const mappedBytes = bytesBound(options, MAPPED_BYTES_FULL);
   try {
     // Real blocks, then touch every page through the mapping: the "pages touched in advance" case.
-    fs.writeSync(fd, Buffer.alloc(1 << 20), 0, 1 << 20, MAPPED_BYTES - (1 << 20));
-    const map = mmap.map(MAPPED_BYTES, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, fd, 0);
-    for (let p = 0; p < MAPPED_BYTES; p += PAGE_BYTES) map[p] = 0;
+    fs.writeSync(fd, Buffer.alloc(1 << 20), 0, 1 << 20, mappedBytes - (1 << 20));
+    const map = mmap.map(mappedBytes, 3 /* PROT_READ | PROT_WRITE */, mmap.MAP_SHARED, fd, 0);
+    for (let p = 0; p < mappedBytes; p += PAGE_BYTES) map[p] = 0;
     const values = payloads(RECORDS_PER_BATCH, recordBytes);
     let pos = 0;
     const frame = 4 + recordBytes;
     const appendRate = measure(
       options,
       () => {
-        if (pos + RECORDS_PER_BATCH * frame > MAPPED_BYTES) return 0;
+        if (pos + RECORDS_PER_BATCH * frame > mappedBytes) return 0;
         for (let i = 0; i < RECORDS_PER_BATCH; i++) {
           const v = values[i]!;
           map.writeUInt32BE(v.length, pos);
@@ -150,8 +154,8 @@ function mmapCopyAndWalk(dir: string, recordBytes: number, options: BenchOptions
     );
     if (checksum === 0) throw new Error('mmap walk baseline read nothing');
     return [
-      result(SUITE, 'memcpy into an mmapped file, pages touched in advance · append', recordBytes, appendRate),
-      result(SUITE, 'walking frames in an mmapped file, a view per record · read', recordBytes, readRate),
+      result(SUITE, 'memcpy into an mmapped file, pages touched in advance · append', recordBytes, appendRate, undefined, { system: 'mmap', scenario: 'append' }),
+      result(SUITE, 'walking frames in an mmapped file, a view per record · read', recordBytes, readRate, undefined, { system: 'mmap', scenario: 'read' }),
     ];
   } finally {
     fs.closeSync(fd);

@@ -9,13 +9,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Engine } from '../engine/engine.js';
-import { encodeBatch, type RecordInput } from '../engine/record-batch.js';
-import { RECORDS_PER_BATCH, RECORD_SIZES, measureAsync, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { encodeBatch, forEachRecord, type DecodedRecord, type RecordInput } from '../engine/record-batch.js';
+import { RECORDS_PER_BATCH, RECORD_SIZES, bytesBound, measureAsync, payloads, progress, result, type BenchOptions, type BenchResult } from './harness.js';
 
 const SUITE = 'engine api';
 const SEGMENT_BYTES = 128 * 1024 * 1024;
 /** Upper bound on what one produce/append round writes. */
-const APPEND_BYTES_MAX = 384 * 1024 * 1024;
+const APPEND_BYTES_MAX_FULL = 384 * 1024 * 1024;
 const DISTINCT_BATCHES = 16;
 const FLUSHED_PRODUCERS = 8;
 const FLUSHED_RECORDS_PER_CALL = 100;
@@ -45,6 +45,8 @@ async function benchOneSize(engine: Engine, recordBytes: number, options: BenchO
   const batches = recordSets.map((records) => encodeBatch(records, { compression: 'none' }));
   const batchBytes = batches[0]!.length;
   const out: BenchResult[] = [];
+  const APPEND_BYTES_MAX = bytesBound(options, APPEND_BYTES_MAX_FULL);
+  const seglog = (scenario: 'append' | 'read') => ({ system: 'seglog', scenario }) as const;
   let round = 0;
   let topic = '';
   let written = 0;
@@ -58,6 +60,7 @@ async function benchOneSize(engine: Engine, recordBytes: number, options: BenchO
     written = 0;
   };
 
+  progress(`Engine.produce, ${recordBytes} B`);
   const produceRate = await measureAsync(
     options,
     async () => {
@@ -68,7 +71,8 @@ async function benchOneSize(engine: Engine, recordBytes: number, options: BenchO
     },
     () => freshTopic('produce'),
   );
-  out.push(result(SUITE, 'Engine.produce, 1000 records per call, acks written', recordBytes, produceRate));
+  out.push(result(SUITE, 'Engine.produce, 1000 records per call, acks written', recordBytes, produceRate, undefined, seglog('append')));
+  progress(`Engine.appendBatch, ${recordBytes} B`);
 
   const appendRate = await measureAsync(
     options,
@@ -80,7 +84,8 @@ async function benchOneSize(engine: Engine, recordBytes: number, options: BenchO
     },
     () => freshTopic('append'),
   );
-  out.push(result(SUITE, 'Engine.appendBatch, batches of 1000, acks written', recordBytes, appendRate));
+  out.push(result(SUITE, 'Engine.appendBatch, batches of 1000, acks written', recordBytes, appendRate, undefined, seglog('append')));
+  progress(`Engine.read, ${recordBytes} B`);
 
   // Read back the last append round's topic, decoding every record (the reader touches each value).
   const readTopic = topic;
@@ -100,7 +105,30 @@ async function benchOneSize(engine: Engine, recordBytes: number, options: BenchO
       offset = 0;
     },
   );
-  out.push(result(SUITE, 'Engine.read with decoding', recordBytes, readRate));
+  out.push(result(SUITE, 'Engine.read with decoding', recordBytes, readRate, undefined, seglog('read')));
+  progress(`Engine.readBatches + forEachRecord, ${recordBytes} B`);
+
+  // The zero-copy path for callers that decode in place: batches as views into the segment, each
+  // record decoded by forEachRecord (its key and value views into the batch, nothing copied).
+  const onRecord = (r: DecodedRecord): void => {
+    checksum += r.value!.length;
+  };
+  const batchesRate = await measureAsync(
+    options,
+    async () => {
+      if (offset >= endOffset) return 0;
+      const read = engine.readBatches(readTopic, 0, offset, { maxBytes: 4 * 1024 * 1024 });
+      let n = 0;
+      for (const batch of read.batches) n += forEachRecord(batch, onRecord, offset);
+      offset = read.nextOffset;
+      return n;
+    },
+    () => {
+      offset = 0;
+    },
+  );
+  out.push(result(SUITE, 'Engine.readBatches + forEachRecord (zero-copy views)', recordBytes, batchesRate, undefined, seglog('read')));
+  progress(`Subscription replay, ${recordBytes} B`);
 
   // Replay through a subscription: for await over every record up to the end offset.
   let sub: ReturnType<Engine['subscribe']> | null = null;
@@ -126,7 +154,8 @@ async function benchOneSize(engine: Engine, recordBytes: number, options: BenchO
     },
   );
   void (sub as ReturnType<Engine['subscribe']> | null)?.return();
-  out.push(result(SUITE, 'Subscription replay (for await)', recordBytes, replayRate));
+  out.push(result(SUITE, 'Subscription replay (for await)', recordBytes, replayRate, undefined, seglog('read')));
+  progress(`Engine.produce acks flushed, ${recordBytes} B`);
   if (checksum === 0) throw new Error('engine read bench decoded nothing');
 
   // acks 'flushed' from several concurrent producers: their appends share msyncs (group commit).

@@ -16,7 +16,9 @@ import { encodeHello } from '../gateway/protocol/hello.js';
 import { encodeProduce } from '../gateway/protocol/produce.js';
 import { encodeSubscribe } from '../gateway/protocol/subscribe.js';
 import { encodeCredit } from '../gateway/protocol/subscribe.js';
-import { RECORD_SIZES, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { trackChild } from './children.js';
+import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds as rounds, payloads, result, type BenchOptions, type BenchResult, type Scenario } from './harness.js';
+import { LATENCY_RATE_PER_SEC, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
 import type { LatencyResult, ProducerReply, ProducerStartMessage } from './latency-producer.js';
 
 const SUITE = 'gateway';
@@ -26,17 +28,17 @@ const CLI = path.resolve(here, '../gateway/cli/cli.js');
 const ROUND_PAYLOAD_BYTES_MAX = 384 * 1024 * 1024;
 /** Payload bytes stored once for the replay rounds. */
 const REPLAY_PAYLOAD_BYTES = 256 * 1024 * 1024;
-const LATENCY_RATE_PER_SEC = 20_000;
 const CHUNK_RECORDS = 8192;
 const POOL_RECORDS = 4096;
 
-interface Server {
+export interface Server {
   url: string;
   child: ChildProcess;
 }
 
-async function startServer(): Promise<Server> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--memory', '--auto-create', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** `seglog serve` in a child process on a free loopback port (in memory, topics created on first use, unless `serveArgs` say otherwise). */
+export async function startServer(serveArgs: string[] = ['--memory', '--auto-create']): Promise<Server> {
+  const child = trackChild(spawn(process.execPath, [CLI, 'serve', ...serveArgs, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 10_000) stderr += d.toString();
@@ -60,31 +62,13 @@ async function startServer(): Promise<Server> {
   return { url, child };
 }
 
-async function stopServer(s: Server): Promise<void> {
+export async function stopServer(s: Server): Promise<void> {
   if (s.child.exitCode !== null || s.child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => s.child.once('exit', () => resolve()));
   s.child.kill('SIGTERM');
   const timer = setTimeout(() => s.child.kill('SIGKILL'), 3000);
   await exited;
   clearTimeout(timer);
-}
-
-function roundMsOf(options: BenchOptions): number {
-  return Math.max(1000, options.roundMs * 3);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-}
-
-/** Runs `round` (returns records/s) once as a warm-up, then `options.rounds` times: the median. */
-async function rounds(options: BenchOptions, round: (ms: number, index: number) => Promise<number>): Promise<number> {
-  const ms = roundMsOf(options);
-  await round(Math.ceil(ms / 4), -1);
-  const rates: number[] = [];
-  for (let i = 0; i < options.rounds; i++) rates.push(await round(ms, i));
-  return median(rates);
 }
 
 let topicSeq = 0;
@@ -99,11 +83,11 @@ function recordPool(recordBytes: number): RecordInput[] {
 }
 
 /** Library: one `send()` per record, at most two chunks unacknowledged. */
-async function producePerRecord(client: SeglogClient, recordBytes: number, ms: number): Promise<number> {
+async function producePerRecord(client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<number> {
   const topic = await freshTopic(client, recordBytes);
   const pool = recordPool(recordBytes);
   const producer = client.producer({ lingerMs: 0 });
-  const maxRecords = Math.floor(ROUND_PAYLOAD_BYTES_MAX / recordBytes);
+  const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
   const start = performance.now();
   const deadline = start + ms;
   let sent = 0;
@@ -129,14 +113,14 @@ function bulkRecords(recordBytes: number): number {
 }
 
 /** Library: the bulk API, one call per bulkRecords(), at most two calls unacknowledged. */
-async function produceBulk(client: SeglogClient, recordBytes: number, ms: number): Promise<number> {
+async function produceBulk(client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<number> {
   const topic = await freshTopic(client, recordBytes);
   const pool = recordPool(recordBytes);
   const perCall = bulkRecords(recordBytes);
   const chunks: RecordInput[][] = [];
   for (let c = 0; c < 4; c++) chunks.push(Array.from({ length: perCall }, (_, i) => pool[(c * perCall + i) % POOL_RECORDS]!));
   const producer = client.producer({ lingerMs: 0 });
-  const maxRecords = Math.floor(ROUND_PAYLOAD_BYTES_MAX / recordBytes);
+  const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
   const start = performance.now();
   const deadline = start + ms;
   let sent = 0;
@@ -158,11 +142,11 @@ async function produceBulk(client: SeglogClient, recordBytes: number, ms: number
 }
 
 /** Fills a topic for the replay rounds (bulk produce). Returns the record count. */
-async function fill(client: SeglogClient, topic: string, recordBytes: number): Promise<number> {
+async function fill(client: SeglogClient, topic: string, recordBytes: number, options: BenchOptions): Promise<number> {
   const pool = recordPool(recordBytes);
   const records = Array.from({ length: CHUNK_RECORDS }, (_, i) => pool[i % POOL_RECORDS]!);
   const producer = client.producer({ lingerMs: 0 });
-  const total = Math.floor(REPLAY_PAYLOAD_BYTES / recordBytes / CHUNK_RECORDS) * CHUNK_RECORDS;
+  const total = Math.max(1, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes / CHUNK_RECORDS)) * CHUNK_RECORDS;
   let previous: Promise<unknown> = Promise.resolve();
   for (let sent = 0; sent < total; sent += CHUNK_RECORDS) {
     const last = producer.send(topic, records);
@@ -234,12 +218,12 @@ async function rawConnect(url: string): Promise<RawConnection> {
 }
 
 /** Raw: batches of 1000 encoded by the engine's codec (native CRC), ≤ 32 PRODUCEs in flight. */
-async function produceRaw(url: string, client: SeglogClient, recordBytes: number, ms: number): Promise<number> {
+async function produceRaw(url: string, client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<number> {
   const topic = await freshTopic(client, recordBytes);
   const pool = recordPool(recordBytes);
   const conn = await rawConnect(url);
   const perBatch = 1000;
-  const maxRecords = Math.floor(ROUND_PAYLOAD_BYTES_MAX / recordBytes);
+  const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
   let inFlight = 0;
   let acked = 0;
   let wake: (() => void) | null = null;
@@ -298,12 +282,11 @@ async function replayRaw(url: string, topic: string, total: number, ms: number):
 // The producer (latency-producer.ts) and the consumer (latency-consumer.ts) each run in a child
 // process of their own; see latency-producer.ts for how it is measured.
 
-const LATENCY_WINDOW_S = 5;
 const PRODUCER_JS = path.resolve(here, 'latency-producer.js');
 
 /** One latency run in a fresh producer child: its result, or an error after a bounded wait. */
-async function latency(url: string, recordBytes: number): Promise<LatencyResult> {
-  const child = fork(PRODUCER_JS, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function latency(url: string, recordBytes: number, quick: boolean): Promise<LatencyResult> {
+  const child = trackChild(fork(PRODUCER_JS, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
     return await new Promise<LatencyResult>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('latency producer: no result within 60 s')), 60_000);
@@ -316,7 +299,7 @@ async function latency(url: string, recordBytes: number): Promise<LatencyResult>
         clearTimeout(timer);
         reject(new Error(`latency producer exited (${code ?? signal}) before reporting`));
       });
-      child.send({ type: 'start', url, recordBytes } satisfies ProducerStartMessage);
+      child.send({ type: 'start', url, recordBytes, quick } satisfies ProducerStartMessage);
     });
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
@@ -356,65 +339,85 @@ function latencyRuns(): number {
 export async function runGatewayBench(options: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   const wanted = new Set((process.env.SEGLOG_BENCH_GATEWAY_CASES ?? 'produce,bulk,raw-produce,replay,raw-replay,latency').split(','));
-  const sizes = process.env.SEGLOG_BENCH_GATEWAY_SIZES?.split(',').map(Number) ?? RECORD_SIZES;
+  const sizes = process.env.SEGLOG_BENCH_GATEWAY_SIZES?.split(',').map(Number) ?? (options.quick ? [RECORD_SIZES[0]] : RECORD_SIZES);
   const external = process.env.SEGLOG_BENCH_GATEWAY_URL;
+  // A failing case gives a row with its error and the suite goes on with the next one.
+  const attempt = (operation: string, recordBytes: number, fn: () => Promise<BenchResult>, scenario?: Scenario): Promise<BenchResult> =>
+    caseOrError(SUITE, { system: 'seglog', scenario }, operation, recordBytes, fn);
   // Latency first, each run on a fresh server, from a process that has done nothing yet: the
   // throughput cases leave hundreds of MB of garbage (and deleted topics) in both heaps, whose
   // collection would land in the latency window. Reported after each size's throughput cases.
   const latencyResults = new Map<number, BenchResult[]>();
   if (wanted.has('latency')) {
+    const windowS = (options.quick ? QUICK_LATENCY_WINDOW_MS : LATENCY_WINDOW_MS_FULL) / 1000;
+    const operation = `produce→deliver latency at ${LATENCY_RATE_PER_SEC / 1000}k records/s, ${windowS} s after warm-up`;
     for (const recordBytes of sizes) {
       const list: BenchResult[] = [];
       for (let run = 0; run < latencyRuns(); run++) {
-        const own = external === undefined ? await startServer() : null;
-        try {
-          const l = await latency(own?.url ?? external!, recordBytes);
-          list.push(result(SUITE, `produce→deliver latency at ${LATENCY_RATE_PER_SEC / 1000}k records/s, ${LATENCY_WINDOW_S} s after 1 s warm-up`, recordBytes, LATENCY_RATE_PER_SEC, latencyNote(l)));
-        } finally {
-          if (own !== null) await stopServer(own);
-        }
+        list.push(
+          await attempt(operation, recordBytes, async () => {
+            const own = external === undefined ? await startServer() : null;
+            try {
+              const l = await latency(own?.url ?? external!, recordBytes, options.quick);
+              const figures = { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms };
+              return result(SUITE, operation, recordBytes, LATENCY_RATE_PER_SEC, latencyNote(l), { system: 'seglog', scenario: 'latency', reference: run === 0, latency: figures });
+            } finally {
+              if (own !== null) await stopServer(own);
+            }
+          }, 'latency'),
+        );
       }
       latencyResults.set(recordBytes, list);
     }
   }
   const throughput = ['produce', 'bulk', 'raw-produce', 'replay', 'raw-replay'].some((c) => wanted.has(c));
   if (!throughput) return [...latencyResults.values()].flat();
-  const server = external !== undefined ? { url: external, child: null } : await startServer();
+  let server: { url: string; child: ChildProcess | null } | null = null;
   let client: SeglogClient | null = null;
   try {
+    server = external !== undefined ? { url: external, child: null } : await startServer();
     client = await SeglogClient.connect(server.url, { clientId: 'bench', requestTimeoutMs: 60_000 });
     const c = client;
+    const url = server.url;
     const hasBulk = typeof (c.producer() as unknown as { sendBatch?: unknown }).sendBatch === 'function';
+    const produce = { system: 'seglog', scenario: 'produce' } as const;
+    const replay = { system: 'seglog', scenario: 'replay' } as const;
     for (const recordBytes of sizes) {
-      if (wanted.has('produce')) {
-        out.push(result(SUITE, 'produce, send() per record', recordBytes, await rounds(options, (ms) => producePerRecord(c, recordBytes, ms))));
-      }
+      const rate = async (operation: string, round: (ms: number) => Promise<number>, compare: Parameters<typeof result>[5]): Promise<void> => {
+        out.push(await attempt(operation, recordBytes, async () => result(SUITE, operation, recordBytes, await rounds(options, round), undefined, compare), compare?.scenario));
+      };
+      if (wanted.has('produce')) await rate('produce, send() per record', (ms) => producePerRecord(c, recordBytes, ms, options), produce);
       if (wanted.has('bulk')) {
         const name = hasBulk ? `produce, sendBatch() of ${bulkRecords(recordBytes)}` : `produce, send() of arrays of ${bulkRecords(recordBytes)}`;
-        out.push(result(SUITE, name, recordBytes, await rounds(options, (ms) => produceBulk(c, recordBytes, ms))));
+        await rate(name, (ms) => produceBulk(c, recordBytes, ms, options), { ...produce, reference: true });
       }
-      if (wanted.has('raw-produce')) {
-        out.push(result(SUITE, 'produce, raw protocol (batches of 1000)', recordBytes, await rounds(options, (ms) => produceRaw(server.url, c, recordBytes, ms))));
-      }
+      if (wanted.has('raw-produce')) await rate('produce, raw protocol (batches of 1000)', (ms) => produceRaw(url, c, recordBytes, ms, options), produce);
       if (wanted.has('replay') || wanted.has('raw-replay')) {
-        const topic = await freshTopic(c, recordBytes);
-        const total = await fill(c, topic, recordBytes);
-        if (wanted.has('replay')) {
-          out.push(result(SUITE, 'replay, subscribe from earliest', recordBytes, await rounds(options, (ms) => replayLibrary(c, topic, ms))));
+        let topic = '';
+        let total = 0;
+        const filled = await attempt('replay: fill the topic', recordBytes, async () => {
+          topic = await freshTopic(c, recordBytes);
+          total = await fill(c, topic, recordBytes, options);
+          return result(SUITE, 'replay: fill the topic', recordBytes, 0);
+        });
+        if (filled.error !== undefined) out.push(filled);
+        else {
+          if (wanted.has('replay')) {
+            await rate('replay, subscribe from earliest', (ms) => replayLibrary(c, topic, ms), replay);
+            await rate('replay, subscribe batches (consumer.batches())', (ms) => replayLibraryBatches(c, topic, ms), { ...replay, reference: true });
+          }
+          if (wanted.has('raw-replay')) await rate('replay, raw protocol (no decoding)', (ms) => replayRaw(url, topic, total, ms), replay);
+          await c.deleteTopic(topic).catch(() => {});
         }
-        if (wanted.has('replay')) {
-          out.push(result(SUITE, 'replay, subscribe batches (consumer.batches())', recordBytes, await rounds(options, (ms) => replayLibraryBatches(c, topic, ms))));
-        }
-        if (wanted.has('raw-replay')) {
-          out.push(result(SUITE, 'replay, raw protocol (no decoding)', recordBytes, await rounds(options, (ms) => replayRaw(server.url, topic, total, ms))));
-        }
-        await c.deleteTopic(topic);
       }
       out.push(...(latencyResults.get(recordBytes) ?? []));
     }
+  } catch (e) {
+    out.push(errorResult(SUITE, 'gateway throughput cases', 0, e, 'seglog'));
+    for (const list of latencyResults.values()) out.push(...list.filter((r) => !out.includes(r)));
   } finally {
     await client?.close().catch(() => {});
-    if (server.child !== null) await stopServer(server as Server);
+    if (server?.child != null) await stopServer(server as Server);
   }
   return out;
 }

@@ -5,32 +5,79 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 
+/**
+ * What rows of different systems are compared on (bench/README.md "Scenarios"): in one scenario and
+ * payload, every row gets its ratio to the seglog row marked `reference`.
+ */
+export type Scenario = 'append' | 'read' | 'produce' | 'replay' | 'latency';
+
+export interface LatencyFigures {
+  p50Ms: number;
+  p99Ms: number;
+  p999Ms: number;
+}
+
 export interface BenchResult {
+  /** The name of the bench/run.ts suite that produced the row (set by run.ts). */
+  suiteName?: string;
+  /** The row's group in the tables. */
   suite: string;
   operation: string;
   /** Payload bytes per record (what MB/s counts). */
   recordBytes: number;
+  /** The median round's records per second (bench/README.md "Method"). */
   recordsPerSec: number;
-  /** Payload megabytes (10^6 bytes) per second. */
+  /** The slowest and fastest counted round, where the case ran rounds. */
+  minPerSec?: number;
+  maxPerSec?: number;
+  /** Payload megabytes (10^6 bytes) per second, of the median round. */
   mbPerSec: number;
   note?: string;
+  /** The system measured: 'seglog', a baseline ('raw fs', 'mmap') or a peer ('NATS JetStream', ...). */
+  system?: string;
+  scenario?: Scenario;
+  /** seglog's row that the other rows of its scenario and payload are compared to. */
+  reference?: boolean;
+  /** Produce→deliver latency (scenario 'latency'). */
+  latency?: LatencyFigures;
+  /** Why the case or suite produced no figure (the run goes on; bench/run.ts). */
+  error?: string;
 }
 
 export interface BenchOptions {
   /** Time budget of one round. */
   roundMs: number;
   rounds: number;
+  /**
+   * `--quick` (CI, seconds): one short round per case and every byte bound cut to QUICK_BYTES_MAX,
+   * so that the suite cannot rot; its figures mean nothing.
+   */
+  quick: boolean;
+  /** Peers may install what they miss (apt-get for servers); off with --no-install (CI installs them in .ci/run). */
+  installMissing: boolean;
+}
+
+/** Bytes any one bound may allow in `--quick` mode. */
+export const QUICK_BYTES_MAX = 16 * 1024 * 1024;
+const QUICK_ROUND_MS = 40;
+
+/** A suite's byte bound, cut in quick mode. */
+export function bytesBound(options: BenchOptions, fullBytes: number): number {
+  return options.quick ? Math.min(fullBytes, QUICK_BYTES_MAX) : fullBytes;
 }
 
 export const RECORD_SIZES = [100, 1024] as const;
 export const RECORDS_PER_BATCH = 1000;
 
-export function benchOptions(): BenchOptions {
+export function benchOptions(quick = false, installMissing = true): BenchOptions {
+  if (quick) return { roundMs: QUICK_ROUND_MS, rounds: 1, quick, installMissing };
   const roundMs = Number(process.env.SEGLOG_BENCH_ROUND_MS ?? 400);
   const rounds = Number(process.env.SEGLOG_BENCH_ROUNDS ?? 3);
   return {
     roundMs: Number.isFinite(roundMs) && roundMs > 0 ? Math.min(roundMs, 10_000) : 400,
     rounds: Number.isInteger(rounds) && rounds > 0 ? Math.min(rounds, 9) : 3,
+    quick,
+    installMissing,
   };
 }
 
@@ -42,17 +89,24 @@ export function payloads(count: number, bytes: number): Buffer[] {
   return out;
 }
 
+/** Records per second of the counted rounds: the median, the slowest and the fastest. */
+export interface RoundRates {
+  median: number;
+  min: number;
+  max: number;
+}
+
 /**
  * Calls `step` (which does some work and returns how many records it handled, 0 when it has
  * nothing left) until the round's time is up or `maxSteps` steps ran; `setup` runs before each
- * round, untimed. Returns the median round's records per second.
+ * round, untimed. Returns the median round's records per second, with the slowest and fastest.
  */
 export function measure(
   options: BenchOptions,
   step: () => number,
   setup: () => void = () => undefined,
   maxSteps = 1_000_000,
-): number {
+): RoundRates {
   const rates: number[] = [];
   // Round -1 is a short warm-up (JIT, page cache), not counted.
   for (let round = -1; round < options.rounds; round++) {
@@ -60,7 +114,7 @@ export function measure(
     const rate = timedRound(options, round, step, maxSteps);
     if (round >= 0) rates.push(rate);
   }
-  return median(rates);
+  return spread(rates);
 }
 
 /**
@@ -73,7 +127,7 @@ export async function measureAsync(
   step: () => number | Promise<number>,
   setup: () => Promise<void> | void = () => undefined,
   maxSteps = 1_000_000,
-): Promise<number> {
+): Promise<RoundRates> {
   const rates: number[] = [];
   for (let round = -1; round < options.rounds; round++) {
     await setup();
@@ -89,7 +143,24 @@ export async function measureAsync(
     }
     if (round >= 0) rates.push(perSecond(records, start, now));
   }
-  return median(rates);
+  return spread(rates);
+}
+
+/** Round time over the network (gateway, peers' servers): longer rounds, as a round starts and drains a client. */
+function networkRoundMs(options: BenchOptions): number {
+  return options.quick ? options.roundMs * 3 : Math.max(1000, options.roundMs * 3);
+}
+
+/**
+ * For cases over loopback: runs `round` (which works for about `ms` and returns its records per
+ * second) once as a warm-up of a quarter of the time, then `options.rounds` times: the median.
+ */
+export async function networkRounds(options: BenchOptions, round: (ms: number, index: number) => Promise<number>): Promise<RoundRates> {
+  const ms = networkRoundMs(options);
+  await round(Math.ceil(ms / 4), -1);
+  const rates: number[] = [];
+  for (let i = 0; i < options.rounds; i++) rates.push(await round(ms, i));
+  return spread(rates);
 }
 
 /** Round -1 is the warm-up, a quarter as long. */
@@ -118,15 +189,72 @@ function timedRound(options: BenchOptions, round: number, step: () => number, ma
   return perSecond(records, start, now);
 }
 
-function median(values: number[]): number {
+function spread(values: number[]): RoundRates {
   values.sort((a, b) => a - b);
-  return values[Math.floor(values.length / 2)]!;
+  return { median: values[Math.floor(values.length / 2)]!, min: values[0]!, max: values[values.length - 1]! };
 }
 
-export function result(suite: string, operation: string, recordBytes: number, recordsPerSec: number, note?: string): BenchResult {
+export function result(
+  suite: string,
+  operation: string,
+  recordBytes: number,
+  rate: number | RoundRates,
+  note?: string,
+  compare?: Pick<BenchResult, 'system' | 'scenario' | 'reference' | 'latency'>,
+): BenchResult {
+  const recordsPerSec = typeof rate === 'number' ? rate : rate.median;
   const r: BenchResult = { suite, operation, recordBytes, recordsPerSec, mbPerSec: (recordsPerSec * recordBytes) / 1e6 };
+  if (typeof rate !== 'number') {
+    r.minPerSec = rate.min;
+    r.maxPerSec = rate.max;
+  }
   if (note !== undefined) r.note = note;
+  return compare === undefined ? r : { ...r, ...compare };
+}
+
+/** A row that says why a case or a suite produced no figure. */
+export function errorResult(suite: string, operation: string, recordBytes: number, error: unknown, system?: string): BenchResult {
+  const message = error instanceof Error ? error.message : String(error);
+  const r: BenchResult = { suite, operation, recordBytes, recordsPerSec: 0, mbPerSec: 0, error: message.split('\n')[0]!.slice(0, 300) };
+  if (system !== undefined) r.system = system;
   return r;
+}
+
+/**
+ * Runs one case, showing it as progress; a failure becomes a row with its error (in the side-by-side
+ * table when `where` names a scenario), and the suite goes on.
+ */
+export async function caseOrError(
+  suite: string,
+  where: { system: string; scenario?: Scenario },
+  operation: string,
+  recordBytes: number,
+  run: () => Promise<BenchResult>,
+): Promise<BenchResult> {
+  progress(`${where.system === 'seglog' ? '' : `${where.system}: `}${operation}, ${recordBytes} B`);
+  try {
+    return await run();
+  } catch (e) {
+    const r = errorResult(suite, operation, recordBytes, e, where.system);
+    if (where.scenario !== undefined) r.scenario = where.scenario;
+    return r;
+  }
+}
+
+// --- progress --------------------------------------------------------------------------------
+
+const runStartedAt = performance.now();
+let currentSuite = '';
+
+/** bench/run.ts names the suite that runs now; progress() lines carry it. */
+export function setProgressSuite(suite: string): void {
+  currentSuite = suite;
+}
+
+/** One progress line on stderr: elapsed time of the run, suite, step. */
+export function progress(step: string): void {
+  const s = (performance.now() - runStartedAt) / 1000;
+  process.stderr.write(`[${s.toFixed(1).padStart(6)} s] ${currentSuite} · ${step}\n`);
 }
 
 // --- latency measurement across processes -------------------------------------------------------

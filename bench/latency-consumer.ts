@@ -47,12 +47,52 @@ function readSeq(v: Uint8Array): number {
   return (v[SEQ_POS]! | (v[SEQ_POS + 1]! << 8) | (v[SEQ_POS + 2]! << 16)) + v[SEQ_POS + 3]! * 0x1000000;
 }
 
+/**
+ * The window's produce→deliver samples, one per sequence number (duplicates and warm-up records
+ * ignored), and their quantiles; also watches this process's noise from the first sample on. Shared
+ * by seglog's consumer and the peers' (bench/peers/latency.ts).
+ */
+export class LatencySamples {
+  private readonly samples: Float64Array;
+  private readonly seen: Uint8Array;
+  private stopNoise: (() => ProcessNoise) | null = null;
+  count = 0;
+
+  constructor(
+    private readonly warmupRecords: number,
+    readonly measured: number,
+  ) {
+    this.samples = new Float64Array(Math.min(measured, MEASURED_RECORDS_MAX));
+    this.seen = new Uint8Array(this.samples.length);
+  }
+
+  /** Records one received value; true once every measured record is in. */
+  add(value: Uint8Array): boolean {
+    const now = monotonicMs();
+    const i = readSeq(value) - this.warmupRecords;
+    if (i < 0 || i >= this.samples.length || this.seen[i] === 1) return this.count >= this.samples.length;
+    this.stopNoise ??= watchProcessNoise();
+    this.seen[i] = 1;
+    this.samples[i] = now - readSentAt(value);
+    return ++this.count >= this.samples.length;
+  }
+
+  get complete(): boolean {
+    return this.count >= this.samples.length;
+  }
+
+  result(): Omit<ResultMessage, 'type'> {
+    const noise = this.stopNoise !== null ? this.stopNoise() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0, cpuPct: 0 };
+    const got = new Float64Array(this.count);
+    for (let i = 0, j = 0; i < this.samples.length; i++) if (this.seen[i] === 1) got[j++] = this.samples[i]!;
+    got.sort();
+    const count = this.count;
+    return { count, p50Ms: quantile(got, 0.5), p99Ms: quantile(got, 0.99), p999Ms: quantile(got, 0.999), maxMs: count > 0 ? got[count - 1]! : NaN, noise };
+  }
+}
+
 async function run(start: StartMessage): Promise<void> {
-  const measured = Math.min(start.measuredRecords, MEASURED_RECORDS_MAX);
-  const samples = new Float64Array(measured);
-  const seen = new Uint8Array(measured);
-  let count = 0;
-  let stopNoise: (() => ProcessNoise) | null = null;
+  const samples = new LatencySamples(start.warmupRecords, start.measuredRecords);
   let finishing: ReturnType<typeof setTimeout> | null = null;
   const client = await SeglogClient.connect(start.url, { clientId: 'bench-latency-consumer' });
   const consumer = client.subscribe(start.topic, { from: 'latest' });
@@ -62,38 +102,16 @@ async function run(start: StartMessage): Promise<void> {
   const allIn = new Promise<void>((resolve) => (done = resolve));
   process.on('message', (m: { type?: string }) => {
     if (m.type !== 'finish') return;
-    if (count >= measured) done();
+    if (samples.complete) done();
     else finishing = setTimeout(done, FINISH_WAIT_MS);
   });
   const consumed = (async () => {
-    for await (const r of consumer) {
-      const now = monotonicMs();
-      const v = r.value!;
-      const i = readSeq(v) - start.warmupRecords;
-      if (i < 0 || i >= measured || seen[i] === 1) continue;
-      if (stopNoise === null) stopNoise = watchProcessNoise();
-      seen[i] = 1;
-      samples[i] = now - readSentAt(v);
-      if (++count >= measured) break;
-    }
+    for await (const r of consumer) if (samples.add(r.value!)) break;
     done();
   })();
   await allIn;
   if (finishing !== null) clearTimeout(finishing);
-  const noise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0, cpuPct: 0 };
-  const got = new Float64Array(count);
-  for (let i = 0, j = 0; i < measured; i++) if (seen[i] === 1) got[j++] = samples[i]!;
-  got.sort();
-  const result: ResultMessage = {
-    type: 'result',
-    count,
-    p50Ms: quantile(got, 0.5),
-    p99Ms: quantile(got, 0.99),
-    p999Ms: quantile(got, 0.999),
-    maxMs: count > 0 ? got[count - 1]! : NaN,
-    noise,
-  };
-  process.send!(result);
+  process.send!({ type: 'result', ...samples.result() } satisfies ResultMessage);
   await consumer.close().catch(() => {});
   await Promise.race([consumed, new Promise((r) => setTimeout(r, 1000))]);
   await client.close().catch(() => {});

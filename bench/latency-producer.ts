@@ -6,8 +6,8 @@
 // before send()) and a sequence number; the consumer subtracts on receipt. The first second is a
 // warm-up (JIT, connections, first batches) and is not counted.
 //
-// Send granularity: a timer ticks about every millisecond; each tick sends the records due by the
-// absolute schedule (start + n / rate, so timer lateness never lowers the rate), each with its own
+// Send granularity (bench/latency-schedule.ts): a timer ticks about every millisecond; each tick sends
+// the records due by the absolute schedule (start + n / rate, so timer lateness never lowers the rate), each with its own
 // producer.send() and lingerMs 0, the setting a latency-sensitive user picks. lingerMs 0 closes a
 // batch at the end of the tick, so the ~20 records of one tick travel in one PRODUCE frame.
 // Values and record objects are allocated up front and reused (a second's worth).
@@ -22,13 +22,18 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { RecordInput } from '../engine/types.js';
 import { SeglogClient } from '../gateway/client/client.js';
-import { monotonicMs, payloads, watchMachineCpu, watchProcessNoise, type ProcessNoise } from './harness.js';
-import { HEADER_BYTES, SENT_AT_POS, SEQ_POS, type ResultMessage, type StartMessage } from './latency-consumer.js';
+import { payloads, type ProcessNoise } from './harness.js';
+import { HEADER_BYTES, type ResultMessage, type StartMessage } from './latency-consumer.js';
+import {
+  LATENCY_RATE_PER_SEC,
+  LATENCY_WARMUP_MS_FULL,
+  LATENCY_WINDOW_MS_FULL,
+  QUICK_LATENCY_WARMUP_MS,
+  QUICK_LATENCY_WINDOW_MS,
+  runSchedule,
+  stampValue,
+} from './latency-schedule.js';
 
-const LATENCY_RATE_PER_SEC = 20_000;
-const LATENCY_WARMUP_MS = 1000;
-const LATENCY_WINDOW_MS = 5000;
-const LATENCY_TICK_MS = 1;
 /** Record objects (and values) reused round robin: a second's worth, so none is reused while queued. */
 const LATENCY_POOL_RECORDS = LATENCY_RATE_PER_SEC;
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -103,7 +108,7 @@ function startConsumerChild(start: StartMessage): { child: ChildProcess; ready: 
       }),
     ]);
   const ready = message('ready', 10_000).then(() => undefined);
-  const result = ready.then(() => message('result', LATENCY_WARMUP_MS + LATENCY_WINDOW_MS + 20_000) as Promise<ResultMessage>);
+  const result = ready.then(() => message('result', LATENCY_WARMUP_MS_FULL + LATENCY_WINDOW_MS_FULL + 20_000) as Promise<ResultMessage>);
   ready.catch(() => {});
   result.catch(() => {});
   child.send(start);
@@ -118,10 +123,12 @@ async function stopChild(child: ChildProcess): Promise<void> {
   clearTimeout(timer);
 }
 
-export async function latency(url: string, recordBytes: number): Promise<LatencyResult> {
+export async function latency(url: string, recordBytes: number, quick = false): Promise<LatencyResult> {
   const rate = LATENCY_RATE_PER_SEC;
-  const warmupRecords = Math.floor((LATENCY_WARMUP_MS / 1000) * rate);
-  const measuredRecords = Math.floor((LATENCY_WINDOW_MS / 1000) * rate);
+  const warmupMs = quick ? QUICK_LATENCY_WARMUP_MS : LATENCY_WARMUP_MS_FULL;
+  const windowMs = quick ? QUICK_LATENCY_WINDOW_MS : LATENCY_WINDOW_MS_FULL;
+  const warmupRecords = Math.floor((warmupMs / 1000) * rate);
+  const measuredRecords = Math.floor((windowMs / 1000) * rate);
   const total = warmupRecords + measuredRecords;
   if (recordBytes < HEADER_BYTES) throw new Error(`latency: records need at least ${HEADER_BYTES} bytes`);
   const client = await SeglogClient.connect(url, { clientId: 'bench-latency-producer' });
@@ -137,46 +144,30 @@ export async function latency(url: string, recordBytes: number): Promise<Latency
     let failure: unknown = null;
     const onAck = (): void => void acked++;
     const onFail = (e: unknown): void => void (failure ??= e);
-    let sent = 0;
-    let sendLagMaxMs = 0;
-    let stopNoise: (() => ProcessNoise) | null = null;
-    let stopMachine: ReturnType<typeof watchMachineCpu> | null = null;
     let scraped: Promise<ServerScrape | null> | null = null;
-    const start = performance.now();
-    const deadline = start + LATENCY_WARMUP_MS + LATENCY_WINDOW_MS + 2000;
-    await new Promise<void>((resolve, reject) => {
-      const tick = (): void => {
-        const now = performance.now();
-        if (failure !== null) return reject(failure as Error);
-        if (now > deadline) return reject(new Error(`latency: sent only ${sent} of ${total} records in time`));
-        // Reset the server's loop-delay histogram shortly before the window, so the scrape's own
-        // cost falls in the warm-up and the scrape after the window covers the window.
-        if (scraped === null && now - start >= LATENCY_WARMUP_MS - 100) scraped = scrapeServer(url);
-        const due = Math.min(total, Math.floor(((now - start) / 1000) * rate));
-        if (sent < due && sent >= warmupRecords) sendLagMaxMs = Math.max(sendLagMaxMs, now - (start + (sent * 1000) / rate));
-        for (; sent < due; sent++) {
-          if (sent === warmupRecords) {
-            stopNoise = watchProcessNoise();
-            stopMachine = watchMachineCpu();
-          }
-          if (sent - acked >= LATENCY_POOL_RECORDS) return reject(new Error('latency: a second of records unacknowledged'));
-          const record = pool[sent % LATENCY_POOL_RECORDS]!;
-          const value = record.value as Buffer;
-          value.writeUInt32LE(sent, SEQ_POS);
-          value.writeDoubleLE(monotonicMs(), SENT_AT_POS);
-          producer.send(topic, record).then(onAck, onFail);
-        }
-        if (sent >= total) return resolve();
-        setTimeout(tick, LATENCY_TICK_MS);
-      };
-      tick();
+    const sending = await runSchedule({
+      total,
+      warmupRecords,
+      unackedMax: LATENCY_POOL_RECORDS,
+      deadlineMs: warmupMs + windowMs + 2000,
+      // Reset the server's loop-delay histogram shortly before the window, so the scrape's own
+      // cost falls in the warm-up and the scrape after the window covers the window.
+      onTick: (elapsedMs) => {
+        if (scraped === null && elapsedMs >= warmupMs - 100) scraped = scrapeServer(url);
+      },
+      send: (seq) => {
+        const record = pool[seq % LATENCY_POOL_RECORDS]!;
+        stampValue(record.value as Buffer, seq);
+        producer.send(topic, record).then(onAck, onFail);
+      },
+      acked: () => acked,
+      failure: () => failure,
     });
     for (let i = 0; i < 1000 && acked < total && failure === null; i++) await new Promise((r) => setTimeout(r, 10));
     if (failure !== null) throw failure;
     const after = await scrapeServer(url);
     const before = await (scraped as Promise<ServerScrape | null> | null);
-    const machine = stopMachine !== null ? (stopMachine as ReturnType<typeof watchMachineCpu>)() : null;
-    const producerNoise = stopNoise !== null ? (stopNoise as () => ProcessNoise)() : { loopDelayMaxMs: 0, loopDelayP99Ms: 0, gcMaxMs: 0, gcTotalMs: 0, cpuPct: 0 };
+    const { sendLagMaxMs, noise: producerNoise, machine } = sending;
     consumer.child.send({ type: 'finish' });
     const { type: _type, ...received } = await consumer.result;
     await producer.close();
@@ -200,6 +191,7 @@ export interface ProducerStartMessage {
   type: 'start';
   url: string;
   recordBytes: number;
+  quick: boolean;
 }
 
 export type ProducerReply = { type: 'result'; result: LatencyResult } | { type: 'error'; message: string };
@@ -207,7 +199,7 @@ export type ProducerReply = { type: 'result'; result: LatencyResult } | { type: 
 // Only when started as the child (not when imported for its types).
 if (process.send !== undefined && process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
   process.once('message', (m: ProducerStartMessage) => {
-    latency(m.url, m.recordBytes).then(
+    latency(m.url, m.recordBytes, m.quick).then(
       (result) => process.send!({ type: 'result', result } satisfies ProducerReply, () => process.disconnect()),
       (e: unknown) => process.send!({ type: 'error', message: (e as Error).stack ?? String(e) } satisfies ProducerReply, () => process.disconnect()),
     );

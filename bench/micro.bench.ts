@@ -15,7 +15,7 @@ import { nodeRuntime } from '../engine/record-batch.js';
 import { crc32c as clientCrc32c, preferNativeCrc32c } from '../gateway/client/crc32c.js';
 import { loadLz4, preferNativeLz4 } from '../gateway/client/lz4.js';
 import { portableRuntime } from '../gateway/client/record-codec.js';
-import { RECORDS_PER_BATCH, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { RECORDS_PER_BATCH, payloads, progress, result, type BenchOptions, type BenchResult } from './harness.js';
 
 const SUITE = 'micro';
 const RECORD_BYTES = 100;
@@ -40,7 +40,9 @@ interface Case {
 function runCases(options: BenchOptions, cases: Case[]): BenchResult[] {
   const out: BenchResult[] = [];
   const suite = new Benchmark.Suite();
-  for (const c of cases) suite.add(c.name, c.fn, { maxTime: (options.roundMs * options.rounds) / 1000, minSamples: MIN_SAMPLES });
+  for (const c of cases) {
+    suite.add(c.name, c.fn, { maxTime: (options.roundMs * options.rounds) / 1000, minSamples: MIN_SAMPLES, onStart: () => progress(c.name) });
+  }
   suite.on('cycle', (event: Benchmark.Event) => {
     const bench = event.target as unknown as Benchmark & { name: string; error?: Error };
     if (bench.error !== undefined) throw bench.error;

@@ -23,7 +23,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { PartitionLog, type PartitionLogOptions } from '../engine/partition-log.js';
 import { batchLastOffset, encodeBatch, forEachRecord, type DecodedRecord } from '../engine/record-batch.js';
-import { RECORDS_PER_BATCH, RECORD_SIZES, measureAsync, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { RECORDS_PER_BATCH, RECORD_SIZES, bytesBound, measureAsync, payloads, progress, result, type BenchOptions, type BenchResult, type RoundRates } from './harness.js';
 
 const SUITE = 'engine';
 const SEGMENT_BYTES = 128 * 1024 * 1024;
@@ -44,9 +44,12 @@ export async function runPartitionLogBench(options: BenchOptions): Promise<Bench
         ['PartitionLog.append, CRC-checked, reservation on the calling thread · append', { backgroundReserve: false }, false],
       ];
       for (const [k, [operation, logOptions, trusted]] of appends.entries()) {
+        progress(`${operation}, ${recordBytes} B`);
         const rate = await appendRate(path.join(dir, `append-${k}`), batches, logOptions, trusted, options);
-        out.push(result(SUITE, operation, recordBytes, rate));
+        // The CRC-checked append (the gateway's path) is what other systems' appends are compared to.
+        out.push(result(SUITE, operation, recordBytes, rate, undefined, { system: 'seglog', scenario: 'append', reference: k === 0 }));
       }
+      progress(`PartitionLog.read + forEachRecord, ${recordBytes} B`);
       out.push(...(await readRates(path.join(dir, 'read'), batches, recordBytes, options)));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -55,7 +58,7 @@ export async function runPartitionLogBench(options: BenchOptions): Promise<Bench
   return out;
 }
 
-function makeBatches(recordBytes: number): Buffer[] {
+export function makeBatches(recordBytes: number): Buffer[] {
   const values = payloads(RECORDS_PER_BATCH * DISTINCT_BATCHES, recordBytes);
   const batches: Buffer[] = [];
   for (let b = 0; b < DISTINCT_BATCHES; b++) {
@@ -69,23 +72,24 @@ function openLog(dir: string, extra: Partial<PartitionLogOptions> = {}): Partiti
   return PartitionLog.open({ dir, segmentBytes: SEGMENT_BYTES, flushIntervalMs: 0, fileDeleteDelayMs: 0, ...extra });
 }
 
-async function appendRate(
+export async function appendRate(
   dir: string,
   batches: Buffer[],
   logOptions: Partial<PartitionLogOptions>,
   trusted: boolean,
   options: BenchOptions,
-): Promise<number> {
+): Promise<RoundRates> {
   const log = openLog(dir, logOptions);
   const batchBytes = batches[0]!.length;
   const appendOptions = { trusted };
+  const appendBytesMax = bytesBound(options, APPEND_BYTES_MAX);
   let appended = 0;
   let i = 0;
   try {
     return await measureAsync(
       options,
       () => {
-        if (appended + batchBytes > APPEND_BYTES_MAX) return 0;
+        if (appended + batchBytes > appendBytesMax) return 0;
         log.append(batches[i++ % DISTINCT_BATCHES]!, appendOptions);
         appended += batchBytes;
         return RECORDS_PER_BATCH;
@@ -106,7 +110,7 @@ async function appendRate(
 
 async function readRates(dir: string, batches: Buffer[], recordBytes: number, options: BenchOptions): Promise<BenchResult[]> {
   let log = openLog(dir);
-  for (let appended = 0, i = 0; appended + batches[0]!.length <= APPEND_BYTES_MAX; appended += batches[0]!.length) {
+  for (let appended = 0, i = 0; appended + batches[0]!.length <= bytesBound(options, APPEND_BYTES_MAX); appended += batches[0]!.length) {
     log.append(batches[i++ % DISTINCT_BATCHES]!);
   }
   let offset = 0;
@@ -135,8 +139,8 @@ async function readRates(dir: string, batches: Buffer[], recordBytes: number, op
     });
     if (checksum === 0) throw new Error('partition log read bench decoded nothing');
     return [
-      result(SUITE, 'PartitionLog.read + forEachRecord, data appended by this process · read', recordBytes, sameProcess),
-      result(SUITE, 'PartitionLog.read + forEachRecord, right after reopen (CRCs checked) · read', recordBytes, afterReopen),
+      result(SUITE, 'PartitionLog.read + forEachRecord, data appended by this process · read', recordBytes, sameProcess, undefined, { system: 'seglog', scenario: 'read', reference: true }),
+      result(SUITE, 'PartitionLog.read + forEachRecord, right after reopen (CRCs checked) · read', recordBytes, afterReopen, undefined, { system: 'seglog', scenario: 'read' }),
     ];
   } finally {
     await log.close();

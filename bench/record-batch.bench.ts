@@ -1,7 +1,7 @@
 // Encode and decode of record batches (1000 records each), no compression and LZ4. Payloads are
 // incompressible, so the LZ4 figures are the cost of the codec, not its benefit.
 import { encodeBatch, forEachRecord, type Compression, type DecodedRecord, type RecordInput } from '../engine/record-batch.js';
-import { RECORDS_PER_BATCH, RECORD_SIZES, measure, payloads, result, type BenchOptions, type BenchResult } from './harness.js';
+import { RECORDS_PER_BATCH, RECORD_SIZES, measure, payloads, progress, result, type BenchOptions, type BenchResult } from './harness.js';
 
 const SUITE = 'record batch';
 const DISTINCT_BATCHES = 16;
@@ -15,6 +15,7 @@ export function runRecordBatchBench(options: BenchOptions): BenchResult[] {
       recordSets.push(values.slice(b * RECORDS_PER_BATCH, (b + 1) * RECORDS_PER_BATCH).map((value) => ({ value })));
     }
     for (const compression of ['none', 'lz4'] as Compression[]) {
+      progress(`encode and decode (${compression}), ${recordBytes} B`);
       let i = 0;
       const now = Date.now();
       const encodeRate = measure(options, () => {

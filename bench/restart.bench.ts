@@ -18,7 +18,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { result, type BenchOptions, type BenchResult } from './harness.js';
+import { trackChild } from './children.js';
+import { progress, result, type BenchOptions, type BenchResult } from './harness.js';
 
 const SUITE = 'restart';
 const TOPIC = 'restart';
@@ -31,6 +32,8 @@ const FLUSH_INTERVAL_MS = 1000;
 const OVERSHOOT_BYTES_MAX = 512 * 1024 * 1024;
 const CHILD_TIMEOUT_MS = 10 * 60_000;
 const GiB = 1024 ** 3;
+/** `--quick`: a log of 16 MiB (a quarter of it first). */
+const QUICK_TARGET_GIB = 1 / 64;
 const MiB = 1024 ** 2;
 
 const SELF = fileURLToPath(import.meta.url);
@@ -47,7 +50,7 @@ interface OpenReport {
 }
 
 /** RSS figures from /proc/<pid>/status (bytes), null where there is no /proc. */
-function procMemory(pid: number | 'self'): { rss: number; anon: number; file: number } | null {
+export function procMemory(pid: number | 'self'): { rss: number; anon: number; file: number } | null {
   try {
     const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = (field: string): number => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN) * 1024;
@@ -151,7 +154,7 @@ interface Child {
 }
 
 function spawnChild(args: string[]): Child {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = trackChild(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let out = '';
   let err = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
@@ -248,8 +251,8 @@ interface Row {
   rss: string;
 }
 
-export async function runRestartBench(_options: BenchOptions): Promise<BenchResult[]> {
-  const targetGiB = Number(process.env['SEGLOG_BENCH_RESTART_GIB'] ?? 2);
+export async function runRestartBench(options: BenchOptions): Promise<BenchResult[]> {
+  const targetGiB = options.quick ? QUICK_TARGET_GIB : Number(process.env['SEGLOG_BENCH_RESTART_GIB'] ?? 2);
   if (!(targetGiB > 0 && targetGiB <= 64)) throw new Error(`SEGLOG_BENCH_RESTART_GIB must be in (0, 64], got ${process.env['SEGLOG_BENCH_RESTART_GIB']}`);
   const targetBytes = Math.round(targetGiB * GiB);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-bench-restart-'));
@@ -265,6 +268,7 @@ export async function runRestartBench(_options: BenchOptions): Promise<BenchResu
     }
     for (const size of [targetBytes / 4, targetBytes]) {
       // 1. Build (or grow) the log; kill the writer while it still appends.
+      progress(`build a ${gib(size)} log, then restart it three ways`);
       const writer = spawnChild([SELF, 'build', dir, String(Math.round(size))]);
       try {
         await writer.line(/^target \d+$/m);

@@ -1,106 +1,146 @@
-// `npm run bench`: the engine's figures beside baselines measured in the same run, on this machine
-// (method, suites and targets: bench/README.md). Every suite is bounded (rounds of SEGLOG_BENCH_ROUND_MS, default 400 ms; median of
-// SEGLOG_BENCH_ROUNDS, default 3) and cleans up its temp files. Pass suite names to run a subset:
-// `node dist/bench/run.js record-batch baselines partition-log`.
-import os from 'node:os';
+// `npm run bench`: the engine's figures beside baselines measured in the same run, on this machine;
+// `npm run bench:peers` adds the systems a user would pick instead (method, suites and targets:
+// bench/README.md). A suite that fails gives a row with its error and the run goes on; the table,
+// the JSON and the charts are always written (bench/results/, or --out DIR).
+//
+//   node dist/bench/run.js [--quick] [--peers] [--no-install] [--out DIR] [suite ...]
 import { runBaselines } from './baselines.js';
+import { killTrackedChildren } from './children.js';
 import { runEngineBench } from './engine.bench.js';
 import { runGatewayBench } from './gateway.bench.js';
+import { runGatewayScaleBench } from './gateway-scale.bench.js';
+import { benchOptions, errorResult, progress, setProgressSuite, type BenchOptions, type BenchResult } from './harness.js';
 import { runMicroBench } from './micro.bench.js';
-import { benchOptions, type BenchResult } from './harness.js';
 import { runPartitionLogBench } from './partition-log.bench.js';
+import { runKafkaPeer } from './peers/kafka.js';
+import { runNatsPeer } from './peers/nats.js';
+import { runRedisPeer } from './peers/redis.js';
+import { runSqlitePeer } from './peers/sqlite.js';
 import { runRecordBatchBench } from './record-batch.bench.js';
+import { comparisonTable, otherTable } from './report.js';
+import { QUICK_RESULTS_DIR, RESULTS_DIR, writeRunFiles } from './results-file.js';
+import { runReserverBench } from './reserver.bench.js';
 import { runRestartBench } from './restart.bench.js';
+import { startRunInfo } from './run-info.js';
+import { targetLines } from './targets.js';
 
-const SUITES: Record<string, (o: ReturnType<typeof benchOptions>) => BenchResult[] | Promise<BenchResult[]>> = {
+type Suite = (o: BenchOptions) => BenchResult[] | Promise<BenchResult[]>;
+
+const SUITES: Record<string, Suite> = {
   'partition-log': runPartitionLogBench,
   'record-batch': runRecordBatchBench,
   engine: runEngineBench,
   baselines: runBaselines,
   gateway: runGatewayBench,
   restart: runRestartBench,
+  'gateway-scale': runGatewayScaleBench,
+  reserver: runReserverBench,
   micro: runMicroBench,
 };
 
-function formatRate(n: number): string {
-  if (n >= 1e6) return `${(n / 1e6).toFixed(2)}M`;
-  if (n >= 1e3) return `${(n / 1e3).toFixed(0)}k`;
-  return n.toFixed(0);
+/** Run with --peers (or by name): systems started or loaded by the suite, each at its best practice. */
+const PEER_SUITES: Record<string, Suite> = {
+  sqlite: runSqlitePeer,
+  nats: runNatsPeer,
+  redis: runRedisPeer,
+  kafka: runKafkaPeer,
+};
+
+/** A suite still running after this is reported as failed and the run goes on (its children are killed at the end). */
+const SUITE_TIMEOUT_MS = 20 * 60_000;
+const QUICK_SUITE_TIMEOUT_MS = 2 * 60_000;
+
+interface Args {
+  quick: boolean;
+  peers: boolean;
+  install: boolean;
+  out: string | null;
+  suites: string[];
 }
 
-function printTable(results: BenchResult[]): void {
-  const rows = results.map((r) => [
-    r.suite,
-    r.note !== undefined ? `${r.operation} (${r.note})` : r.operation,
-    r.recordBytes === 0 ? '' : r.recordBytes >= 1024 ? `${r.recordBytes / 1024} KiB` : `${r.recordBytes} B`,
-    r.note !== undefined ? '' : formatRate(r.recordsPerSec),
-    r.note !== undefined || r.recordBytes === 0 ? '' : r.mbPerSec.toFixed(0),
-  ]);
-  const head = ['suite', 'operation', 'record', 'records/s', 'MB/s'];
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((row) => row[c]!.length)));
-  const line = (cells: string[]): string => cells.map((cell, c) => (c >= 2 ? cell.padStart(widths[c]!) : cell.padEnd(widths[c]!))).join('  ');
-  console.log(line(head));
-  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
-  for (const row of rows) console.log(line(row));
+function parseArgs(argv: string[]): Args {
+  const args: Args = { quick: false, peers: false, install: true, out: null, suites: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--quick') args.quick = true;
+    else if (a === '--peers') args.peers = true;
+    else if (a === '--no-install') args.install = false;
+    else if (a === '--out') {
+      const dir = argv[++i];
+      if (dir === undefined) throw new Error('--out needs a directory');
+      args.out = dir;
+    } else if (a.startsWith('--')) throw new Error(`unknown option ${a}; known: --quick, --peers, --no-install, --out DIR`);
+    else args.suites.push(a);
+  }
+  return args;
 }
 
-function rate(results: BenchResult[], suite: string, prefix: string, recordBytes: number): number | undefined {
-  return results.find((r) => r.suite === suite && r.operation.startsWith(prefix) && r.recordBytes === recordBytes && r.note === undefined)?.recordsPerSec;
+async function runSuite(name: string, suite: Suite, options: BenchOptions): Promise<BenchResult[]> {
+  setProgressSuite(name);
+  progress('start');
+  const limitMs = options.quick ? QUICK_SUITE_TIMEOUT_MS : SUITE_TIMEOUT_MS;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`suite still running after ${limitMs / 1000} s: stopped waiting for it`)), limitMs);
+    });
+    const rows = await Promise.race([Promise.resolve().then(() => suite(options)), timeout]);
+    progress(`done, ${rows.length} rows`);
+    return rows;
+  } catch (e) {
+    progress(`failed: ${(e as Error).message}`);
+    return [errorResult(name, 'suite failed', 0, e)];
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
-/** The design targets (bench/README.md "Design targets"), as ratios within this run. */
-function printTargets(results: BenchResult[]): void {
-  const lines: string[] = [];
-  const append100 = rate(results, 'engine', 'PartitionLog.append', 100);
-  const raw100 = rate(results, 'baseline', 'raw fs.writeSync', 100);
-  const read100 = rate(results, 'engine', 'PartitionLog.read', 100);
-  const append1k = rate(results, 'engine', 'PartitionLog.append', 1024);
-  const mmap1k = rate(results, 'baseline', 'memcpy into an mmapped', 1024);
-  const decode100 = rate(results, 'record batch', 'decode, forEachRecord (none)', 100);
-  const engineRead100 = rate(results, 'engine api', 'Engine.read with decoding', 100);
-  const replay100 = rate(results, 'engine api', 'Subscription replay', 100);
-  const produce100 = rate(results, 'engine api', 'Engine.produce, 1000', 100);
-  if (append100 !== undefined) lines.push(`append 100 B: ${formatRate(append100)} records/s (target ≥ 8M)`);
-  if (append100 !== undefined && raw100 !== undefined) lines.push(`append 100 B vs raw fs.writeSync: ${(append100 / raw100).toFixed(2)}× (target ≥ 1.5×)`);
-  if (append1k !== undefined && mmap1k !== undefined) lines.push(`append 1 KiB vs memcpy into touched mmap: ${((100 * append1k) / mmap1k).toFixed(0)}% (target ≥ 50%)`);
-  if (read100 !== undefined) lines.push(`sequential read with decoding, 100 B: ${formatRate(read100)} records/s (target ≥ 10M)`);
-  if (engineRead100 !== undefined) lines.push(`Engine.read with decoding, 100 B: ${formatRate(engineRead100)} records/s (target ≥ 10M)`);
-  if (replay100 !== undefined) lines.push(`Subscription replay, 100 B: ${formatRate(replay100)} records/s`);
-  if (produce100 !== undefined && append100 !== undefined) lines.push(`Engine.produce 100 B vs PartitionLog.append: ${((100 * produce100) / append100).toFixed(0)}%`);
-  if (decode100 !== undefined) lines.push(`decode alone (forEachRecord), 100 B: ${formatRate(decode100)} records/s`);
-  const gwProduces = results.filter((r) => r.suite === 'gateway' && r.recordBytes === 100 && /^produce, (send|sendBatch)/.test(r.operation));
-  const gwProduce = gwProduces.length > 0 ? Math.max(...gwProduces.map((r) => r.recordsPerSec)) : undefined;
-  const gwReplay = rate(results, 'gateway', 'replay, subscribe', 100);
-  if (gwProduce !== undefined) lines.push(`gateway produce over loopback (client library, best API), 100 B: ${formatRate(gwProduce)} records/s (target ≥ 2M)`);
-  if (gwReplay !== undefined) lines.push(`gateway replay over loopback, 100 B: ${formatRate(gwReplay)} records/s (target ≥ 3M)`);
-  const gwLatency = results.find((r) => r.suite === 'gateway' && r.operation.startsWith('produce→deliver') && r.recordBytes === 100);
-  if (gwLatency?.note !== undefined) lines.push(`gateway produce→deliver at 20k/s, 100 B: ${gwLatency.note} (target p99 < 1 ms)`);
-  if (lines.length === 0) return;
-  console.log('\nTargets (bench/README.md), ratios from this run:');
-  for (const l of lines) console.log(`  ${l}`);
+/** Errors no suite caught (an 'error' event without a listener, a rejected promise nobody awaited): rows, and the run goes on. */
+const strayErrors: BenchResult[] = [];
+let runningSuite = '';
+function onStrayError(e: unknown): void {
+  progress(`uncaught error: ${(e as Error)?.message ?? String(e)}`);
+  strayErrors.push(errorResult(runningSuite, 'uncaught error', 0, e));
 }
 
 async function main(): Promise<void> {
-  const wanted = process.argv.slice(2);
-  const unknown = wanted.filter((w) => !(w in SUITES));
-  if (unknown.length > 0) {
-    console.error(`unknown suite(s): ${unknown.join(', ')}; known: ${Object.keys(SUITES).join(', ')}`);
-    process.exitCode = 2;
-    return;
-  }
-  const options = benchOptions();
-  console.log(
-    `seglog bench · node ${process.version} · ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'} · ` +
-      `median of ${options.rounds} rounds of ${options.roundMs} ms · temp dir ${os.tmpdir()}\n`,
-  );
+  process.on('uncaughtException', onStrayError);
+  process.on('unhandledRejection', onStrayError);
+  const args = parseArgs(process.argv.slice(2));
+  const all = { ...SUITES, ...PEER_SUITES };
+  const unknown = args.suites.filter((w) => !(w in all));
+  if (unknown.length > 0) throw new Error(`unknown suite(s): ${unknown.join(', ')}; known: ${Object.keys(all).join(', ')}`);
+  const chosen = args.suites.length > 0 ? args.suites : [...Object.keys(SUITES), ...(args.peers ? Object.keys(PEER_SUITES) : [])];
+  const options = benchOptions(args.quick, args.install);
+  const settings =
+    `median of ${options.rounds} round(s) of ${options.roundMs} ms after a warm-up round` +
+    `${args.quick ? ' (--quick: byte bounds cut to 16 MiB, latency window 0.5 s)' : ''}; suites: ${chosen.join(', ')}` +
+    `; env: ${Object.entries(process.env).filter(([k]) => k.startsWith('SEGLOG_BENCH_')).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`;
+  const run = startRunInfo(args.quick, settings, chosen);
+  console.log(`seglog bench · ${settings}\n`);
   const results: BenchResult[] = [];
-  for (const [name, run] of Object.entries(SUITES)) {
-    if (wanted.length > 0 && !wanted.includes(name)) continue;
-    results.push(...(await run(options)));
+  for (const name of chosen) {
+    runningSuite = name;
+    const rows = [...(await runSuite(name, all[name]!, options)), ...strayErrors.splice(0)];
+    results.push(...rows.map((r) => ({ suiteName: name, ...r })));
   }
-  printTable(results);
-  printTargets(results);
-  console.log('\nMB/s counts payload bytes only; payloads are random (incompressible).');
+  const stray = killTrackedChildren();
+  if (stray > 0) progress(`killed ${stray} child process(es) left running by failed suites`);
+  const info = run.finish();
+  const files = writeRunFiles(args.out ?? (args.quick ? QUICK_RESULTS_DIR : RESULTS_DIR), results, info);
+  console.log(`\n${comparisonTable(results)}\n\nOther figures:\n\n${otherTable(results)}`);
+  const targets = targetLines(results);
+  if (targets.length > 0) console.log(`\nTargets (bench/README.md), ratios from this run:\n${targets.map((l) => `  ${l}`).join('\n')}`);
+  console.log(`\nMB/s counts payload bytes only; payloads are random (incompressible).\nWritten: ${Object.values(files).join(', ')}`);
+  const failed = results.filter((r) => r.error !== undefined).length;
+  if (failed > 0) console.log(`${failed} row(s) with an error (see the table).`);
 }
 
-await main();
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    killTrackedChildren();
+    console.error((e as Error).message);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,239 @@
+// Apache Kafka: one broker in KRaft mode (broker and controller in one JVM, Java 17), the
+// org.apache.kafka:kafka_2.13 jars fetched from Maven Central by `mvn dependency:copy-dependencies`
+// into a cache dir outside the repository (never vendored), with kafkajs (devDependency) as the
+// Node client, as its docs show:
+//   - produce: producer.send of 1000 messages per request, acks all (-1; one broker, so its log),
+//     two requests in flight, into one topic (one partition) per payload size;
+//   - replay: a consumer group member from the beginning, eachBatch, every value touched (timed from
+//     the first batch: the group join is not counted);
+//   - produce→deliver latency: one send per tick of the schedule → a consumer group member.
+// The broker's log is flushed by the OS (Kafka's default: no fsync per message), like seglog's
+// acks `written`. Ports are free loopback ports; data in a temp dir; stopped by PID.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
+import { RECORD_SIZES, bytesBound, caseOrError, networkRounds, payloads, progress, result, type BenchOptions, type BenchResult } from '../harness.js';
+import { noteVersion } from '../run-info.js';
+import { latencyWindowS, peerLatency, peerLatencyResult } from './latency.js';
+import { PeerUnavailableError, commandVersion, ensureCommand, freePort, startServer, type PeerServer } from './servers.js';
+
+const run = promisify(execFile);
+
+const SUITE = 'kafka';
+const SYSTEM = 'Apache Kafka';
+const KAFKA_VERSION = '4.1.1';
+/** mvn fetching the broker's jars (first run only), and formatting the broker's storage. */
+const FETCH_TIMEOUT_MS = 10 * 60_000;
+const FORMAT_TIMEOUT_MS = 60_000;
+/** The JVM takes a few seconds to listen. */
+const BROKER_READY_TIMEOUT_MS = 60_000;
+const BROKER_HEAP = ['-Xms512m', '-Xmx1g'];
+const MESSAGES_PER_SEND = 1000;
+const SENDS_IN_FLIGHT = 2;
+/** Payload bytes one produce round may store. */
+const ROUND_PAYLOAD_BYTES_MAX = 256 * 1024 * 1024;
+/** What the replay rounds read: stored once, at most this many bytes or records. */
+const REPLAY_PAYLOAD_BYTES = 128 * 1024 * 1024;
+const REPLAY_RECORDS_MAX = 1_000_000;
+/** A replay round's wait for the group join and the first batch, beyond the round's time. */
+const REPLAY_JOIN_TIMEOUT_MS = 30_000;
+const POOL_RECORDS = 4096;
+
+/** Where the broker's jars are kept between runs: $SEGLOG_BENCH_CACHE, else ~/.cache/seglog-bench. */
+function cacheDir(): string {
+  const base = process.env.SEGLOG_BENCH_CACHE ?? path.join(process.env.XDG_CACHE_HOME ?? path.join(os.homedir(), '.cache'), 'seglog-bench');
+  return path.join(base, `kafka-${KAFKA_VERSION}`);
+}
+
+const POM = `<project xmlns="http://maven.apache.org/POM/4.0.0">
+  <modelVersion>4.0.0</modelVersion>
+  <groupId>seglog.bench</groupId>
+  <artifactId>kafka-broker</artifactId>
+  <version>1</version>
+  <packaging>pom</packaging>
+  <dependencies>
+    <dependency>
+      <groupId>org.apache.kafka</groupId>
+      <artifactId>kafka_2.13</artifactId>
+      <version>${KAFKA_VERSION}</version>
+    </dependency>
+  </dependencies>
+</project>
+`;
+
+/** The broker's classpath dir, fetched with mvn on first use. */
+async function kafkaJars(options: BenchOptions): Promise<string> {
+  const dir = cacheDir();
+  const libs = path.join(dir, 'libs');
+  const complete = path.join(libs, '.complete');
+  if (fs.existsSync(complete)) return libs;
+  if (!options.installMissing) throw new PeerUnavailableError(`the kafka_2.13 ${KAFKA_VERSION} jars are not installed in ${libs} (--no-install given: not fetching them)`);
+  const mvn = await ensureCommand('mvn', 'maven', options);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, 'pom.xml'), POM);
+  progress(`mvn: fetching kafka_2.13 ${KAFKA_VERSION} into ${libs}`);
+  try {
+    await run(mvn, ['-q', '-B', '-f', path.join(dir, 'pom.xml'), 'dependency:copy-dependencies', `-DoutputDirectory=${libs}`], { timeout: FETCH_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 });
+  } catch (e) {
+    throw new PeerUnavailableError(`the kafka_2.13 ${KAFKA_VERSION} jars are not installed in ${libs} and mvn could not fetch them: ${(e as Error).message.split('\n')[0]}`);
+  }
+  fs.writeFileSync(complete, `${new Date().toISOString()}\n`);
+  return libs;
+}
+
+function brokerProperties(port: number, controllerPort: number, dir: string): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${controllerPort}`,
+    `listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controllerPort}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${port}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    `log.dirs=${path.join(dir, 'data')}`,
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    // A single consumer joins: no point waiting for others.
+    'group.initial.rebalance.delay.ms=0',
+    '',
+  ].join('\n');
+}
+
+async function startBroker(java: string, libs: string): Promise<PeerServer> {
+  const classpath = `${libs}/*`;
+  return startServer(
+    'kafka',
+    java,
+    (_port, dir) => [...BROKER_HEAP, '-cp', classpath, 'kafka.Kafka', path.join(dir, 'server.properties')],
+    async (port, dir) => {
+      const controllerPort = await freePort();
+      fs.writeFileSync(path.join(dir, 'server.properties'), brokerProperties(port, controllerPort, dir));
+      const clusterId = randomBytes(16).toString('base64url');
+      await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', path.join(dir, 'server.properties')], { timeout: FORMAT_TIMEOUT_MS });
+    },
+    BROKER_READY_TIMEOUT_MS,
+  );
+}
+
+let seq = 0;
+const freshTopic = (what: string, recordBytes: number): string => `bench-${what}-${recordBytes}-${seq++}`;
+
+async function createTopic(admin: Admin, topic: string): Promise<void> {
+  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
+}
+
+/** Sends of 1000 messages, two in flight, until `ms` passed or `maxRecords` were sent; acked records per second. */
+async function produceRound(producer: Producer, topic: string, values: Buffer[], ms: number, maxRecords: number): Promise<number> {
+  const start = performance.now();
+  let sent = 0;
+  const inFlight: Promise<unknown>[] = [];
+  while (performance.now() - start < ms && sent + MESSAGES_PER_SEND <= maxRecords) {
+    const messages = Array.from({ length: MESSAGES_PER_SEND }, (_, i) => ({ value: values[(sent + i) % values.length]! }));
+    inFlight.push(producer.send({ topic, acks: -1, messages }));
+    sent += MESSAGES_PER_SEND;
+    if (inFlight.length >= SENDS_IN_FLIGHT) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  return sent / ((performance.now() - start) / 1000);
+}
+
+/** A fresh consumer group from the beginning until `total` records or `ms` after the first batch. */
+async function replayRound(kafka: Kafka, topic: string, total: number, ms: number): Promise<number> {
+  const consumer = kafka.consumer({ groupId: `replay-${seq++}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let start = 0;
+    let n = 0;
+    let bytes = 0;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`kafka replay: not done within ${ms + REPLAY_JOIN_TIMEOUT_MS} ms`)), ms + REPLAY_JOIN_TIMEOUT_MS);
+      consumer
+        .run({
+          eachBatch: async ({ batch }) => {
+            if (start === 0) start = performance.now();
+            for (const m of batch.messages) bytes += m.value?.length ?? 0;
+            n += batch.messages.length;
+            if (n >= total || performance.now() - start > ms) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+    if (bytes === 0) throw new Error('kafka replay read nothing');
+    return n / ((performance.now() - start) / 1000);
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+export async function runKafkaPeer(options: BenchOptions): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  let server: PeerServer | null = null;
+  try {
+    const java = await ensureCommand('java', 'openjdk-17-jre-headless', options);
+    const libs = await kafkaJars(options);
+    noteVersion('kafka broker', `${KAFKA_VERSION} (KRaft, Java ${await commandVersion(java, ['-version'])})`);
+    noteVersion('kafkajs', (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version);
+    progress('starting the broker');
+    server = await startBroker(java, libs);
+    const s = server;
+    // Failures surface as rejected promises (in the rows); kafkajs' own log would only repeat them.
+    const kafka = new Kafka({ clientId: 'bench', brokers: [`${s.host}:${s.port}`], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+    await admin.connect();
+    await producer.connect();
+    try {
+      for (const recordBytes of RECORD_SIZES) {
+        const values = payloads(POOL_RECORDS, recordBytes).map((v) => Buffer.from(v));
+        const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
+        out.push(
+          await caseOrError(SUITE, { system: SYSTEM, scenario: 'produce' }, 'producer.send of 1000', recordBytes, async () => {
+            // One topic for all rounds (a topic made and deleted per round left the producer's
+            // metadata behind: "does not host this topic-partition"); one send first, untimed, so
+            // the producer knows the partition's leader.
+            const topic = freshTopic('produce', recordBytes);
+            await createTopic(admin, topic);
+            await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
+            const rate = await networkRounds(options, (ms) => produceRound(producer, topic, values, ms, maxRecords));
+            return result(SUITE, `producer.send of ${MESSAGES_PER_SEND} messages, acks all, ${SENDS_IN_FLIGHT} in flight`, recordBytes, rate, undefined, { system: SYSTEM, scenario: 'produce' });
+          }),
+        );
+        out.push(
+          await caseOrError(SUITE, { system: SYSTEM, scenario: 'replay' }, 'consumer group replay', recordBytes, async () => {
+            const topic = freshTopic('replay', recordBytes);
+            await createTopic(admin, topic);
+            const total = Math.min(REPLAY_RECORDS_MAX, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes));
+            await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
+            await produceRound(producer, topic, values, Number.POSITIVE_INFINITY, Math.max(MESSAGES_PER_SEND, total));
+            const rate = await networkRounds(options, (ms) => replayRound(kafka, topic, total, ms));
+            return result(SUITE, 'consumer from the beginning, eachBatch (group join not timed)', recordBytes, rate, undefined, { system: SYSTEM, scenario: 'replay' });
+          }),
+        );
+      }
+    } finally {
+      await producer.disconnect().catch(() => undefined);
+      await admin.disconnect().catch(() => undefined);
+    }
+    for (const recordBytes of RECORD_SIZES) {
+      out.push(
+        await caseOrError(SUITE, { system: SYSTEM, scenario: 'latency' }, 'produce→deliver latency', recordBytes, async () => {
+          const l = await peerLatency(SYSTEM, { host: s.host, port: s.port, name: freshTopic('latency', recordBytes) }, recordBytes, options.quick);
+          return peerLatencyResult(SUITE, SYSTEM, recordBytes, l, latencyWindowS(options.quick));
+        }),
+      );
+    }
+  } finally {
+    await server?.stop();
+  }
+  return out;
+}
