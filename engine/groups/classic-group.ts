@@ -167,9 +167,10 @@ export class ClassicGroup {
     if (this.state === 'preparing') throw new RebalanceInProgressError(this.name);
     if (this.state === 'stable') return Promise.resolve(member.assignment);
     // completing
-    if (memberId === this.leaderId && assignments !== null) {
+    if (memberId === this.leaderId) {
+      // A leader's empty list gives every member an empty assignment (Kafka does the same).
       for (const m of this.members.values()) {
-        const a = assignments.find((x) => x.memberId === m.id);
+        const a = assignments?.find((x) => x.memberId === m.id);
         m.assignment = a?.assignment ?? EMPTY;
         m.partitions = a?.partitions ?? [];
         if (m.partitions.length > 0) this.deps.emit('assigned', m.id, this.generation, m.partitions);
@@ -196,12 +197,12 @@ export class ClassicGroup {
     if (this.state === 'preparing') throw new RebalanceInProgressError(this.name);
   }
 
-  /** OffsetCommit's check (Kafka's): the member and the current generation, outside a sync in progress. */
+  /** OffsetCommit's check (Kafka 3's order): the member, the current generation, then no sync in progress. */
   checkCommit(memberId: string, generation: number): void {
-    if (this.state === 'completing') throw new RebalanceInProgressError(this.name);
     const member = this.member(memberId);
     this.touch(member);
     if (generation !== this.generation) throw this.fenced(memberId, generation);
+    if (this.state === 'completing') throw new RebalanceInProgressError(this.name);
   }
 
   leave(memberId: string): void {
