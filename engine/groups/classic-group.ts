@@ -317,8 +317,8 @@ export class ClassicGroup {
     }
     const timeout = Math.max(...[...this.members.values()].map((m) => m.rebalanceTimeoutMs));
     if (this.rebalanceTimer !== null) clearTimeout(this.rebalanceTimer);
+    // Not unref'd: JoinGroup requests wait on it (close() clears it).
     this.rebalanceTimer = setTimeout(() => this.completeJoin(), timeout);
-    this.rebalanceTimer.unref();
   }
 
   private tryCompleteJoin(): void {
