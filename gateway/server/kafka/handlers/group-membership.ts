@@ -2,8 +2,7 @@
 // SyncGroup, Heartbeat, LeaveGroup. They translate to the engine's coordinator (the same one the
 // WebSocket GROUP_* frames use; engine/groups/classic-group.ts holds the JoinGroup barrier and the
 // SyncGroup relay). Every expected failure is answered with a Kafka error code, never thrown.
-import type { ClassicAssignment, TopicPartitions } from '../../../../engine/index.js';
-import { GROUP_LIMITS } from '../../../../engine/limits.js';
+import { GROUP_LIMITS, type ClassicAssignment, type TopicPartitions } from '../../../../engine/index.js';
 import { Reader, readStruct, type Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
 import { KafkaError, KafkaRefusal, groupErrorCode } from '../errors.js';
