@@ -309,7 +309,11 @@ export class ClassicGroup {
   private prepareRebalance(): void {
     this.state = 'preparing';
     for (const m of this.members.values()) {
-      if (m.partitions.length > 0) this.deps.emit('revoked', m.id, this.generation, m.partitions);
+      // Eager: told to stop and no longer the owner in one step (revoked, then released at once).
+      if (m.partitions.length > 0) {
+        this.deps.emit('revoked', m.id, this.generation, m.partitions);
+        this.deps.emit('released', m.id, this.generation, m.partitions);
+      }
       m.assignment = EMPTY;
       m.partitions = [];
       m.sync?.reject(new RebalanceInProgressError(this.name));
