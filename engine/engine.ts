@@ -23,6 +23,7 @@ import { acquireDirLock, type DirLock } from './dir-lock.js';
 import { BatchTooLargeError, ClosedError, GroupNotEmptyError, GroupNotFoundError, InvalidArgumentError, IoError, SeglogError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
 import { FDS_PER_OPEN_LOG, OPEN_FILES_LIMIT_OPTION_MAX, currentFdBudget, typedFdError, type FdBudget } from './fd-budget.js';
 import { ENGINE_DEFAULTS, ENGINE_OPTION_LIMITS, GROUP_LIMITS } from './limits.js';
+import type { ClassicAssignment, ClassicJoinOptions, ClassicJoinResult, ClassicMemberDescription } from './groups/classic-group.js';
 import { GroupCoordinator } from './groups/coordinator.js';
 import { groupLag } from './groups/group-lag.js';
 import { GroupStore } from './groups/group-store.js';
@@ -581,6 +582,38 @@ export class Engine {
   leaveGroup(group: string, memberId: string): void {
     this.checkOpen();
     this.coordinator.leave(group, memberId);
+  }
+
+  // Kafka's classic group protocol (JoinGroup, SyncGroup, Heartbeat, LeaveGroup) on the same
+  // coordinator: groups/classic-group.ts. Commits go through commitAsMember with the generation as
+  // the member epoch (fenced by generation, as Kafka does).
+
+  /** JoinGroup: resolves when the rebalance completes; GROUP_PROTOCOL_MISMATCH while seglog members are in the group. */
+  joinClassicGroup(group: string, options: ClassicJoinOptions): Promise<ClassicJoinResult> {
+    this.checkOpen();
+    return this.coordinator.joinClassic(group, options);
+  }
+
+  /** SyncGroup: the leader passes `assignments`, a follower null; resolves with the member's assignment. */
+  syncClassicGroup(group: string, memberId: string, generation: number, assignments: readonly ClassicAssignment[] | null): Promise<Uint8Array> {
+    this.checkOpen();
+    return this.coordinator.syncClassic(group, memberId, generation, assignments);
+  }
+
+  heartbeatClassicGroup(group: string, memberId: string, generation: number): void {
+    this.checkOpen();
+    this.coordinator.heartbeatClassic(group, memberId, generation);
+  }
+
+  leaveClassicGroup(group: string, memberId: string): void {
+    this.checkOpen();
+    this.coordinator.leaveClassic(group, memberId);
+  }
+
+  /** Kafka's DescribeGroups view (state name, assignor, members' opaque metadata and assignment), or null. */
+  describeClassicGroup(group: string): { state: string; protocolName: string; members: ClassicMemberDescription[] } | null {
+    this.checkOpen();
+    return this.coordinator.describeClassic(group);
   }
 
   /** Commits as a group member: FENCED_MEMBER unless it owns every partition named. */

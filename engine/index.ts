@@ -4,6 +4,7 @@ export type { RetentionReport } from './engine.js';
 export { Subscription } from './subscription.js';
 export { GroupSubscription } from './groups/group-subscription.js';
 export type * from './groups/group-types.js';
+export type { ClassicAssignment, ClassicJoinOptions, ClassicJoinResult, ClassicMemberDescription, ClassicProtocol } from './groups/classic-group.js';
 export { GROUP_LIMITS } from './limits.js';
 export { resolveStartOffset } from './start-positions.js';
 export type { StartRequest } from './start-positions.js';

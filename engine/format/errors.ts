@@ -27,6 +27,8 @@ export type ErrorCode =
   | 'FENCED_MEMBER'
   | 'TOO_MANY_MEMBERS'
   | 'TOO_MANY_GROUPS'
+  | 'REBALANCE_IN_PROGRESS'
+  | 'GROUP_PROTOCOL_MISMATCH'
   // The gateway's (gateway/protocol/error.ts) and the client's (gateway/client/client-errors.ts).
   | 'INVALID_FRAME'
   | 'UNKNOWN_FRAME_TYPE'
@@ -261,6 +263,28 @@ export class TooManyMembersError extends SeglogError {
 export class TooManyGroupsError extends SeglogError {
   constructor(max: number) {
     super('TOO_MANY_GROUPS', `the server already has the maximum of ${max} consumer groups; delete unused ones (seglog groups delete)`);
+  }
+}
+
+/**
+ * A classic-protocol (Kafka JoinGroup/SyncGroup) group is rebalancing: the member must join again
+ * (JoinGroup) before it syncs or commits. Kafka's REBALANCE_IN_PROGRESS.
+ */
+export class RebalanceInProgressError extends SeglogError {
+  constructor(group: string) {
+    super('REBALANCE_IN_PROGRESS', `consumer group ${JSON.stringify(group)} is rebalancing: join again`);
+  }
+}
+
+/**
+ * A group's live members all speak one protocol: seglog's (the coordinator assigns, WebSocket
+ * GROUP_JOIN and Engine.subscribe) or Kafka's classic one (a leader member assigns), with a common
+ * assignor. A member of another kind, or whose assignors share none with the group's, is refused
+ * (Kafka's INCONSISTENT_GROUP_PROTOCOL) until the group is empty.
+ */
+export class GroupProtocolMismatchError extends SeglogError {
+  constructor(group: string, detail: string) {
+    super('GROUP_PROTOCOL_MISMATCH', `consumer group ${JSON.stringify(group)}: ${detail}`);
   }
 }
 

@@ -20,12 +20,14 @@
 // member's owned set is emptied when the rebalance starts). A heartbeat during a rebalance answers
 // REBALANCE_IN_PROGRESS, a stale generation ILLEGAL_GENERATION (FENCED_MEMBER here), an unknown
 // member UNKNOWN_MEMBER_ID (UNKNOWN_MEMBER here); OffsetCommit checks generation and member as
-// checkCommit does. What a front end needs beyond this module is the JoinGroup barrier.
+// checkCommit does. That state machine (the JoinGroup barrier, SyncGroup) is classic-group.ts; a
+// group holds it next to its seglog members, and its live members are all of one kind.
 import { randomUUID } from 'node:crypto';
-import { ClosedError, FencedMemberError, GroupNotEmptyError, GroupNotFoundError, InvalidArgumentError, TooManyGroupsError, TooManyMembersError, TopicNotFoundError, UnknownMemberError } from '../format/errors.js';
+import { ClosedError, FencedMemberError, GroupNotEmptyError, GroupProtocolMismatchError, GroupNotFoundError, InvalidArgumentError, TooManyGroupsError, TooManyMembersError, TopicNotFoundError, UnknownMemberError } from '../format/errors.js';
 import { GROUP_LIMITS } from '../limits.js';
 import { validateGroupName } from '../offset-store.js';
 import { assignSticky, partitionKey, splitKey } from './assignor.js';
+import { ClassicGroup, KAFKA_STATE_NAME, type ClassicAssignment, type ClassicJoinOptions, type ClassicJoinResult, type ClassicMemberDescription } from './classic-group.js';
 import type { GroupStore } from './group-store.js';
 import type {
   GroupEvent,
@@ -70,7 +72,10 @@ interface Member {
 
 interface Group {
   readonly name: string;
-  readonly protocolType: GroupProtocolType;
+  /** Of the live members (one kind at a time); of the creating member while empty. */
+  protocolType: GroupProtocolType;
+  /** The classic-protocol (Kafka) state, made at the first classic join. */
+  classic: ClassicGroup | null;
   epoch: number;
   rebalances: number;
   readonly members: Map<string, Member>;
@@ -122,8 +127,12 @@ export class GroupCoordinator {
     const rebalanceTimeoutMs = bounded('rebalanceTimeoutMs', options.rebalanceTimeoutMs, GROUP_LIMITS.rebalanceTimeoutMsDefault, GROUP_LIMITS.rebalanceTimeoutMsMin, GROUP_LIMITS.rebalanceTimeoutMsMax);
     const clientId = typeof options.clientId === 'string' ? options.clientId.slice(0, 255) : 'member';
     if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
-    const group = await this.groupForJoin(name);
+    const group = await this.groupForJoin(name, 'seglog');
     if (this.closed) throw new ClosedError('the group coordinator');
+    if (group.classic !== null && group.classic.members.size > 0) {
+      throw new GroupProtocolMismatchError(name, `its ${group.classic.members.size} member(s) use Kafka's classic protocol (JoinGroup/SyncGroup); a seglog member can join once the group is empty`);
+    }
+    group.protocolType = 'seglog';
     if (group.members.size >= this.deps.maxMembersPerGroup) throw new TooManyMembersError(name, this.deps.maxMembersPerGroup);
     const id = `${clientId.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 64)}-${randomUUID()}`;
     const member: Member = {
@@ -150,24 +159,78 @@ export class GroupCoordinator {
     return { memberId: id, memberEpoch: member.epoch, heartbeatIntervalMs: heartbeatInterval(sessionTimeoutMs) };
   }
 
-  private groupForJoin(name: string): Promise<Group> {
+  /**
+   * Kafka's JoinGroup (classic protocol, classic-group.ts): resolves when the rebalance completes.
+   * Refused (GROUP_PROTOCOL_MISMATCH) while the group has seglog members.
+   */
+  async joinClassic(name: string, options: ClassicJoinOptions): Promise<ClassicJoinResult> {
+    validateGroupName(name);
+    const o: ClassicJoinOptions = {
+      ...options,
+      clientId: String(options.clientId).slice(0, 255),
+      sessionTimeoutMs: bounded('sessionTimeoutMs', options.sessionTimeoutMs, GROUP_LIMITS.sessionTimeoutMsDefault, GROUP_LIMITS.sessionTimeoutMsMin, GROUP_LIMITS.sessionTimeoutMsMax),
+      rebalanceTimeoutMs: bounded('rebalanceTimeoutMs', options.rebalanceTimeoutMs, GROUP_LIMITS.rebalanceTimeoutMsDefault, GROUP_LIMITS.rebalanceTimeoutMsMin, GROUP_LIMITS.rebalanceTimeoutMsMax),
+      topics: options.topics.slice(0, GROUP_LIMITS.topicsPerMemberMax),
+    };
+    const group = await this.groupForJoin(name, 'consumer');
+    if (this.closed) throw new ClosedError('the group coordinator');
+    if (group.members.size > 0) {
+      throw new GroupProtocolMismatchError(name, `its ${group.members.size} member(s) use seglog's group protocol (WebSocket or embedded); a Kafka member can join once the group is empty`);
+    }
+    const classic = (group.classic ??= new ClassicGroup(name, group.epoch, {
+      emit: (type, memberId, generation, partitions, reason) => this.emitFor(name, memberId, generation, type, partitions, reason),
+    }));
+    if (o.memberId === '' && classic.members.size >= this.deps.maxMembersPerGroup) throw new TooManyMembersError(name, this.deps.maxMembersPerGroup);
+    group.protocolType = 'consumer';
+    return classic.join(o);
+  }
+
+  /** Kafka's SyncGroup: `assignments` from the leader (null from a follower); resolves with the member's assignment. */
+  syncClassic(name: string, memberId: string, generation: number, assignments: readonly ClassicAssignment[] | null): Promise<Uint8Array> {
+    return this.classicOf(name, memberId).sync(memberId, generation, assignments);
+  }
+
+  /** Kafka's Heartbeat: REBALANCE_IN_PROGRESS, FENCED_MEMBER (ILLEGAL_GENERATION), UNKNOWN_MEMBER. */
+  heartbeatClassic(name: string, memberId: string, generation: number): void {
+    this.classicOf(name, memberId).heartbeat(memberId, generation);
+  }
+
+  /** Kafka's LeaveGroup: the others rebalance. */
+  leaveClassic(name: string, memberId: string): void {
+    this.classicOf(name, memberId).leave(memberId);
+  }
+
+  /** Kafka's view of a classic group (DescribeGroups), or null when the group never had a classic member here. */
+  describeClassic(name: string): { state: string; protocolName: string; members: ClassicMemberDescription[] } | null {
+    const classic = this.groups.get(name)?.classic;
+    if (classic === undefined || classic === null) return null;
+    return { state: KAFKA_STATE_NAME[classic.state], protocolName: classic.state === 'empty' ? '' : classic.protocolName, members: classic.describeMembers() };
+  }
+
+  private classicOf(name: string, memberId: string): ClassicGroup {
+    const classic = this.groups.get(name)?.classic;
+    if (classic === undefined || classic === null) throw new UnknownMemberError(name, String(memberId));
+    return classic;
+  }
+
+  private groupForJoin(name: string, protocolType: GroupProtocolType): Promise<Group> {
     const live = this.groups.get(name);
     if (live !== undefined) return Promise.resolve(live);
     let p = this.creating.get(name);
     if (p === undefined) {
-      p = this.createGroup(name).finally(() => this.creating.delete(name));
+      p = this.createGroup(name, protocolType).finally(() => this.creating.delete(name));
       this.creating.set(name, p);
     }
     return p;
   }
 
-  private async createGroup(name: string): Promise<Group> {
+  private async createGroup(name: string, protocolType: GroupProtocolType): Promise<Group> {
     const stored = this.deps.store.get(name);
     if (stored === undefined) {
       if (this.deps.store.size >= this.deps.maxGroups) throw new TooManyGroupsError(this.deps.maxGroups);
-      await this.deps.store.put(name, { protocolType: 'seglog', createdAt: this.deps.now(), groupEpoch: 0 });
+      await this.deps.store.put(name, { protocolType, createdAt: this.deps.now(), groupEpoch: 0 });
     }
-    const group: Group = { name, protocolType: stored?.protocolType ?? 'seglog', epoch: (stored?.groupEpoch ?? 0) + (stored === undefined ? 0 : 1), rebalances: 0, members: new Map() };
+    const group: Group = { name, protocolType: stored?.protocolType ?? protocolType, classic: null, epoch: (stored?.groupEpoch ?? 0) + (stored === undefined ? 0 : 1), rebalances: 0, members: new Map() };
     this.groups.set(name, group);
     return group;
   }
@@ -303,7 +366,13 @@ export class GroupCoordinator {
 
   /** Throws FENCED_MEMBER unless `memberId` is in the group and owns the partition (revoking counts). */
   checkCommit(name: string, memberId: string, memberEpoch: number, topic: string, partition: number): void {
-    const member = this.groups.get(name)?.members.get(memberId);
+    const group = this.groups.get(name);
+    // A classic group fences by generation only, as Kafka does (its assignment is the leader's, opaque).
+    if (group !== undefined && group.classic !== null && group.members.size === 0 && group.classic.members.size > 0) {
+      group.classic.checkCommit(memberId, memberEpoch);
+      return;
+    }
+    const member = group?.members.get(memberId);
     if (member === undefined) {
       throw new FencedMemberError(`member ${JSON.stringify(memberId)} is not in consumer group ${JSON.stringify(name)} (removed after its session or rebalance timeout, or it left): its commit is refused; join again`);
     }
@@ -320,7 +389,8 @@ export class GroupCoordinator {
 
   /** Members of a group now (0 for a group without live members or an unknown one). */
   memberCount(name: string): number {
-    return this.groups.get(name)?.members.size ?? 0;
+    const group = this.groups.get(name);
+    return (group?.members.size ?? 0) + (group?.classic?.members.size ?? 0);
   }
 
   isKnown(name: string): boolean {
@@ -339,7 +409,7 @@ export class GroupCoordinator {
       group: name,
       state: group === undefined ? 'empty' : stateOf(group),
       protocolType: group?.protocolType ?? this.deps.store.get(name)?.protocolType ?? 'seglog',
-      members: group?.members.size ?? 0,
+      members: this.memberCount(name),
     };
   }
 
@@ -349,6 +419,20 @@ export class GroupCoordinator {
     if (group === undefined) {
       const stored = this.deps.store.get(name);
       return { state: 'empty', protocolType: stored?.protocolType ?? 'seglog', groupEpoch: stored?.groupEpoch ?? 0, rebalances: 0, members: [] };
+    }
+    if (group.classic !== null && group.members.size === 0 && group.classic.members.size > 0) {
+      const c = group.classic;
+      const members = c.describeMembers().map((m) => ({
+        memberId: m.memberId,
+        clientId: m.clientId,
+        memberEpoch: c.generation,
+        topics: m.topics,
+        assignment: m.partitions,
+        revoking: [],
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+      }));
+      return { state: stateOf(group), protocolType: group.protocolType, groupEpoch: c.generation, rebalances: c.rebalances, members };
     }
     const members = [...group.members.values()].map((m) => ({
       memberId: m.id,
@@ -366,7 +450,9 @@ export class GroupCoordinator {
   /** Owner of each partition of the group now (owned or revoking). */
   owners(name: string): Map<string, string> {
     const out = new Map<string, string>();
-    for (const m of this.groups.get(name)?.members.values() ?? []) for (const k of [...m.owned, ...m.revoking]) out.set(k, m.id);
+    const group = this.groups.get(name);
+    for (const m of group?.members.values() ?? []) for (const k of [...m.owned, ...m.revoking]) out.set(k, m.id);
+    for (const [id, tps] of group?.classic?.owners() ?? []) for (const tp of tps) for (const p of tp.partitions) out.set(partitionKey(tp.topic, p), id);
     return out;
   }
 
@@ -386,8 +472,12 @@ export class GroupCoordinator {
   }
 
   private emit(group: Group, member: Member, type: GroupEvent['type'], partitions?: TopicPartitions[], reason?: string): void {
+    this.emitFor(group.name, member.id, member.epoch, type, partitions, reason);
+  }
+
+  private emitFor(group: string, memberId: string, memberEpoch: number, type: GroupEvent['type'], partitions?: TopicPartitions[], reason?: string): void {
     if (this.listeners.size === 0) return;
-    const event: GroupEvent = { seq: ++this.seq, at: this.deps.now(), type, group: group.name, memberId: member.id, memberEpoch: member.epoch };
+    const event: GroupEvent = { seq: ++this.seq, at: this.deps.now(), type, group, memberId, memberEpoch };
     if (partitions !== undefined) event.partitions = partitions;
     if (reason !== undefined) event.reason = reason;
     for (const l of this.listeners) {
@@ -408,6 +498,7 @@ export class GroupCoordinator {
         if (m.rebalanceTimer !== null) clearTimeout(m.rebalanceTimer);
       }
       g.members.clear();
+      g.classic?.close();
     }
   }
 }
@@ -417,6 +508,7 @@ function heartbeatInterval(sessionTimeoutMs: number): number {
 }
 
 function stateOf(group: Group): GroupState {
+  if (group.members.size === 0 && group.classic !== null && group.classic.members.size > 0) return group.classic.state === 'stable' ? 'stable' : 'reconciling';
   if (group.members.size === 0) return 'empty';
   for (const m of group.members.values()) {
     if (m.revoking.size > 0 || m.owned.size !== m.target.size) return 'reconciling';

@@ -4,8 +4,8 @@ import type { StartPosition } from '../types.js';
 
 /**
  * How a group's members get their partitions. 'seglog': the coordinator assigns them (sticky,
- * revoke before assign, as Kafka's KIP-848 consumer protocol). 'consumer' is reserved for Kafka's
- * classic protocol (a leader member assigns; coordinator.ts says how it maps).
+ * revoke before assign, as Kafka's KIP-848 consumer protocol). 'consumer': Kafka's classic protocol
+ * (a leader member assigns; classic-group.ts). A group's live members are all of one kind.
  */
 export type GroupProtocolType = 'seglog' | 'consumer';
 

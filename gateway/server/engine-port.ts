@@ -3,6 +3,11 @@
 import type {
   Acks,
   BatchAppendResult,
+  ClassicAssignment,
+  ClassicJoinOptions,
+  ClassicJoinResult,
+  ClassicMemberDescription,
+  CommittedOffset,
   GroupDescription,
   GroupListing,
   JoinGroupOptions,
@@ -35,6 +40,12 @@ export interface GatewayEngine {
   heartbeatGroup(group: string, memberId: string, memberEpoch: number): { memberEpoch: number; heartbeatIntervalMs: number };
   leaveGroup(group: string, memberId: string): void;
   commitAsMember(group: string, memberId: string, memberEpoch: number, topic: string, offsets: ReadonlyArray<{ partition: number; offset: number }>): Promise<void>;
+  listCommitted(group: string): Promise<CommittedOffset[]>;
+  joinClassicGroup(group: string, options: ClassicJoinOptions): Promise<ClassicJoinResult>;
+  syncClassicGroup(group: string, memberId: string, generation: number, assignments: readonly ClassicAssignment[] | null): Promise<Uint8Array>;
+  heartbeatClassicGroup(group: string, memberId: string, generation: number): void;
+  leaveClassicGroup(group: string, memberId: string): void;
+  describeClassicGroup(group: string): { state: string; protocolName: string; members: ClassicMemberDescription[] } | null;
   listGroups(): GroupListing[];
   describeGroup(group: string): GroupDescription;
   resetGroupOffsets(group: string, topic: string, to: ResetTarget): Promise<Array<{ partition: number; offset: number }>>;

@@ -163,6 +163,7 @@ export class KafkaConnection {
       clientId,
       localAddress: (this.socket.localAddress ?? '127.0.0.1').replace(/^::ffff:/, ''),
       localPort: this.socket.localPort ?? 0,
+      remoteAddress: (this.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
       closed: this.abort.signal,
     };
     const slot: Slot = { chunks: undefined };

@@ -35,6 +35,8 @@ export interface RequestInfo {
   /** The address and port the client reached this server on (Metadata names it as the broker). */
   localAddress: string;
   localPort: number;
+  /** The client's address (DescribeGroups' clientHost). */
+  remoteAddress: string;
   /** Aborted when the connection closes (a long-polling fetch stops waiting). */
   closed: AbortSignal;
 }

@@ -36,6 +36,13 @@ export const KafkaError = {
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
   GROUP_MAX_SIZE_REACHED: 81,
+  NOT_COORDINATOR: 16,
+  INCONSISTENT_GROUP_PROTOCOL: 23,
+  INVALID_GROUP_ID: 24,
+  INVALID_SESSION_TIMEOUT: 26,
+  REBALANCE_IN_PROGRESS: 27,
+  GROUP_AUTHORIZATION_FAILED: 30,
+  COORDINATOR_LOAD_IN_PROGRESS: 14,
 } as const;
 
 /**
@@ -78,6 +85,8 @@ export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   TOO_MANY_MEMBERS: KafkaError.GROUP_MAX_SIZE_REACHED,
   // No Kafka code says "too many groups"; a client retries COORDINATOR_NOT_AVAILABLE later.
   TOO_MANY_GROUPS: KafkaError.COORDINATOR_NOT_AVAILABLE,
+  REBALANCE_IN_PROGRESS: KafkaError.REBALANCE_IN_PROGRESS,
+  GROUP_PROTOCOL_MISMATCH: KafkaError.INCONSISTENT_GROUP_PROTOCOL,
 };
 
 /** A refusal a handler decides itself, with the Kafka code to answer (no registry code says it as well). */
@@ -94,4 +103,14 @@ export class KafkaRefusal extends Error {
 export function kafkaErrorCode(e: unknown): number {
   if (e instanceof KafkaRefusal) return e.errorCode;
   return isSeglogError(e) ? KAFKA_ERROR_FOR[e.code] : KafkaError.UNKNOWN_SERVER_ERROR;
+}
+
+/**
+ * The Kafka error code for a failure of a group-level request (JoinGroup, SyncGroup, Heartbeat,
+ * LeaveGroup, a group in DescribeGroups or DeleteGroups): as kafkaErrorCode, except that a refused
+ * right is GROUP_AUTHORIZATION_FAILED there, as Kafka answers (the group is what was refused).
+ */
+export function groupErrorCode(e: unknown): number {
+  if (isSeglogError(e) && e.code === 'NOT_AUTHORIZED') return KafkaError.GROUP_AUTHORIZATION_FAILED;
+  return kafkaErrorCode(e);
 }

@@ -1,10 +1,11 @@
 // The handler table: API key → schema and handler. Adding an API is a schema in messages/ and a
-// line here. The consumer-group APIs (FindCoordinator 10, JoinGroup 11, Heartbeat 12, LeaveGroup 13,
-// SyncGroup 14, DescribeGroups 15, ListGroups 16, OffsetCommit 8, OffsetFetch 9) go here with the
-// group coordinator; keys not in the table close the connection (connection.ts says why).
+// line here. Keys not in the table close the connection (connection.ts says why).
 import type { KafkaApi } from '../context.js';
 import { API_VERSIONS, FETCH, LIST_OFFSETS, METADATA, PRODUCE } from '../messages/core.js';
 import { CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, DESCRIBE_CONFIGS } from '../messages/admin.js';
+import { DELETE_GROUPS, DESCRIBE_GROUPS, FIND_COORDINATOR, HEARTBEAT, JOIN_GROUP, LEAVE_GROUP, LIST_GROUPS, OFFSET_COMMIT, OFFSET_FETCH, SYNC_GROUP } from '../messages/groups.js';
+import { findCoordinator, heartbeat, joinGroup, leaveGroup, syncGroup } from './group-membership.js';
+import { deleteGroups, describeGroups, listGroups, offsetCommit, offsetFetch } from './group-offsets.js';
 import { createPartitions, createTopics, deleteTopics, describeConfigs } from './admin.js';
 import { apiVersions } from './api-versions.js';
 import { fetch } from './fetch.js';
@@ -23,5 +24,15 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map(
     { schema: DELETE_TOPICS, handle: deleteTopics },
     { schema: DESCRIBE_CONFIGS, handle: describeConfigs },
     { schema: CREATE_PARTITIONS, handle: createPartitions },
+    { schema: FIND_COORDINATOR, handle: findCoordinator },
+    { schema: JOIN_GROUP, handle: joinGroup },
+    { schema: SYNC_GROUP, handle: syncGroup },
+    { schema: HEARTBEAT, handle: heartbeat },
+    { schema: LEAVE_GROUP, handle: leaveGroup },
+    { schema: OFFSET_COMMIT, handle: offsetCommit },
+    { schema: OFFSET_FETCH, handle: offsetFetch },
+    { schema: LIST_GROUPS, handle: listGroups },
+    { schema: DESCRIBE_GROUPS, handle: describeGroups },
+    { schema: DELETE_GROUPS, handle: deleteGroups },
   ].map((a) => [a.schema.apiKey, a]),
 );
