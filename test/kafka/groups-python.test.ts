@@ -1,7 +1,7 @@
 // Consumer groups on the Kafka port with kafka-python (Debian's python3-kafka, installed by
 // .ci/run): a KafkaConsumer with a group_id reads everything once, commits, and a second run of the
 // group resumes from the committed offsets. Fails (never skips) when kafka-python is missing.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import test from 'ava';
 import { startKafka } from './helpers.js';
 
@@ -25,9 +25,24 @@ print(json.dumps({"seen": seen, "assignment": sorted(tp.partition for tp in c.as
 c.close()
 `;
 
+/**
+ * The Python that has kafka-python: Debian's (/usr/bin/python3, where python3-kafka installs) or the
+ * first python3 on PATH (a pyenv or venv with `pip install kafka-python`). Null when none has it.
+ */
+const interpreter: string | null = (() => {
+  for (const candidate of ['/usr/bin/python3', 'python3']) {
+    if (spawnSync(candidate, ['-c', 'import kafka, lz4'], { stdio: 'ignore', timeout: PYTHON_TIMEOUT_MS }).status === 0) return candidate;
+  }
+  return null;
+})();
+
 function python(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn('python3', ['-c', CONSUMER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (interpreter === null) {
+      reject(new Error("kafka-python (with lz4) is missing from /usr/bin/python3 and python3 (Debian's python3-kafka and python3-lz4; .ci/run installs them)"));
+      return;
+    }
+    const child = spawn(interpreter, ['-c', CONSUMER, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
