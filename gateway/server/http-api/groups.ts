@@ -3,7 +3,7 @@
 // admin:group to reset or delete it.
 import { InvalidArgumentError } from '../../../engine/format/errors.js';
 import type { ResetTarget } from '../../../engine/index.js';
-import { intParam, objectBody, type Route } from './api.js';
+import { intParam, objectBody, type Route } from './route.js';
 
 function resetTarget(v: unknown): ResetTarget {
   if (v === 'earliest' || v === 'latest') return v;

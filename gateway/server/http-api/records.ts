@@ -5,7 +5,7 @@
 import { InvalidArgumentError } from '../../../engine/format/errors.js';
 import { decodeRecords, encodeBatch, partitionForKey, type RecordHeaderInput, type RecordInput } from '../../../engine/index.js';
 import { HTTP_API_DEFAULT_READ_RECORDS, HTTP_API_MAX_READ_BYTES, HTTP_API_MAX_READ_RECORDS, HTTP_API_MAX_RECORDS_PER_REQUEST } from '../limits.js';
-import { intParam, type Route } from './api.js';
+import { intParam, type Route } from './route.js';
 
 type Encoding = 'text' | 'base64';
 

@@ -2,7 +2,7 @@
 // admin frames (handlers/admin.ts): admin:topic to change, some right on a topic to see it.
 import { InvalidArgumentError } from '../../../engine/format/errors.js';
 import type { TopicConfig, TopicDescription } from '../../../engine/index.js';
-import { intParam, objectBody, type ApiRequest, type Route } from './api.js';
+import { intParam, objectBody, type ApiRequest, type Route } from './route.js';
 
 /** The TopicConfig keys a POST /api/topics may carry (besides `name`). */
 const TOPIC_CONFIG_KEYS = new Set(['partitions', 'segmentBytes', 'segmentMs', 'retentionMs', 'retentionBytes', 'compression', 'maxBatchBytes']);
