@@ -18,7 +18,7 @@ class UsageError extends Error {}
 /** What --help prints: the whole usage, or the running command's part of it (main sets it). */
 let helpText = USAGE;
 
-/** How often a long produce says how far it got (stderr). */
+/** How often a long produce says how far it got (stderr); SEGLOG_PROGRESS_INTERVAL_MS overrides it (tests). */
 const PROGRESS_INTERVAL_MS = 5000;
 
 function fail(message: string, code = 1): never {
@@ -474,8 +474,9 @@ async function produce(args: string[]): Promise<void> {
     const producer = client.producer({ lingerMs: 5, acks, compression });
     let count = 0;
     let linesRead = 0;
-    // A long input says how far it got; an interactive one (a terminal) stays quiet.
-    const progress = setInterval(() => process.stderr.write(`seglog: ${linesRead} line(s) read, ${count} record(s) acked…\n`), PROGRESS_INTERVAL_MS);
+    // A long input says how far it got, so a slow pipe does not look like a hang.
+    const progressMs = Number(process.env['SEGLOG_PROGRESS_INTERVAL_MS'] ?? PROGRESS_INTERVAL_MS) || PROGRESS_INTERVAL_MS;
+    const progress = setInterval(() => process.stderr.write(`seglog: ${linesRead} line(s) read, ${count} record(s) acked…\n`), progressMs);
     progress.unref();
     let pending: Promise<unknown>[] = [];
     let firstError: Error | null = null;

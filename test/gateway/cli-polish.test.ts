@@ -98,6 +98,25 @@ test('topics add-partitions and list --format json; produce follows the topic\'s
   }
 });
 
+test('produce says how far it got while its input goes on (progress every PROGRESS_INTERVAL_MS, shortened here)', async (t) => {
+  const h = await startGateway();
+  await h.engine.createTopic('slow');
+  const child = spawn(process.execPath, [CLI_PATH, 'produce', 'slow', '-u', h.server.url], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, SEGLOG_PROGRESS_INTERVAL_MS: '50' } });
+  let stderr = '';
+  child.stderr.on('data', (d) => (stderr += d));
+  const closed = new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  try {
+    child.stdin.write('one\ntwo\n');
+    await until(() => /seglog: 2 line\(s\) read, 2 record\(s\) acked…/.test(stderr), `progress (stderr: ${stderr})`);
+    child.stdin.end('three\n');
+    t.is(await closed, 0);
+    t.regex(stderr, /produced 3 record\(s\) to slow/);
+  } finally {
+    child.kill('SIGKILL');
+    await h.stop();
+  }
+});
+
 test('a following consumer says at once that it lost the server and is reconnecting', async (t) => {
   const h = await startGateway();
   await h.engine.createTopic('live');

@@ -10,6 +10,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { TAIL_ROWS_MAX, TAIL_VALUE_SHOWN_BYTES_MAX } from '../../gateway/console/limits.js';
 import { authFixture } from '../security/helpers.js';
 import { startGateway, take, text, until, type Harness } from './helpers.js';
 
@@ -119,6 +120,24 @@ test.serial('topics table lists what the API created; the live tail shows a Node
     await o.page.waitForFunction((n) => document.querySelectorAll('[data-testid="tail"] tbody tr').length === n, values.length + 1, { timeout: WAIT_MS });
     await o.page.locator('[data-testid="partitions"] tbody tr td:nth-child(3)').filter({ hasText: /^\d+$/ }).first().waitFor();
     await o.page.screenshot({ path: path.join(SHOTS, 'topic.png'), fullPage: true });
+
+    // Bounds: the tail keeps TAIL_ROWS_MAX rows (the oldest go), and shows TAIL_VALUE_SHOWN_BYTES_MAX bytes of a value.
+    const more = Array.from({ length: TAIL_ROWS_MAX + 20 }, (_, i) => ({ value: i === TAIL_ROWS_MAX + 19 ? 'L'.repeat(TAIL_VALUE_SHOWN_BYTES_MAX + 100) : `bulk-${i}` }));
+    const last = await h.engine.produce('orders', more, { partition: 0 });
+    const lastOffset = String(last[last.length - 1]!.offset);
+    await o.page.locator('[data-testid="tail"] tbody tr td:nth-child(2)', { hasText: new RegExp(`^${lastOffset}$`) }).waitFor({ timeout: WAIT_MS });
+    t.is(await o.page.locator('[data-testid="tail"] tbody tr').count(), TAIL_ROWS_MAX);
+    const shown = (await cells(o.page, 'tail', 5)).pop()!;
+    t.is(shown, `${'L'.repeat(TAIL_VALUE_SHOWN_BYTES_MAX)}…`);
+
+    // Pause, records arrive meanwhile, resume: none lost, in order (the credit window held them back).
+    await o.page.locator('[data-testid="tail-pause"]').click();
+    await o.page.locator('[data-testid="tail-status"]', { hasText: 'paused' }).waitFor();
+    const during = await h.engine.produce('orders', [{ value: 'while-paused-1' }, { value: 'while-paused-2' }], { partition: 0 });
+    await o.page.locator('[data-testid="tail-pause"]', { hasText: 'Resume' }).click();
+    await o.page.locator('[data-testid="tail"] tbody tr td', { hasText: 'while-paused-2' }).waitFor({ timeout: WAIT_MS });
+    t.deepEqual((await cells(o.page, 'tail', 5)).slice(-2), ['while-paused-1', 'while-paused-2']);
+    t.deepEqual((await cells(o.page, 'tail', 2)).slice(-2), during.map((r) => String(r.offset)));
     onlyTheGateway(t, h, o);
   } finally {
     await o.close();
