@@ -1,5 +1,9 @@
 // The console's calls to the HTTP API (/api on the page's own origin), with the token when one
 // was given. A 401 asks for a token (onUnauthorized); other errors carry the API's { code, message }.
+import type { PartitionDescription, TopicConfig } from '../../engine/format/topic-types.js';
+
+export type { PartitionDescription as PartitionInfo };
+
 const TOKEN_KEY = 'seglog-token';
 
 export class ApiError extends Error {
@@ -40,12 +44,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
 
 export const enc = encodeURIComponent;
 
-export interface TopicConfig {
-  partitions: number;
-  retentionMs: number;
-  retentionBytes: number;
-  compression: string;
-}
+/** A row of GET /api/topics (gateway/server/http-api/topics.ts topicSummary). */
 export interface TopicSummary {
   name: string;
   partitions: number;
@@ -54,14 +53,6 @@ export interface TopicSummary {
   bytes: number;
   newestTimestamp: number | null;
   config: TopicConfig;
-}
-export interface PartitionInfo {
-  partition: number;
-  startOffset: number;
-  endOffset: number;
-  sizeBytes: number;
-  segments: number;
-  newestTimestamp: number | null;
 }
 export interface GroupListing {
   group: string;

@@ -180,6 +180,13 @@ export class HttpApi {
         chunks.push(chunk);
       });
       req.on('error', (e) => reject(e));
+      // A peer that goes away mid-body: settle, so nothing waits on a request that will not end.
+      req.on('close', () => {
+        if (!req.complete && !failed) {
+          failed = true;
+          reject(new InvalidArgumentError('the request body ended early (connection closed)'));
+        }
+      });
       req.on('end', () => {
         if (failed) return;
         const text = Buffer.concat(chunks).toString('utf8');
