@@ -6,7 +6,7 @@
  * option) and explains so in three lines. A value that looks like a negative number is meant as
  * a value: pass it as `--partition=-1`, so the option's own check can say what is wrong with it.
  */
-export function attachNegativeValues(args: readonly string[], stringOptions: ReadonlySet<string>): string[] {
+export function attachNegativeValues(args: readonly string[], stringOptions: ReadonlySet<string>, shortStringOptions: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
@@ -17,6 +17,9 @@ export function attachNegativeValues(args: readonly string[], stringOptions: Rea
     const next = args[i + 1];
     if (arg.startsWith('--') && stringOptions.has(arg.slice(2)) && next !== undefined && /^-\d/.test(next)) {
       out.push(`${arg}=${next}`);
+      i++;
+    } else if (/^-\w$/.test(arg) && shortStringOptions.has(arg.slice(1)) && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}${next}`); // -o -10 → -o-10: a short option takes the rest of its word as the value
       i++;
     } else out.push(arg);
   }

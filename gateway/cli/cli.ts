@@ -2,71 +2,24 @@
 // The `seglog` command: run a gateway, administer topics, produce from stdin, consume to stdout.
 // Errors print one line on stderr and exit non-zero.
 import fs from 'node:fs';
+import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { attachNegativeValues, parseArgsMessage, parseHostPort } from './cli-args.js';
 import { SeglogClient, type ClientOptions, type ClientRecord, type RecordInput } from '../client/client.js';
 import { authCommand } from './auth-command.js';
 import { errorLine } from './error-line.js';
+import { compileFormat, isFormatString } from './format-string.js';
+import { COMMANDS, DEFAULT_URL, USAGE, commandHelp, didYouMean, version } from './help.js';
 
-const DEFAULT_URL = 'ws://127.0.0.1:7070';
-
-const USAGE = `seglog — a Kafka-style message log
-
-Usage:
-  seglog serve [--dir ./data] [--host 127.0.0.1] [--port 7070] [--memory] [--auto-create]
-               [--allow-origin ORIGIN,...] [--allow-host HOST,...] [--handshake-timeout MS]
-               [--tls-cert FILE --tls-key FILE [--tls-ca FILE] [--tls-require-client-cert]]
-               [--auth FILE] [--metrics open|token|loopback] [--insecure]
-               [--max-connections N] [--max-connections-per-address N] [--kafka [HOST:]PORT]
-  seglog auth add NAME --rights RIGHT,... --file FILE [--produce-rate BYTES] [--consume-rate BYTES]
-  seglog auth rotate NAME --file FILE | remove NAME --file FILE | list --file FILE
-  seglog topics create NAME [--partitions N] [--retention 7d] [--compression lz4|none]
-  seglog topics list
-  seglog topics describe NAME
-  seglog topics delete NAME
-  seglog produce TOPIC [--key K] [--partition P] [--acks written|flushed] [--format value|json]
-  seglog consume TOPIC [--from earliest|latest|OFFSET|ISO-8601] [--partition P] [--group G]
-                       [--max N] [--no-follow] [--format value|json] [--skip-corrupt]
-  seglog groups list [--format table|json]
-  seglog groups describe GROUP [--format table|json]
-  seglog groups reset GROUP --topic T --to earliest|latest|OFFSET|ISO-8601
-  seglog groups delete GROUP
-
-Client commands take --url (default $SEGLOG_URL, else ${DEFAULT_URL}), --token (default
-$SEGLOG_TOKEN; prefer the variable: arguments show in ps), and for wss:// URLs --ca FILE
-($SEGLOG_CA) and a client certificate --client-cert FILE --client-key FILE
-($SEGLOG_CLIENT_CERT, $SEGLOG_CLIENT_KEY).
-serve: --auth FILE requires every connection to authenticate (a token from seglog auth add, or
-a client certificate whose subject CN names a principal); SIGHUP re-reads the file and closes
-connections whose token was revoked. Listening on a non-loopback --host needs --auth and TLS
-(--tls-cert/--tls-key), else it refuses to start unless --insecure is given.
-serve --kafka [HOST:]PORT also speaks the Kafka wire protocol there (HOST defaults to --host), for
-Kafka clients (kcat, kafkajs, ...); not yet with --auth or TLS (no SASL/TLS on that port yet).
-auth: RIGHT is ACTION:TOPIC or ACTION:topic|group:PATTERN (ACTION produce, consume or admin;
-PATTERN a name, or a prefix ending in *), or metrics; e.g. consume:orders.*,consume:group:billing.
-add and rotate print the new token once on stdout; the file keeps only its SHA-256.
-serve: browser pages may connect only from this server's own host:port unless --allow-origin
-lists theirs (https://app.example.com, or * for any); requests must name this server in Host
-(a loopback name or address, the bound host) unless --allow-host lists the name (or name:port).
-produce: each line of stdin is one record; exits 0 once stdin ends and every record is acked.
-consume: one record per line; --from defaults to latest (earliest with --no-follow); with
---group (and no --partition), joins the consumer group: the group's members share the topic's
-partitions, each starts from the group's committed offsets (else --from) and commits what it
-printed. With --partition, --group only names where offsets are committed. Damaged stored
-records (CORRUPT_RECORD) stop it with their offsets; --skip-corrupt goes on past them (said on stderr).
-
---format value (default): a line is the record's value as text.
---format json: a line is a JSON object. consume prints
-  {"topic","partition","offset","timestamp","key","value","headers":{name: value}}
-  where key, value and header values are a string when the bytes are valid UTF-8, null when
-  absent, else {"base64":"..."} (lossless for binary data). produce reads lines of
-  {"key"?, "value"?, "headers"?: {name: value}, "partition"?, "timestamp"?} with the same
-  encodings, so consume's output can be produced again; --partition is the default for lines
-  without "partition" (--key does not apply).
-`;
 
 class UsageError extends Error {}
+
+/** What --help prints: the whole usage, or the running command's part of it (main sets it). */
+let helpText = USAGE;
+
+/** How often a long produce says how far it got (stderr); SEGLOG_PROGRESS_INTERVAL_MS overrides it (tests). */
+const PROGRESS_INTERVAL_MS = 5000;
 
 function fail(message: string, code = 1): never {
   process.stderr.write(`seglog: ${message}\n`);
@@ -77,15 +30,19 @@ type OptionValue = string | boolean | string[] | undefined;
 
 function parse<T extends NonNullable<ParseArgsConfig['options']>>(rawArgs: string[], options: T, positionals: number) {
   const stringOptions = new Set(Object.entries(options).filter(([, o]) => o.type === 'string').map(([name]) => name));
-  const args = attachNegativeValues(rawArgs, stringOptions);
+  const shortStringOptions = new Set(Object.values(options).filter((o) => o.type === 'string' && o.short !== undefined).map((o) => o.short!));
+  const args = attachNegativeValues(rawArgs, stringOptions, shortStringOptions);
   let parsed;
   try {
     parsed = parseArgs({ args, options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (e) {
-    throw new UsageError(parseArgsMessage((e as Error).message));
+    const message = parseArgsMessage((e as Error).message);
+    const unknown = /^unknown option --?([\w-]+)$/.exec(message);
+    const suggestion = unknown === null ? '' : didYouMean(unknown[1]!, Object.keys(options)).replace(/mean (\S+)\?/, 'mean --$1?');
+    throw new UsageError(`${message}${suggestion}`);
   }
   if ((parsed.values as Record<string, unknown>)['help'] === true) {
-    process.stdout.write(USAGE);
+    process.stdout.write(helpText);
     process.exit(0);
   }
   if (parsed.positionals.length !== positionals) {
@@ -138,7 +95,7 @@ function url(values: Record<string, unknown>): string {
 }
 
 /** What every client command takes: where the server is and how to prove who we are. */
-const urlOption = { url: { type: 'string' }, token: { type: 'string' }, ca: { type: 'string' }, 'client-cert': { type: 'string' }, 'client-key': { type: 'string' } } as const;
+const urlOption = { url: { type: 'string', short: 'u' }, token: { type: 'string' }, ca: { type: 'string' }, 'client-cert': { type: 'string' }, 'client-key': { type: 'string' } } as const;
 
 function readPem(file: string, flag: string): string {
   try {
@@ -164,7 +121,16 @@ function clientSecurity(values: Record<string, unknown>): Pick<ClientOptions, 't
 }
 
 async function withClient<T>(values: Record<string, unknown>, fn: (c: SeglogClient) => Promise<T>, reconnect = false): Promise<T> {
-  const client = await SeglogClient.connect(url(values), { clientId: 'seglog-cli', reconnect: reconnect ? { maxAttempts: 10 } : false, ...clientSecurity(values) });
+  const client = await SeglogClient.connect(url(values), {
+    clientId: 'seglog-cli',
+    reconnect: reconnect ? { maxAttempts: 10 } : false,
+    ...clientSecurity(values),
+    // Said at once: a follow consumer would otherwise sit silent until it gave up.
+    onConnectionEvent: (e) => {
+      if (e.type === 'disconnected') process.stderr.write(`seglog: connection to ${url(values)} lost; reconnecting…\n`);
+      else if (e.type === 'reconnected') process.stderr.write('seglog: reconnected\n');
+    },
+  });
   try {
     return await fn(client);
   } finally {
@@ -176,9 +142,9 @@ async function withClient<T>(values: Record<string, unknown>, fn: (c: SeglogClie
 
 async function serve(args: string[]): Promise<void> {
   const { values } = parse(args, {
-    dir: { type: 'string' },
+    dir: { type: 'string', short: 'd' },
     host: { type: 'string' },
-    port: { type: 'string' },
+    port: { type: 'string', short: 'p' },
     memory: { type: 'boolean' },
     'auto-create': { type: 'boolean' },
     'allow-origin': { type: 'string', multiple: true },
@@ -261,7 +227,10 @@ async function serve(args: string[]): Promise<void> {
     }
   }
   const { Engine } = await import('../../engine/index.js');
-  const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir: (values['dir'] as string | undefined) ?? './data', autoCreateTopics: values['auto-create'] === true });
+  const dir = path.resolve((values['dir'] as string | undefined) ?? './data');
+  // A start that fails (port taken) must not leave behind a data directory it made.
+  const dirExisted = memory || fs.existsSync(dir);
+  const engine = await Engine.open(memory ? { memory: true, autoCreateTopics: values['auto-create'] === true } : { dir, autoCreateTopics: values['auto-create'] === true });
   let server;
   try {
     server = await GatewayServer.start({
@@ -281,10 +250,31 @@ async function serve(args: string[]): Promise<void> {
     });
   } catch (e) {
     await engine.close();
+    if (!dirExisted) fs.rmSync(dir, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`${host}:${port} is already in use (another seglog serve?): stop it or pick another --port`);
+    if (code === 'EADDRNOTAVAIL') fail(`${host} is not an address of this machine: pick another --host`);
+    if (code === 'EACCES') fail(`not allowed to listen on ${host}:${port} (ports below 1024 need privileges): pick another --port`);
     throw e;
   }
   process.stdout.write(
     `seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; ${server.httpUrl}/metrics; auth ${server.authMode === 'token' ? `on (${authFile})` : 'off'}${tls !== undefined ? `; TLS${tls.requireClientCert ? ', client certificates required' : ''}` : ''}${server.kafka !== null ? `; Kafka protocol on ${server.kafka.host.includes(':') ? `[${server.kafka.host}]` : server.kafka.host}:${server.kafka.port}` : ''})\n`,
+  );
+  // The start banner: what runs, where its data is, where to look, and who may connect.
+  const http = server.httpUrl;
+  process.stdout.write(
+    [
+      `  version    seglog ${version()} (node ${process.versions.node})`,
+      `  data       ${memory ? 'in memory (gone when the process ends)' : dir}`,
+      `  websocket  ${server.url}`,
+      `  console    ${http}/`,
+      `  http api   ${http}/api (${http}/api/openapi.json)`,
+      `  health     ${http}/healthz`,
+      `  metrics    ${http}/metrics`,
+      `  topics     ${engine.listTopics().length}`,
+      `  auth       ${server.authMode === 'token' ? `tokens from ${authFile}` : 'off (anyone who reaches the port may read, write and delete)'}`,
+      '',
+    ].join('\n'),
   );
   if (exposure !== null) process.stderr.write(`seglog: WARNING (--insecure): ${exposure.replace(/: give .*$/, '')}\n`);
   if (authFile !== undefined) {
@@ -345,8 +335,35 @@ async function topics(args: string[]): Promise<void> {
       return;
     }
     case 'list': {
-      const { values } = parse(rest, urlOption, 0);
-      for (const name of await withClient(values, (c) => c.listTopics())) process.stdout.write(`${name}\n`);
+      const { values } = parse(rest, { ...urlOption, format: { type: 'string', short: 'f' } }, 0);
+      const format = (values['format'] as string | undefined) ?? 'table';
+      if (format !== 'table' && format !== 'json') throw new UsageError('--format must be table or json');
+      if (format === 'table') {
+        for (const name of await withClient(values, (c) => c.listTopics())) process.stdout.write(`${name}\n`);
+        return;
+      }
+      // Described one by one; a topic deleted meanwhile is left out.
+      const described = await withClient(values, async (c) => {
+        const out = [];
+        for (const name of await c.listTopics()) {
+          try {
+            const d = await c.describeTopic(name);
+            out.push({ name: d.name, partitions: d.partitions.length, records: d.partitions.reduce((n, p) => n + p.endOffset - p.startOffset, 0), bytes: d.partitions.reduce((n, p) => n + p.sizeBytes, 0), config: d.config });
+          } catch (e) {
+            if ((e as { code?: string }).code !== 'TOPIC_NOT_FOUND') throw e;
+          }
+        }
+        return out;
+      });
+      process.stdout.write(`${JSON.stringify(described)}\n`);
+      return;
+    }
+    case 'add-partitions': {
+      const { values, positionals } = parse(rest, { ...urlOption, partitions: { type: 'string' } }, 1);
+      const total = integer(values['partitions'], 'partitions', 1);
+      if (total === undefined) throw new UsageError('topics add-partitions needs --partitions TOTAL (the new partition count)');
+      const d = await withClient(values, (c) => c.addPartitions(positionals[0]!, total));
+      process.stdout.write(`topic ${d.name} now has ${d.partitions.length} partition(s)\n`);
       return;
     }
     case 'describe': {
@@ -362,7 +379,7 @@ async function topics(args: string[]): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(sub === undefined ? 'topics needs a subcommand: create, list, describe, delete' : `unknown topics subcommand ${JSON.stringify(sub)}`);
+      throw new UsageError(sub === undefined ? 'topics needs a subcommand: create, list, describe, delete, add-partitions' : `unknown topics subcommand ${JSON.stringify(sub)}${didYouMean(sub, COMMANDS['topics']!)}`);
   }
 }
 
@@ -425,7 +442,14 @@ export function recordFromJsonLine(line: string): { record: RecordInput; partiti
 }
 
 async function produce(args: string[]): Promise<void> {
-  const { values, positionals } = parse(args, { ...urlOption, key: { type: 'string' }, partition: { type: 'string' }, acks: { type: 'string' }, format: { type: 'string' } }, 1);
+  const { values, positionals } = parse(args, {
+    ...urlOption,
+    key: { type: 'string', short: 'k' },
+    partition: { type: 'string', short: 'p' },
+    acks: { type: 'string' },
+    format: { type: 'string', short: 'f' },
+    compression: { type: 'string', short: 'z' },
+  }, 1);
   const topic = positionals[0]!;
   const partition = integer(values['partition'], 'partition');
   const acks = (values['acks'] as string | undefined) ?? 'written';
@@ -434,16 +458,33 @@ async function produce(args: string[]): Promise<void> {
   const format = (values['format'] as string | undefined) ?? 'value';
   if (format !== 'value' && format !== 'json') throw new UsageError('--format must be value or json');
   if (format === 'json' && key !== undefined) throw new UsageError('--key does not apply with --format json (put "key" in each line)');
+  const compressionFlag = values['compression'] as string | undefined;
+  if (compressionFlag !== undefined && compressionFlag !== 'lz4' && compressionFlag !== 'none') throw new UsageError('--compression must be lz4 or none');
   const started = Date.now();
   await withClient(values, async (client) => {
-    const producer = client.producer({ lingerMs: 5, acks });
+    // Without --compression, the topic's own setting (as Kafka's compression.type): LZ4 topics get LZ4 batches.
+    let compression = compressionFlag as 'lz4' | 'none' | undefined;
+    if (compression === undefined) {
+      try {
+        compression = (await client.describeTopic(topic)).config.compression === 'lz4' ? 'lz4' : 'none';
+      } catch {
+        compression = 'none'; // not visible or not there yet (auto-create): the send says why, if anything
+      }
+    }
+    const producer = client.producer({ lingerMs: 5, acks, compression });
     let count = 0;
+    let linesRead = 0;
+    // A long input says how far it got, so a slow pipe does not look like a hang.
+    const progressMs = Number(process.env['SEGLOG_PROGRESS_INTERVAL_MS'] ?? PROGRESS_INTERVAL_MS) || PROGRESS_INTERVAL_MS;
+    const progress = setInterval(() => process.stderr.write(`seglog: ${linesRead} line(s) read, ${count} record(s) acked…\n`), progressMs);
+    progress.unref();
     let pending: Promise<unknown>[] = [];
     let firstError: Error | null = null;
     const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
     let lineNumber = 0;
     for await (const line of lines) {
       lineNumber++;
+      linesRead++;
       let sent: Promise<unknown>;
       if (format === 'json') {
         if (line.trim() === '') continue;
@@ -468,9 +509,10 @@ async function produce(args: string[]): Promise<void> {
     }
     await producer.flush();
     await Promise.all(pending);
+    clearInterval(progress);
     if (firstError !== null) throw firstError;
     const ms = Date.now() - started;
-    process.stderr.write(`seglog: produced ${count} record(s) to ${topic} in ${ms} ms\n`);
+    process.stderr.write(`seglog: produced ${count} record(s) to ${topic} in ${ms} ms (${compression})\n`);
   }, true);
 }
 
@@ -499,28 +541,50 @@ async function writeOut(text: string): Promise<void> {
 async function consume(args: string[]): Promise<void> {
   const { values, positionals } = parse(args, {
     ...urlOption,
-    from: { type: 'string' },
-    partition: { type: 'string' },
-    group: { type: 'string' },
-    max: { type: 'string' },
-    'no-follow': { type: 'boolean' },
-    format: { type: 'string' },
+    from: { type: 'string', short: 'o' },
+    since: { type: 'string' },
+    partition: { type: 'string', short: 'p' },
+    group: { type: 'string', short: 'g' },
+    max: { type: 'string', short: 'n' },
+    'no-follow': { type: 'boolean', short: 'e' },
+    format: { type: 'string', short: 'f' },
     'skip-corrupt': { type: 'boolean' },
   }, 1);
   const topic = positionals[0]!;
   const noFollow = values['no-follow'] === true;
-  const from = parseFrom((values['from'] as string | undefined) ?? (noFollow ? 'earliest' : 'latest'));
+  const fromText = values['from'] as string | undefined;
+  if (fromText !== undefined && values['since'] !== undefined) throw new UsageError('--from and --since exclude each other');
+  // --from -N: the last N records of each partition (resolved against the end offsets below).
+  const lastN = fromText !== undefined && /^-\d+$/.test(fromText) ? -Number(fromText) : undefined;
+  const from =
+    values['since'] !== undefined
+      ? { timestamp: Date.now() - Math.max(0, parseDurationMs(values['since'] as string)) }
+      : lastN !== undefined
+        ? ('earliest' as const)
+        : parseFrom(fromText ?? (noFollow ? 'earliest' : 'latest'));
   const partition = integer(values['partition'], 'partition');
   const max = integer(values['max'], 'max', 1);
   const format = (values['format'] as string | undefined) ?? 'value';
-  if (format !== 'value' && format !== 'json') throw new UsageError('--format must be value or json');
+  if (format !== 'value' && format !== 'json' && !isFormatString(format)) throw new UsageError('--format must be value, json or a format string with % fields (e.g. \'%p %o %k %s\\n\')');
+  let render: (r: ClientRecord) => string;
+  try {
+    render = isFormatString(format) ? compileFormat(format) : (r) => `${formatRecord(r, format)}\n`;
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   const group = values['group'] as string | undefined;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0); // the reader went away (| head)
-  });
+  if (lastN !== undefined && group !== undefined && partition === undefined) throw new UsageError('--from -N with --group: the group decides where each member starts; use --partition, or --from earliest|latest');
+  const started = Date.now();
   await withClient(values, async (client) => {
+    let offsets: Record<number, number> | undefined;
+    if (lastN !== undefined) {
+      const d = await client.describeTopic(topic);
+      offsets = {};
+      for (const p of d.partitions) if (partition === undefined || p.partition === partition) offsets[p.partition] = Math.max(p.startOffset, p.endOffset - lastN);
+    }
     const consumer = client.subscribe(topic, {
       from,
+      ...(offsets !== undefined ? { offsets } : {}),
       partitions: partition,
       group,
       stopAtEnd: noFollow,
@@ -536,12 +600,13 @@ async function consume(args: string[]): Promise<void> {
     process.once('SIGTERM', onSignal);
     let n = 0;
     for await (const r of consumer) {
-      await writeOut(`${formatRecord(r, format)}\n`);
+      await writeOut(render(r));
       n++;
       if (max !== undefined && n >= max) break;
       if (interrupted) break;
     }
     await consumer.close();
+    if (noFollow) process.stderr.write(`seglog: consumed ${n} record(s) from ${topic} in ${Date.now() - started} ms\n`);
   }, true);
 }
 
@@ -603,18 +668,39 @@ async function groups(args: string[]): Promise<void> {
       return;
     }
     default:
-      throw new UsageError(sub === undefined ? 'groups needs a subcommand: list, describe, reset, delete' : `unknown groups subcommand ${JSON.stringify(sub)}`);
+      throw new UsageError(sub === undefined ? 'groups needs a subcommand: list, describe, reset, delete' : `unknown groups subcommand ${JSON.stringify(sub)}${didYouMean(sub, COMMANDS['groups']!)}`);
   }
 }
 
 // --- main ------------------------------------------------------------------------------------
 
 export async function main(argv: string[]): Promise<void> {
+  // Every command's output may go into a pipe that closes early (seglog topics list | head -1):
+  // that ends the command quietly, not with a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    fail(`writing to stdout: ${e.message}`);
+  });
   const [command, ...rest] = argv;
+  if (command === '--version' || command === '-V' || command === 'version') {
+    process.stdout.write(`seglog ${version()}\n`);
+    return;
+  }
+  if (command === 'help' && rest[0] !== undefined && rest[0] in COMMANDS) {
+    process.stdout.write(commandHelp(rest[0]));
+    return;
+  }
   if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(USAGE);
     if (command === undefined) process.exitCode = 1;
     return;
+  }
+  if (command in COMMANDS) {
+    helpText = commandHelp(command);
+    if (rest[0] === '--help' || rest[0] === '-h') {
+      process.stdout.write(helpText);
+      return;
+    }
   }
   switch (command) {
     case 'serve':
@@ -635,7 +721,7 @@ export async function main(argv: string[]): Promise<void> {
     case 'groups':
       return groups(rest);
     default:
-      throw new UsageError(`unknown command ${JSON.stringify(command)} (serve, topics, produce, consume, groups, auth; --help for usage)`);
+      throw new UsageError(`unknown command ${JSON.stringify(command)}${didYouMean(command, Object.keys(COMMANDS))} (serve, topics, produce, consume, groups, auth; --help for usage)`);
   }
 }
 

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { serveConsole } from './console-page.js';
 import type { GatewayEngine } from './engine-port.js';
 
 export class GatewayMetrics {
@@ -215,6 +216,7 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, metrics: G
     reply(h['status'] === 'ok' ? 200 : 503, 'application/json', JSON.stringify(h));
     return;
   }
+  if (serveConsole(path, res)) return;
   if (path === '/metrics') {
     metrics.registry.metrics().then(
       (text) => reply(200, metrics.registry.contentType, text),
@@ -222,5 +224,5 @@ export function handleHttp(req: IncomingMessage, res: ServerResponse, metrics: G
     );
     return;
   }
-  reply(404, 'application/json', JSON.stringify({ error: 'not found', paths: ['/healthz', '/metrics', 'WebSocket upgrade on /'] }));
+  reply(404, 'application/json', JSON.stringify({ error: 'not found', paths: ['/ (console)', '/api (see /api/openapi.json)', '/healthz', '/metrics', 'WebSocket upgrade on /'] }));
 }

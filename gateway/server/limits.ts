@@ -66,6 +66,21 @@ export interface SessionLimits {
   handshakeTimeoutMs: number;
 }
 
+// --- HTTP API (http-api/) ----------------------------------------------------------------------
+
+/**
+ * Largest request body the HTTP API reads (JSON). Above it: 413 before the rest is read. Twice the
+ * default batch limit, because base64 values take 4/3 of their bytes and JSON adds its quoting.
+ */
+export const HTTP_API_MAX_BODY_BYTES = 2 * 1024 * 1024;
+/** Records one POST /api/topics/:topic/records may carry. */
+export const HTTP_API_MAX_RECORDS_PER_REQUEST = 10_000;
+/** Records one GET .../records answers at most (`max` above it is refused), and the default `max`. */
+export const HTTP_API_MAX_READ_RECORDS = 1000;
+export const HTTP_API_DEFAULT_READ_RECORDS = 100;
+/** Stored batch bytes one GET .../records reads from the engine (at least one whole batch still comes back). */
+export const HTTP_API_MAX_READ_BYTES = 1024 * 1024;
+
 // --- security (auth/, connection-limits.ts) ---------------------------------------------------
 
 /** Connections (WebSocket sessions, handshake included) the server holds at once; more get HTTP 503. */

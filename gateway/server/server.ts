@@ -1,5 +1,5 @@
 // The gateway: one HTTP server carrying the WebSocket protocol (upgrade on any path) and plain
-// HTTP (/healthz, /metrics). Owns sessions and the heartbeat; the engine belongs to the caller.
+// HTTP (/healthz, /metrics, the API under /api, the console at /). Owns sessions and the heartbeat; the engine belongs to the caller.
 // Every request passes the AccessGuard first (Host, and Origin for upgrades).
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -17,6 +17,7 @@ import { BoundedLog } from './bounded-log.js';
 import { ConnectionLimits } from './connection-limits.js';
 import type { GatewayEngine } from './engine-port.js';
 import { GatewayMetrics, handleHttp } from './http.js';
+import { HttpApi } from './http-api/api.js';
 import { parseAllowedHosts, parseAllowedOrigins } from './origin-policy.js';
 import {
   DEFAULT_MAX_GROUP_MEMBERSHIPS_PER_SESSION,
@@ -106,6 +107,8 @@ export interface GatewayOptions {
    */
   allowHosts?: readonly string[];
   serverId?: string;
+  /** The HTTP API under /api: its largest request body (default HTTP_API_MAX_BODY_BYTES, limits.ts). */
+  apiMaxBodyBytes?: number;
   /**
    * Also serve the Kafka wire protocol on this TCP address (gateway/server/kafka/README.md). Off
    * unless given. Refused with an auth file or TLS: SASL and TLS for it are not built yet, and it
@@ -218,8 +221,10 @@ export class GatewayServer {
     };
     this.metrics = new GatewayMetrics(options.engine);
     this.guard = new AccessGuard({ allowOrigins, allowHosts, metrics: this.metrics, log: this.log });
+    const api = new HttpApi({ engine: options.engine, security: this.security, metrics: this.metrics, maxBodyBytes: options.apiMaxBodyBytes });
     const onRequest = (req: IncomingMessage, res: ServerResponse): void => {
       if (!this.guard.admitHttp(req, res)) return;
+      if (api.handle(req, res)) return;
       if ((req.url ?? '/').split('?')[0] === '/metrics' && !this.admitMetrics(req, res)) return;
       handleHttp(req, res, this.metrics, this);
     };

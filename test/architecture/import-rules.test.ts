@@ -5,6 +5,8 @@
 //   gateway/client/  Node and browser client; imports only itself, engine/format/ and gateway/protocol/
 //   gateway/server/  the WebSocket server; reaches the engine only through engine/index.ts (and format/)
 //   gateway/cli/     the command line; on top of client, server and the engine's public entry
+//   gateway/console/ the web console (browser code, bundled by esbuild); the client, protocol and format only
+//                    (it reaches the server through the HTTP API and the WebSocket protocol, never its code)
 // Read from the TypeScript sources (type-only imports count too: a type is a dependency).
 import fs from 'node:fs';
 import path from 'node:path';
@@ -13,7 +15,7 @@ import test from 'ava';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 
-type Layer = 'format' | 'engine' | 'protocol' | 'client' | 'server' | 'cli';
+type Layer = 'format' | 'engine' | 'protocol' | 'client' | 'server' | 'cli' | 'console';
 
 function layerOf(file: string): Layer | null {
   const rel = path.relative(repo, file).split(path.sep).join('/');
@@ -23,6 +25,7 @@ function layerOf(file: string): Layer | null {
   if (rel.startsWith('gateway/client/')) return 'client';
   if (rel.startsWith('gateway/server/')) return 'server';
   if (rel.startsWith('gateway/cli/')) return 'cli';
+  if (rel.startsWith('gateway/console/')) return 'console';
   return null;
 }
 
@@ -41,6 +44,8 @@ function allowed(from: Layer, to: Layer, toFile: string): boolean {
       return to === 'client' || to === 'protocol' || to === 'format';
     case 'server':
       return to === 'server' || to === 'protocol' || to === 'format' || toFile === ENGINE_ENTRY;
+    case 'console':
+      return to === 'console' || to === 'client' || to === 'protocol' || to === 'format';
     case 'cli':
       return to === 'cli' || to === 'client' || to === 'server' || to === 'protocol' || to === 'format' || toFile === ENGINE_ENTRY;
   }
@@ -111,6 +116,12 @@ test('engine/format/ and gateway/protocol/ import no package and no node: module
   t.true(neutral.length > 5);
   const offenders = neutral.flatMap((f) => importsOf(f).bare.map((b) => `${path.relative(repo, f)} imports ${b}`));
   t.deepEqual(offenders, []);
+});
+
+test('gateway/console/ imports no node: module (it runs in browsers only)', (t) => {
+  const consoleFiles = files.filter((f) => layerOf(f) === 'console');
+  t.true(consoleFiles.length > 2);
+  t.deepEqual(consoleFiles.flatMap((f) => importsOf(f).bare.map((b) => `${path.relative(repo, f)} imports ${b}`)), []);
 });
 
 test('no import cycle between source files', (t) => {

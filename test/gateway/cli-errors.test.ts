@@ -21,7 +21,9 @@ const usageCases: Array<[string, string[], RegExp]> = [
   // Negative numbers were taken for options by parseArgs: a three-line "argument is ambiguous".
   ['negative partition (produce)', ['produce', 't', '--partition', '-1'], /^seglog: --partition must be an integer ≥ 0, got -1/],
   ['negative partition (consume)', ['consume', 't', '--partition', '-1'], /^seglog: --partition must be an integer ≥ 0, got -1/],
-  ['negative offset', ['consume', 't', '--from', '-5'], /^seglog: --from offset must be ≥ 0, got -5/],
+  // --from -5 means the last five records of each partition now; a negative offset stays a usage error for groups reset --to.
+  ['negative offset', ['groups', 'reset', 'g', '--topic', 't', '--to', '-5'], /^seglog: --to offset must be ≥ 0, got -5/],
+  ['--from and --since together', ['consume', 't', '--from', '-5', '--since', '1h'], /^seglog: --from and --since exclude each other/],
   ['negative max', ['consume', 't', '--max', '-3'], /^seglog: --max must be an integer ≥ 1, got -3/],
   ['negative partitions', ['topics', 'create', 't', '--partitions', '-2'], /^seglog: --partitions must be an integer ≥ 1, got -2/],
   ['a value starting with a dash', ['consume', 't', '--group', '-g'], /^seglog: --group needs a value; to give one starting with '-', write --group=-VALUE/],
