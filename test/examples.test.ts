@@ -1,4 +1,4 @@
-// examples/ runs as written: the embedded example (twice on one directory), the Node client and a
+// gateway/examples/ runs as written: the embedded example (twice on one directory), the Node client and a
 // group member against a gateway in this process.
 import test from 'ava';
 import { execFile } from 'node:child_process';
@@ -11,10 +11,10 @@ import { startGateway } from './gateway/helpers.js';
 
 const run = promisify(execFile);
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const example = (name: string): string => path.join(root, 'examples', name);
+const example = (name: string): string => path.join(root, 'gateway', 'examples', name);
 const RUN_TIMEOUT_MS = 30_000;
 
-test('examples/embedded.mjs runs, and runs again on the same directory', async (t) => {
+test('gateway/examples/embedded.mjs runs, and runs again on the same directory', async (t) => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-example-'));
   try {
     const env = { ...process.env, SEGLOG_EXAMPLE_DIR: dir };
@@ -27,7 +27,7 @@ test('examples/embedded.mjs runs, and runs again on the same directory', async (
   }
 });
 
-test('examples/node-client.mjs and examples/group.mjs against a running gateway', async (t) => {
+test('gateway/examples/node-client.mjs and gateway/examples/group.mjs against a running gateway', async (t) => {
   const h = await startGateway();
   try {
     const env = { ...process.env, SEGLOG_URL: h.server.url };

@@ -1,6 +1,6 @@
 // A consumer group: start this twice (in two shells) against a running gateway; the members share
 // the topic's partitions, and each prints what it is given. Ctrl-C leaves the group (the other
-// member takes over). Run: node examples/group.mjs [group-name]
+// member takes over). Run: node gateway/examples/group.mjs [group-name]
 import { SeglogClient } from 'seglog/client';
 
 const group = process.argv[2] ?? 'example-workers';

@@ -1,4 +1,4 @@
-// The engine in your process: produce, read, tail, commit. Run: npm run build && node examples/embedded.mjs
+// The engine in your process: produce, read, tail, commit. Run: npm run build && node gateway/examples/embedded.mjs
 // Its own data directory (npm start holds ./data); runs again and again (the topic is created once).
 import { Engine } from 'seglog';
 

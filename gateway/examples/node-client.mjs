@@ -1,5 +1,5 @@
 // A Node service talking to a running gateway (npm start in another shell).
-// Run: node examples/node-client.mjs   (SEGLOG_URL and SEGLOG_TOKEN are honoured)
+// Run: node gateway/examples/node-client.mjs   (SEGLOG_URL and SEGLOG_TOKEN are honoured)
 import { SeglogClient } from 'seglog/client';
 
 const client = await SeglogClient.connect(process.env.SEGLOG_URL ?? 'ws://127.0.0.1:7070', { token: process.env.SEGLOG_TOKEN || undefined });
