@@ -70,4 +70,5 @@ test("import { GatewayServer } from 'seglog/server' embeds the gateway in an app
   // The package ships dist/ but not the .ts sources: each map must hold its sources' text.
   const map = JSON.parse(fs.readFileSync(path.join(root, 'dist/engine/engine.js.map'), 'utf8')) as { sourcesContent?: string[] };
   t.true((map.sourcesContent?.[0]?.length ?? 0) > 0);
+  t.true(fs.existsSync(path.join(root, 'LICENSE')));
 });
