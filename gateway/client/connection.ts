@@ -38,6 +38,6 @@ export interface ClientConnection {
   registerPushTarget(id: number, target: PushTarget): void;
   unregisterPushTarget(id: number): void;
   commit(group: string, topic: string, partition: number, offset: number): Promise<void>;
-  /** The producer needs only the partition count. */
-  describeTopic(name: string): Promise<{ partitions: readonly unknown[] }>;
+  /** The producer needs the partition count and the topic's compression. */
+  describeTopic(name: string): Promise<{ partitions: readonly unknown[]; config: { compression: string } }>;
 }

@@ -1,11 +1,13 @@
-// The producer's topic metadata: partition counts by topic, for routing keyed records, fetched
-// with DESCRIBE_TOPIC and kept for metadataMaxAgeMs.
+// The producer's topic metadata: partition counts by topic, for routing keyed records, and each
+// topic's compression (what batches are encoded with when the producer names none), fetched with
+// DESCRIBE_TOPIC and kept for metadataMaxAgeMs.
 import type { SeglogClientError } from './client-errors.js';
 import type { ClientConnection } from './connection.js';
+import type { Compression } from './record-codec.js';
 
 export class MetadataCache {
   /** Partition counts by topic; 0: the server said the topic does not exist. */
-  private readonly topics = new Map<string, { partitions: number; at: number }>();
+  private readonly topics = new Map<string, { partitions: number; at: number; compression: Compression | null }>();
 
   constructor(
     private readonly connection: ClientConnection,
@@ -26,15 +28,35 @@ export class MetadataCache {
   async partitions(topic: string, mustExist: boolean): Promise<number> {
     const cached = this.cached(topic);
     if (cached > 0 || (cached === 0 && !mustExist)) return cached;
-    let partitions: number;
+    return (await this.refresh(topic, mustExist)).partitions;
+  }
+
+  private async refresh(topic: string, mustExist: boolean): Promise<{ partitions: number; compression: Compression | null }> {
+    let entry: { partitions: number; at: number; compression: Compression | null };
     try {
-      partitions = (await this.connection.describeTopic(topic)).partitions.length;
+      const d = await this.connection.describeTopic(topic);
+      entry = { partitions: d.partitions.length, at: Date.now(), compression: d.config.compression === 'lz4' ? 'lz4' : 'none' };
     } catch (e) {
       if ((e as SeglogClientError).code !== 'TOPIC_NOT_FOUND' || mustExist) throw e;
-      partitions = 0;
+      entry = { partitions: 0, at: Date.now(), compression: null };
     }
-    this.topics.set(topic, { partitions, at: Date.now() });
-    return partitions;
+    this.topics.set(topic, entry);
+    return entry;
+  }
+
+  /**
+   * The topic's compression setting (as Kafka's compression.type), fetched once per metadataMaxAgeMs.
+   * 'none' for a topic that does not exist yet (an auto-created one gets the server's default) or
+   * that this principal may not describe: the server decides what it stores then.
+   */
+  async compression(topic: string): Promise<Compression> {
+    const entry = this.topics.get(topic);
+    if (entry !== undefined && entry.compression !== null && Date.now() - entry.at < this.maxAgeMs) return entry.compression;
+    try {
+      return (await this.refresh(topic, false)).compression ?? 'none';
+    } catch {
+      return 'none';
+    }
   }
 
   /** True when the cache says the topic did not exist (the server picked partitions for it). */

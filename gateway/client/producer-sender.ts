@@ -5,6 +5,7 @@ import { encodeRecordBatch, type Compression } from './record-codec.js';
 import { SeglogClientError } from './client-errors.js';
 import type { ClientConnection } from './connection.js';
 import { SOCKET_DRAIN_POLLS, SOCKET_DRAIN_POLL_MS, SOCKET_HIGH_WATER_BYTES } from './limits.js';
+import { isLz4Loaded } from './lz4.js';
 import type { OpenBatch, SendState } from './producer-accumulator.js';
 import { FrameType } from '../protocol/frame.js';
 import { ANY_PARTITION, decodeProduceAck, produceHeaderBytes, writeProduceHeader } from '../protocol/produce.js';
@@ -26,7 +27,8 @@ export class Sender {
 
   constructor(
     private readonly connection: ClientConnection,
-    private readonly compression: Compression,
+    /** A fixed codec, or where to learn each topic's. */
+    private readonly compression: Compression | ((topic: string) => Promise<Compression>),
     private readonly maxInFlight: number,
     private readonly hooks: SenderHooks,
   ) {}
@@ -65,7 +67,10 @@ export class Sender {
         for (let i = 0; i < SOCKET_DRAIN_POLLS && this.connection.bufferedAmount > SOCKET_HIGH_WATER_BYTES; i++) {
           await new Promise((resolve) => setTimeout(resolve, SOCKET_DRAIN_POLL_MS));
         }
-        this.transmit(this.ready.shift()!);
+        const batch = this.ready.shift()!;
+        // One awaited lookup per batch (cached per topic); the loop keeps batches in order.
+        const compression = typeof this.compression === 'string' ? this.compression : await this.compression(batch.topic);
+        this.transmit(batch, compression === 'lz4' && !isLz4Loaded() ? 'none' : compression);
       }
     } finally {
       this.pumping = false;
@@ -73,11 +78,11 @@ export class Sender {
     this.hooks.afterSend();
   }
 
-  private transmit(batch: OpenBatch): void {
+  private transmit(batch: OpenBatch, compression: Compression): void {
     let frame: Uint8Array;
     const headroom = produceHeaderBytes(batch.topic);
     try {
-      frame = encodeRecordBatch(batch.records, { compression: this.compression, headroomBytes: headroom });
+      frame = encodeRecordBatch(batch.records, { compression, headroomBytes: headroom });
     } catch (e) {
       this.fail(batch, e as Error);
       return;

@@ -13,6 +13,10 @@ export interface ProducerOptions {
   lingerMs?: number;
   /** Close a batch at about this many bytes. Default 512 KiB (never above the server's limit). */
   maxBatchBytes?: number;
+  /**
+   * How batches are compressed. Default: as the topic's `compression` says (Kafka's
+   * compression.type), read with the topic's metadata; 'none' or 'lz4' overrides it.
+   */
   compression?: Compression;
   acks?: AcksName;
   /** Batches sent and not yet acknowledged. Default 32. */

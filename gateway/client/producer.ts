@@ -49,7 +49,8 @@ function positiveInteger(name: string, value: number): number {
 }
 
 export class Producer {
-  private readonly compression: Compression;
+  /** null: each topic's own setting. */
+  private readonly compression: Compression | null;
   private readonly acks: AcksName;
   private readonly maxBufferedBytes: number;
   private readonly metadata: MetadataCache;
@@ -67,17 +68,17 @@ export class Producer {
     /** Called once close() is done (the client stops tracking this producer). */
     private readonly onClosed: () => void = () => {},
   ) {
-    this.compression = options.compression ?? 'none';
+    this.compression = options.compression ?? null;
     this.acks = options.acks ?? 'written';
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     if (this.acks !== 'written' && this.acks !== 'flushed') {
       throw new SeglogClientError('INVALID_ARGUMENT', `acks must be "written" or "flushed", got ${JSON.stringify(this.acks)}`);
     }
-    if (this.compression !== 'none' && this.compression !== 'lz4') {
+    if (this.compression !== null && this.compression !== 'none' && this.compression !== 'lz4') {
       throw new SeglogClientError('INVALID_ARGUMENT', `unknown compression ${JSON.stringify(this.compression)}`);
     }
     this.metadata = new MetadataCache(client, options.metadataMaxAgeMs ?? DEFAULT_METADATA_MAX_AGE_MS);
-    this.sender = new Sender(client, this.compression, options.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES, {
+    this.sender = new Sender(client, this.compression ?? ((topic) => this.metadata.compression(topic)), options.maxInFlightBatches ?? DEFAULT_MAX_IN_FLIGHT_BATCHES, {
       release: (bytes) => {
         this.accumulator.bufferedBytes -= bytes;
         this.wakeNext();
