@@ -45,7 +45,7 @@ import type { PartitionLog } from './partition-log.js';
 import { partitionOf } from './partition-state.js';
 import { appendPlanned, nextRoundRobin, planProduce } from './produce-router.js';
 import { readBatches, readRecords } from './read-path.js';
-import type { RecordInput } from './record-batch.js';
+import { compressBatchLz4, validateProducerBatch, type RecordInput } from './record-batch.js';
 import { RecoveryReports } from './recovery-reports.js';
 import { RetentionRunner, type RetentionReport } from './retention-runner.js';
 import { storageError } from './storage-error.js';
@@ -72,6 +72,10 @@ import type {
   TopicDescription,
 } from './types.js';
 import { addPartitionsAddedListener, addWatcher, notify, notifyNow } from './watchers.js';
+import { CODEC_MASK, OFF_ATTRIBUTES } from './format/batch-header.js';
+
+/** The batch's attributes end here (a big-endian i16: the codec is the low bits of its last byte). */
+const ATTRIBUTES_END = OFF_ATTRIBUTES + 2;
 import { closedBefore, figures, rangeOf, readAllFigures } from './partition-view.js';
 
 export { ENGINE_DEFAULTS } from './limits.js';
@@ -377,6 +381,12 @@ export class Engine {
     let ts = this.admin.topics.get(topic);
     if (ts === undefined) ts = await this.admin.topicForWrite(topic);
     if (batch.length > ts.config.maxBatchBytes) throw new BatchTooLargeError(batch.length, ts.config.maxBatchBytes);
+    // As Kafka's compression.type: a topic that asks for LZ4 stores LZ4, also what producers sent
+    // plain. Its CRC is checked first: the new CRC must not make damage look intact.
+    if (ts.config.compression === 'lz4' && batch.length > ATTRIBUTES_END && (batch[ATTRIBUTES_END - 1]! & CODEC_MASK) === 0) {
+      validateProducerBatch(batch);
+      batch = compressBatchLz4(batch);
+    }
     // PartitionLog.append validates the batch (lengths, magic, CRC, codec) before writing anything.
     const ps = options.partition !== undefined ? partitionOf(ts, options.partition) : ts.partitions[nextRoundRobin(ts)]!;
     const cache = this.cache;

@@ -65,6 +65,10 @@ export function recordsSection(batch: Uint8Array, pos = 0): Buffer {
   return codec.recordsSection(nodeRuntime, batch, pos);
 }
 
+export function compressBatchLz4(batch: Uint8Array, pos = 0): Buffer {
+  return codec.compressBatchLz4(nodeRuntime, batch, pos);
+}
+
 export function decompressBatch(batch: Uint8Array, pos = 0): Buffer {
   return codec.decompressBatch(nodeRuntime, batch, pos);
 }

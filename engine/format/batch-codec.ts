@@ -69,6 +69,7 @@ export interface BatchCodec<B extends Uint8Array> {
   encodeBatch(records: readonly RecordInput[], options?: EncodeOptions): B;
   recordsSection(batch: Uint8Array, pos?: number): B;
   decompressBatch(batch: Uint8Array, pos?: number): B;
+  compressBatchLz4(batch: Uint8Array, pos?: number): B;
   forEachRecord(batch: Uint8Array, onRecord: (record: DecodedRecord<B>) => boolean | void, fromOffset?: number, pos?: number): number;
   decodeRecords(batch: Uint8Array, fromOffset?: number, pos?: number): DecodedRecord<B>[];
   decodeRecordsInto(
@@ -431,6 +432,26 @@ export function recordsSection<B extends Uint8Array>(runtime: BatchRuntime<B>, b
  * The batch re-encoded without compression (same offsets, timestamps and records), with a fresh
  * CRC, for readers that cannot decode LZ4. An uncompressed batch is returned as is.
  */
+/**
+ * An uncompressed batch as the same batch with its records section in one LZ4 frame (header fields
+ * kept: offsets, timestamps, producer id, epoch and sequence; new length, codec bits and CRC). A
+ * batch that is already compressed is returned as it is. Check the batch's CRC before: the new CRC
+ * would make damage look intact.
+ */
+export function compressBatchLz4<B extends Uint8Array>(runtime: BatchRuntime<B>, batch: Uint8Array, pos = 0): B {
+  const buf = runtime.from(batch);
+  const size = batchSize(buf, pos);
+  if (batchCodec(buf, pos) !== CODEC_NONE) return sub(runtime, buf, pos, pos + size);
+  const compressed = runtime.lz4CompressFrame(sub(runtime, buf, pos + HEADER_BYTES, pos + size));
+  const out = runtime.alloc(HEADER_BYTES + compressed.byteLength);
+  out.set(sub(runtime, buf, pos, pos + HEADER_BYTES), 0);
+  out.set(compressed, HEADER_BYTES);
+  writeInt32(out, OFF_BATCH_LENGTH, out.length - LOG_OVERHEAD);
+  writeInt16(out, OFF_ATTRIBUTES, (batchAttributes(buf, pos) & ~CODEC_MASK) | CODEC_LZ4);
+  writeInt32(out, OFF_CRC, runtime.crc32c(out, OFF_ATTRIBUTES, out.length));
+  return out;
+}
+
 export function decompressBatch<B extends Uint8Array>(runtime: BatchRuntime<B>, batch: Uint8Array, pos = 0): B {
   const buf = runtime.from(batch);
   if (batchCodec(buf, pos) === CODEC_NONE) return sub(runtime, buf, pos, pos + batchSize(buf, pos));
@@ -563,6 +584,7 @@ export function createBatchCodec<B extends Uint8Array>(runtime: BatchRuntime<B>)
     encodeBatch: (records, options) => encodeBatch(runtime, records, options),
     recordsSection: (batch, pos) => recordsSection(runtime, batch, pos),
     decompressBatch: (batch, pos) => decompressBatch(runtime, batch, pos),
+    compressBatchLz4: (batch, pos) => compressBatchLz4(runtime, batch, pos),
     forEachRecord: (batch, onRecord, fromOffset, pos) => forEachRecord(runtime, batch, onRecord, fromOffset, pos),
     decodeRecords: (batch, fromOffset, pos) => decodeRecords(runtime, batch, fromOffset, pos),
     decodeRecordsInto: (batch, topic, partition, fromOffset, out, maxRecords, pos) =>
