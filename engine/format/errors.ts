@@ -27,6 +27,9 @@ export type ErrorCode =
   | 'FENCED_MEMBER'
   | 'TOO_MANY_MEMBERS'
   | 'TOO_MANY_GROUPS'
+  // Idempotent producers (engine/producer-state.ts).
+  | 'OUT_OF_ORDER_SEQUENCE'
+  | 'PRODUCER_FENCED'
   // The gateway's (gateway/protocol/error.ts) and the client's (gateway/client/client-errors.ts).
   | 'INVALID_FRAME'
   | 'UNKNOWN_FRAME_TYPE'
@@ -261,6 +264,20 @@ export class TooManyMembersError extends SeglogError {
 export class TooManyGroupsError extends SeglogError {
   constructor(max: number) {
     super('TOO_MANY_GROUPS', `the server already has the maximum of ${max} consumer groups; delete unused ones (seglog groups delete)`);
+  }
+}
+
+/** An idempotent producer's batch does not follow its last one (a gap, or a new epoch not starting at 0): Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER. */
+export class OutOfOrderSequenceError extends SeglogError {
+  constructor(message: string) {
+    super('OUT_OF_ORDER_SEQUENCE', message);
+  }
+}
+
+/** An idempotent producer's batch carries an epoch older than the producer's current one: Kafka's INVALID_PRODUCER_EPOCH. */
+export class ProducerFencedError extends SeglogError {
+  constructor(message: string) {
+    super('PRODUCER_FENCED', message);
   }
 }
 

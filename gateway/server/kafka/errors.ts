@@ -36,6 +36,9 @@ export const KafkaError = {
   NON_EMPTY_GROUP: 68,
   GROUP_ID_NOT_FOUND: 69,
   GROUP_MAX_SIZE_REACHED: 81,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
+  INVALID_PRODUCER_EPOCH: 47,
 } as const;
 
 /**
@@ -78,6 +81,9 @@ export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   TOO_MANY_MEMBERS: KafkaError.GROUP_MAX_SIZE_REACHED,
   // No Kafka code says "too many groups"; a client retries COORDINATOR_NOT_AVAILABLE later.
   TOO_MANY_GROUPS: KafkaError.COORDINATOR_NOT_AVAILABLE,
+  OUT_OF_ORDER_SEQUENCE: KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  // Kafka answers a produce from a fenced idempotent (non-transactional) producer with INVALID_PRODUCER_EPOCH.
+  PRODUCER_FENCED: KafkaError.INVALID_PRODUCER_EPOCH,
 };
 
 /** A refusal a handler decides itself, with the Kafka code to answer (no registry code says it as well). */

@@ -8,6 +8,8 @@ import { CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, DESCRIBE_CONFIGS } fro
 import { createPartitions, createTopics, deleteTopics, describeConfigs } from './admin.js';
 import { apiVersions } from './api-versions.js';
 import { fetch } from './fetch.js';
+import { INIT_PRODUCER_ID } from '../messages/producer.js';
+import { initProducerId } from './init-producer-id.js';
 import { listOffsets } from './list-offsets.js';
 import { metadata } from './metadata.js';
 import { produce } from './produce.js';
@@ -23,5 +25,6 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map(
     { schema: DELETE_TOPICS, handle: deleteTopics },
     { schema: DESCRIBE_CONFIGS, handle: describeConfigs },
     { schema: CREATE_PARTITIONS, handle: createPartitions },
+    { schema: INIT_PRODUCER_ID, handle: initProducerId },
   ].map((a) => [a.schema.apiKey, a]),
 );
