@@ -125,6 +125,6 @@ test('version ranges use Kafka\'s syntax; ApiVersions lists what the schemas say
   t.deepEqual(API_VERSIONS.versions, { min: 0, max: 3 });
   t.deepEqual(
     [...KAFKA_APIS.values()].map((a) => [a.schema.apiKey, a.schema.versions.min, a.schema.versions.max]).sort((a, b) => a[0]! - b[0]!),
-    [[0, 0, 8], [1, 4, 11], [2, 0, 5], [3, 0, 8], [18, 0, 3], [19, 0, 4], [20, 0, 3], [22, 0, 4], [32, 0, 3], [37, 0, 1]],
+    [[0, 0, 8], [1, 4, 11], [2, 0, 5], [3, 0, 8], [17, 0, 1], [18, 0, 3], [19, 0, 4], [20, 0, 3], [22, 0, 4], [32, 0, 3], [36, 0, 2], [37, 0, 1]],
   );
 });

@@ -1,9 +1,11 @@
 // What a Kafka API handler gets: the engine, the listener's limits and settings, the request's
 // connection facts. Handlers are plain functions of (context, decoded request) → response struct.
+import type { SessionSecurity } from '../auth/session-security.js';
 import type { BoundedLog } from '../bounded-log.js';
 import type { GatewayEngine } from '../engine-port.js';
 import type { GatewayMetrics } from '../http.js';
 import type { Struct } from './codec.js';
+import type { KafkaPeer } from './peer.js';
 import type { ApiSchema } from './schema.js';
 
 export interface KafkaLimits {
@@ -27,6 +29,8 @@ export interface KafkaContext {
   apis: ReadonlyMap<number, KafkaApi>;
   /** Long-polling fetches waiting now; close() ends their waits so they answer at once. */
   waits: Set<() => void>;
+  /** The server's authenticator (null: auth off), failed-authentication limiter and refusal log, shared with the WebSocket port. */
+  security: SessionSecurity;
 }
 
 export interface RequestInfo {
@@ -37,6 +41,8 @@ export interface RequestInfo {
   localPort: number;
   /** Aborted when the connection closes (a long-polling fetch stops waiting). */
   closed: AbortSignal;
+  /** The connection's peer: its principal (after SASL when auth is on) and SASL state. */
+  peer: KafkaPeer;
 }
 
 /** A response struct, or null for none (Produce with acks=0). */

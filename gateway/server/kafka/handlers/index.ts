@@ -10,6 +10,8 @@ import { apiVersions } from './api-versions.js';
 import { fetch } from './fetch.js';
 import { INIT_PRODUCER_ID } from '../messages/producer.js';
 import { initProducerId } from './init-producer-id.js';
+import { SASL_AUTHENTICATE, SASL_HANDSHAKE } from '../messages/sasl.js';
+import { saslAuthenticate, saslHandshake } from './sasl.js';
 import { listOffsets } from './list-offsets.js';
 import { metadata } from './metadata.js';
 import { produce } from './produce.js';
@@ -26,5 +28,7 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map(
     { schema: DESCRIBE_CONFIGS, handle: describeConfigs },
     { schema: CREATE_PARTITIONS, handle: createPartitions },
     { schema: INIT_PRODUCER_ID, handle: initProducerId },
+    { schema: SASL_HANDSHAKE, handle: saslHandshake },
+    { schema: SASL_AUTHENTICATE, handle: saslAuthenticate },
   ].map((a) => [a.schema.apiKey, a]),
 );

@@ -9,6 +9,7 @@ import { KAFKA_GZIP_RECORDS_MAX_BYTES } from '../../limits.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
 import { KafkaError, KafkaRefusal, kafkaErrorCode } from '../errors.js';
+import { requireTopicRight } from '../peer.js';
 
 /** Offsets in a record batch v2 header (engine/FORMAT.md). */
 const BATCH_LENGTH_AT = 8;
@@ -63,8 +64,9 @@ function topicCodec(ctx: KafkaContext, topic: string): 'none' | 'lz4' {
   }
 }
 
-async function producePartition(ctx: KafkaContext, topic: string, p: PartitionData, acks: Acks): Promise<Struct> {
+async function producePartition(ctx: KafkaContext, topic: string, p: PartitionData, acks: Acks, info: RequestInfo): Promise<Struct> {
   try {
+    requireTopicRight(ctx, info.peer, 'produce', topic);
     const batches = splitBatches(p.records, () => topicCodec(ctx, topic));
     let baseOffset = -1;
     for (const batch of batches) {
@@ -78,7 +80,7 @@ async function producePartition(ctx: KafkaContext, topic: string, p: PartitionDa
   }
 }
 
-export async function produce(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct | null> {
+export async function produce(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct | null> {
   const acksField = req['acks'] as number;
   const topicData = req['topicData'] as { name: string; partitionData: PartitionData[] }[];
   const refuse = (errorCode: number, message: string): Struct => ({
@@ -89,7 +91,7 @@ export async function produce(ctx: KafkaContext, req: Struct, _info: RequestInfo
   if (req['transactionalId'] !== null) return acksField === 0 ? null : refuse(KafkaError.INVALID_REQUEST, 'transactions are not supported');
   const acks: Acks = acksField === -1 ? 'flushed' : 'written';
   const responses = await Promise.all(
-    topicData.map(async (t) => ({ name: t.name, partitionResponses: await Promise.all(t.partitionData.map((p) => producePartition(ctx, t.name, p, acks))) })),
+    topicData.map(async (t) => ({ name: t.name, partitionResponses: await Promise.all(t.partitionData.map((p) => producePartition(ctx, t.name, p, acks, info))) })),
   );
   return acksField === 0 ? null : { responses, throttleTimeMs: 0 };
 }

@@ -1,0 +1,161 @@
+// TLS and SASL on the Kafka listener: kafkajs with SASL/PLAIN and SASL/SCRAM-SHA-256 over TLS
+// (certificates made here), a wrong password refused, a consume-only principal refused
+// TOPIC_AUTHORIZATION_FAILED on produce and shown only its topics, kcat with sasl_ssl, nothing but
+// the handshake before authentication, and the failed-authentication limiter per address.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { Kafka, logLevel, type SASLOptions } from 'kafkajs';
+import { writeAuthFile, type AuthFile } from '../../gateway/server/auth/auth-file.js';
+import { parseRight } from '../../gateway/server/auth/rights.js';
+import { scramCredential } from '../../gateway/server/auth/scram.js';
+import { generateToken, hashToken } from '../../gateway/server/auth/tokens.js';
+import { makePki, type TestPki } from '../security/certs.js';
+import { until } from '../helpers/until.js';
+import { RawKafka, kafkajsProtocol, kcat, startKafka, type KafkaHarness } from './helpers.js';
+
+interface Setup {
+  dir: string;
+  authFile: string;
+  caFile: string;
+  pki: TestPki;
+  tokens: { writer: string; reader: string; legacy: string };
+}
+
+let setupOnce: Promise<Setup> | null = null;
+
+/** One PKI and auth file for the whole file: writer (produce/consume/admin on sasl.*), reader (consume sasl.r), legacy (no SCRAM credential). */
+function setup(): Promise<Setup> {
+  setupOnce ??= (async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-kafka-sasl-'));
+    const pki = await makePki();
+    const caFile = path.join(dir, 'ca.pem');
+    fs.writeFileSync(caFile, pki.ca.cert);
+    const tokens = { writer: generateToken(), reader: generateToken(), legacy: generateToken() };
+    const auth: AuthFile = { principals: new Map() };
+    auth.principals.set('writer', { tokens: [hashToken(tokens.writer)], rights: ['produce:sasl.*', 'consume:sasl.*', 'admin:topic:sasl.*'].map(parseRight), quota: {}, scramSha256: scramCredential(tokens.writer) });
+    auth.principals.set('reader', { tokens: [hashToken(tokens.reader)], rights: ['consume:sasl.r'].map(parseRight), quota: {}, scramSha256: scramCredential(tokens.reader) });
+    auth.principals.set('legacy', { tokens: [hashToken(tokens.legacy)], rights: ['consume:sasl.*'].map(parseRight), quota: {} });
+    const authFile = path.join(dir, 'auth.json');
+    writeAuthFile(authFile, auth);
+    return { dir, authFile, caFile, pki, tokens };
+  })();
+  return setupOnce;
+}
+
+test.after.always(async () => {
+  if (setupOnce !== null) fs.rmSync((await setupOnce).dir, { recursive: true, force: true });
+});
+
+async function startSecure(tls: boolean, failuresMax?: number): Promise<{ h: KafkaHarness; s: Setup }> {
+  const s = await setup();
+  const h = await startKafka({}, {}, {
+    authFile: s.authFile,
+    ...(tls ? { tls: { cert: s.pki.server.cert, key: s.pki.server.key } } : {}),
+    ...(failuresMax !== undefined ? { authFailureLimits: { failuresMax, delayMs: 1 } } : { authFailureLimits: { delayMs: 1 } }),
+  });
+  await h.engine.createTopic('sasl.w', { partitions: 1 });
+  await h.engine.createTopic('sasl.r', { partitions: 1 });
+  await h.engine.createTopic('other', { partitions: 1 });
+  return { h, s };
+}
+
+function client(h: KafkaHarness, s: Setup, sasl: SASLOptions): Kafka {
+  return new Kafka({ brokers: [h.broker], clientId: 'sasl-test', logLevel: logLevel.NOTHING, ssl: { ca: [s.pki.ca.cert] }, sasl, retry: { retries: 0 }, connectionTimeout: 5000 });
+}
+
+for (const mechanism of ['plain', 'scram-sha-256'] as const) {
+  test(`kafkajs SASL/${mechanism} over TLS: produce, metadata of visible topics only; a consume-only principal gets TOPIC_AUTHORIZATION_FAILED`, async (t) => {
+    const { h, s } = await startSecure(true);
+    const writer = client(h, s, { mechanism, username: 'writer', password: s.tokens.writer } as SASLOptions).producer({ allowAutoTopicCreation: false });
+    const readerKafka = client(h, s, { mechanism, username: 'reader', password: s.tokens.reader } as SASLOptions);
+    const reader = readerKafka.producer({ allowAutoTopicCreation: false });
+    const readerAdmin = readerKafka.admin();
+    try {
+      await writer.connect();
+      const sent = await writer.send({ topic: 'sasl.w', acks: -1, messages: [{ value: `via ${mechanism}` }] });
+      t.is(sent[0]!.errorCode, 0);
+      t.deepEqual(h.engine.read('sasl.w', 0, 0).map((r) => r.value!.toString()), [`via ${mechanism}`]);
+      await reader.connect();
+      const refused = await t.throwsAsync(reader.send({ topic: 'sasl.r', messages: [{ value: 'nope' }] }));
+      t.regex(JSON.stringify({ m: refused?.message, t: (refused as { type?: string }).type }), /TOPIC_AUTHORIZATION_FAILED|not authorized to access topics/i);
+      t.is(h.engine.offsets('sasl.r', 0).endOffset, 0);
+      await readerAdmin.connect();
+      t.deepEqual(await readerAdmin.listTopics(), ['sasl.r']);
+    } finally {
+      await Promise.allSettled([writer.disconnect(), reader.disconnect(), readerAdmin.disconnect()]);
+      await h.stop();
+    }
+  });
+}
+
+test('kafkajs: a wrong password (PLAIN and SCRAM), a PLAIN token of another principal and SCRAM for an entry without a SCRAM credential are refused', async (t) => {
+  const { h, s } = await startSecure(true);
+  try {
+    const cases: SASLOptions[] = [
+      { mechanism: 'plain', username: 'writer', password: 'sgl_wrong' },
+      { mechanism: 'plain', username: 'writer', password: s.tokens.reader },
+      { mechanism: 'scram-sha-256', username: 'writer', password: 'sgl_wrong' },
+      { mechanism: 'scram-sha-256', username: 'legacy', password: s.tokens.legacy },
+      { mechanism: 'scram-sha-256', username: 'nobody', password: 'x' },
+    ];
+    for (const sasl of cases) {
+      const p = client(h, s, sasl).producer();
+      const e = await t.throwsAsync(p.connect());
+      t.regex(e!.name + e!.message, /SASL|authentication/i, JSON.stringify({ ...sasl, password: '…' }));
+      await p.disconnect();
+    }
+    // The legacy principal still logs in with PLAIN.
+    const legacy = client(h, s, { mechanism: 'plain', username: 'legacy', password: s.tokens.legacy }).admin();
+    await legacy.connect();
+    t.deepEqual((await legacy.listTopics()).sort(), ['sasl.r', 'sasl.w']);
+    await legacy.disconnect();
+  } finally {
+    await h.stop();
+  }
+});
+
+test('kcat -X security.protocol=sasl_ssl with PLAIN and SCRAM-SHA-256: produce and consume', async (t) => {
+  const { h, s } = await startSecure(true);
+  try {
+    for (const mechanism of ['PLAIN', 'SCRAM-SHA-256']) {
+      const auth = ['-X', 'security.protocol=sasl_ssl', '-X', `sasl.mechanisms=${mechanism}`, '-X', 'sasl.username=writer', '-X', `sasl.password=${s.tokens.writer}`, '-X', `ssl.ca.location=${s.caFile}`];
+      const p = await kcat(['-b', h.broker, ...auth, '-P', '-t', 'sasl.w'], `from kcat ${mechanism}\n`);
+      t.is(p.code, 0, p.stderr);
+    }
+    const auth = ['-X', 'security.protocol=sasl_ssl', '-X', 'sasl.mechanisms=PLAIN', '-X', 'sasl.username=writer', '-X', `sasl.password=${s.tokens.writer}`, '-X', `ssl.ca.location=${s.caFile}`];
+    const c = await kcat(['-b', h.broker, ...auth, '-C', '-t', 'sasl.w', '-o', 'beginning', '-e', '-f', '%s\n']);
+    t.is(c.code, 0, c.stderr);
+    t.is(c.stdout.toString(), 'from kcat PLAIN\nfrom kcat SCRAM-SHA-256\n');
+    const wrong = await kcat(['-b', h.broker, ...auth.slice(0, 6), '-X', 'sasl.password=sgl_wrong', ...auth.slice(8), '-L', '-m', '3']);
+    t.not(wrong.code, 0);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('with auth: a request before SASL closes the connection; failed authentications past the limit refuse the address at accept', async (t) => {
+  const { h, s } = await startSecure(false, 2);
+  try {
+    const raw = await RawKafka.connect(h.port);
+    // ApiVersions is served before authentication; Metadata is not.
+    t.is((await raw.request(kafkajsProtocol('apiVersions', 0, {}))).errorCode, 0);
+    await raw.send(kafkajsProtocol('metadata', 1, { topics: [] }));
+    t.is(await raw.next(), null);
+    t.true(h.logs.some((l) => /Metadata before SASL authentication/.test(l)));
+    // Two failed PLAIN logins from 127.0.0.1 reach the limit (failuresMax 2): the next connection is closed at accept.
+    for (let i = 0; i < 2; i++) {
+      const p = new Kafka({ brokers: [h.broker], logLevel: logLevel.NOTHING, sasl: { mechanism: 'plain', username: 'writer', password: 'sgl_wrong' }, retry: { retries: 0 } }).producer();
+      await t.throwsAsync(p.connect());
+      await p.disconnect();
+    }
+    const blocked = await RawKafka.connect(h.port);
+    await blocked.closed;
+    t.true(blocked.isClosed);
+    await until(() => h.logs.some((l) => /too many failed authentications/.test(l)), 'the refusal logged');
+    void s;
+  } finally {
+    await h.stop();
+  }
+});
