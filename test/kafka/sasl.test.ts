@@ -13,7 +13,9 @@ import { scramCredential } from '../../gateway/server/auth/scram.js';
 import { generateToken, hashToken } from '../../gateway/server/auth/tokens.js';
 import { makePki, type TestPki } from '../security/certs.js';
 import { until } from '../helpers/until.js';
-import { RawKafka, kafkajsProtocol, kcat, startKafka, type KafkaHarness } from './helpers.js';
+import { RawKafka, frame, kafkajsProtocol, kcat, startKafka, type KafkaHarness } from './helpers.js';
+import { KafkaError } from '../../gateway/server/kafka/errors.js';
+import { KAFKA_SASL_MESSAGE_MAX_BYTES } from '../../gateway/server/limits.js';
 
 interface Setup {
   dir: string;
@@ -136,7 +138,7 @@ test('kcat -X security.protocol=sasl_ssl with PLAIN and SCRAM-SHA-256: produce a
 });
 
 test('with auth: a request before SASL closes the connection; failed authentications past the limit refuse the address at accept', async (t) => {
-  const { h, s } = await startSecure(false, 2);
+  const { h, s } = await startSecure(false, 3);
   try {
     const raw = await RawKafka.connect(h.port);
     // ApiVersions is served before authentication; Metadata is not.
@@ -144,7 +146,20 @@ test('with auth: a request before SASL closes the connection; failed authenticat
     await raw.send(kafkajsProtocol('metadata', 1, { topics: [] }));
     t.is(await raw.next(), null);
     t.true(h.logs.some((l) => /Metadata before SASL authentication/.test(l)));
-    // Two failed PLAIN logins from 127.0.0.1 reach the limit (failuresMax 2): the next connection is closed at accept.
+    // A SASL message past KAFKA_SASL_MESSAGE_MAX_BYTES fails authentication (and counts as a failure).
+    const long = await RawKafka.connect(h.port);
+    t.is((await long.request(kafkajsProtocol('saslHandshake', 1, { mechanism: 'PLAIN' }))).errorCode, 0);
+    const password = 'x'.repeat(KAFKA_SASL_MESSAGE_MAX_BYTES);
+    const message = Buffer.from(`\u0000writer\u0000${password}`);
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(message.length, 0);
+    long.write(frame(36, 0, 77, Buffer.concat([length, message]))); // SaslAuthenticate v0: authBytes as int32-length bytes
+    const answer = await long.next();
+    t.is(answer?.readInt32BE(0), 77, h.logs.join('\n'));
+    t.is(answer?.readInt16BE(4), KafkaError.SASL_AUTHENTICATION_FAILED);
+    await long.closed;
+    t.true(h.logs.some((l) => /SASL message too long/.test(l)));
+    // With the one above, two failed PLAIN logins from 127.0.0.1 reach the limit (failuresMax 3): the next connection is closed at accept.
     for (let i = 0; i < 2; i++) {
       const p = new Kafka({ brokers: [h.broker], logLevel: logLevel.NOTHING, sasl: { mechanism: 'plain', username: 'writer', password: 'sgl_wrong' }, retry: { retries: 0 } }).producer();
       await t.throwsAsync(p.connect());

@@ -5,7 +5,9 @@ import type { BoundedLog } from '../bounded-log.js';
 import type { GatewayEngine } from '../engine-port.js';
 import type { GatewayMetrics } from '../http.js';
 import type { Struct } from './codec.js';
-import type { KafkaPeer } from './peer.js';
+import type { Authenticated } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { ScramServer } from '../auth/scram.js';
 import type { ApiSchema } from './schema.js';
 
 export interface KafkaLimits {
@@ -31,6 +33,30 @@ export interface KafkaContext {
   waits: Set<() => void>;
   /** The server's authenticator (null: auth off), failed-authentication limiter and refusal log, shared with the WebSocket port. */
   security: SessionSecurity;
+}
+
+/**
+ * Who is on the other end of one Kafka connection. With an auth file the peer is nobody until SASL
+ * (handlers/sasl.ts) names a principal: until then only ApiVersions, SaslHandshake and
+ * SaslAuthenticate are served (connection.ts). Without one every peer is ANONYMOUS, with every
+ * right, as on the WebSocket port.
+ */
+export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256';
+
+export interface KafkaPeer {
+  /** Remote address (the failed-authentication limiter counts by it) and "address:port" for log lines. */
+  address: string;
+  remote: string;
+  /** null until authenticated (auth on). */
+  principal: Principal | null;
+  /** What proved it, rechecked on every request so a revoked principal (SIGHUP) loses its connections. */
+  authenticated: Authenticated | null;
+  /** Chosen by SaslHandshake. */
+  mechanism: SaslMechanism | null;
+  /** A SCRAM exchange between its two SaslAuthenticate rounds. */
+  scram: ScramServer | null;
+  /** A failed SaslAuthenticate: the connection closes once that answer is written (as a Kafka broker does). */
+  failed: boolean;
 }
 
 export interface RequestInfo {

@@ -1,32 +1,11 @@
-// Who is on the other end of one Kafka connection, and the check of its rights. With an auth file
-// the peer is nobody until SASL (handlers/sasl.ts) names a principal: until then only ApiVersions,
-// SaslHandshake and SaslAuthenticate are served (connection.ts). Without one every peer is
-// ANONYMOUS, with every right, as on the WebSocket port.
-import type { Authenticated } from '../auth/authenticator.js';
-import type { Principal } from '../auth/principal.js';
+// The checks of a Kafka connection peer's rights (KafkaPeer, in context.ts, says who the peer is),
+// with the same rights (gateway/server/auth/rights.ts), metric and bounded log line as the
+// WebSocket port's refusals.
 import type { Action, ResourceKind } from '../auth/rights.js';
-import type { ScramServer } from '../auth/scram.js';
-import type { KafkaContext } from './context.js';
+import type { KafkaContext, KafkaPeer, SaslMechanism } from './context.js';
 import { KafkaError, KafkaRefusal } from './errors.js';
 
-export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256';
 export const SASL_MECHANISMS: readonly SaslMechanism[] = ['PLAIN', 'SCRAM-SHA-256'];
-
-export interface KafkaPeer {
-  /** Remote address (the failed-authentication limiter counts by it) and "address:port" for log lines. */
-  address: string;
-  remote: string;
-  /** null until authenticated (auth on). */
-  principal: Principal | null;
-  /** What proved it, rechecked on every request so a revoked principal (SIGHUP) loses its connections. */
-  authenticated: Authenticated | null;
-  /** Chosen by SaslHandshake. */
-  mechanism: SaslMechanism | null;
-  /** A SCRAM exchange between its two SaslAuthenticate rounds. */
-  scram: ScramServer | null;
-  /** A failed SaslAuthenticate: the connection closes once that answer is written (as a Kafka broker does). */
-  failed: boolean;
-}
 
 /**
  * Whether the peer may `action` the resource; a refusal is counted (seglog_not_authorized_total)
@@ -51,3 +30,5 @@ export function requireTopicRight(ctx: KafkaContext, peer: KafkaPeer, action: Ac
     throw new KafkaRefusal(KafkaError.TOPIC_AUTHORIZATION_FAILED, `principal ${JSON.stringify(peer.principal?.name ?? null)} may not ${action} topic ${JSON.stringify(topic)}`);
   }
 }
+
+export type { KafkaPeer, SaslMechanism } from './context.js';

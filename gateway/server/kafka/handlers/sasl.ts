@@ -6,6 +6,7 @@
 // accept), and closes the connection after the answer, as a Kafka broker does.
 import { AuthenticationFailedError } from '../../../../engine/index.js';
 import { ScramServer } from '../../auth/scram.js';
+import { KAFKA_SASL_MESSAGE_MAX_BYTES } from '../../limits.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
 import { KafkaError } from '../errors.js';
@@ -13,8 +14,6 @@ import { SASL_MECHANISMS, type KafkaPeer, type SaslMechanism } from '../peer.js'
 
 const UNSUPPORTED_SASL_MECHANISM = 33;
 const ILLEGAL_SASL_STATE = 34;
-/** Longest SASL message read (a PLAIN token or a SCRAM message is far below it). */
-const SASL_AUTH_BYTES_MAX = 4096;
 
 export function saslHandshake(ctx: KafkaContext, req: Struct, info: RequestInfo): Struct {
   const offered = ctx.security.authenticator === null ? [] : [...SASL_MECHANISMS];
@@ -33,7 +32,7 @@ export async function saslAuthenticate(ctx: KafkaContext, req: Struct, info: Req
   }
   const bytes = (req['authBytes'] as Buffer | null) ?? Buffer.alloc(0);
   try {
-    if (bytes.length > SASL_AUTH_BYTES_MAX) throw new AuthenticationFailedError('SASL message too long');
+    if (bytes.length > KAFKA_SASL_MESSAGE_MAX_BYTES) throw new AuthenticationFailedError('SASL message too long');
     if (peer.mechanism === 'PLAIN') {
       plain(ctx, peer, bytes);
       return success(Buffer.alloc(0));
