@@ -14,6 +14,7 @@
 import { crc32c } from '@node-rs/crc32';
 import fs from 'node:fs';
 import path from 'node:path';
+import { replaceFile, replaceFileSync } from './checkpoint-file.js';
 import { OutOfOrderSequenceError, ProducerFencedError } from './format/errors.js';
 import { PRODUCER_STATE_LIMITS } from './limits.js';
 import { storageError } from './storage-error.js';
@@ -215,18 +216,9 @@ export function loadNewestSnapshot(dir: string, endOffset: number, table: Produc
  */
 export async function writeSnapshot(dir: string, offset: number, bytes: Buffer): Promise<void> {
   const file = path.join(dir, snapshotFileName(offset));
-  const tmp = file + '.tmp';
   try {
-    const handle = await fs.promises.open(tmp, 'w');
-    try {
-      await handle.writeFile(bytes);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(tmp, file);
+    await replaceFile(file, bytes);
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true }).catch(() => {});
     throw storageError(e, `writing producer snapshot ${file}`);
   }
   pruneSnapshots(dir);
@@ -235,18 +227,9 @@ export async function writeSnapshot(dir: string, offset: number, bytes: Buffer):
 /** The same, synchronously (close). */
 export function writeSnapshotSync(dir: string, offset: number, bytes: Buffer): void {
   const file = path.join(dir, snapshotFileName(offset));
-  const tmp = file + '.tmp';
   try {
-    const fd = fs.openSync(tmp, 'w');
-    try {
-      fs.writeSync(fd, bytes);
-      fs.fdatasyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    replaceFileSync(file, bytes);
   } catch (e) {
-    fs.rmSync(tmp, { force: true });
     throw storageError(e, `writing producer snapshot ${file}`);
   }
   pruneSnapshots(dir);
