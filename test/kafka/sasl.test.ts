@@ -85,6 +85,11 @@ for (const mechanism of ['plain', 'scram-sha-256'] as const) {
       t.is(h.engine.offsets('sasl.r', 0).endOffset, 0);
       await readerAdmin.connect();
       t.deepEqual(await readerAdmin.listTopics(), ['sasl.r']);
+      // An idempotent producer needs a produce right somewhere: InitProducerId is CLUSTER_AUTHORIZATION_FAILED.
+      const idem = readerKafka.producer({ idempotent: true, retry: { retries: 1, initialRetryTime: 10 } });
+      const e = await t.throwsAsync(idem.connect());
+      t.regex(e!.message, /Cluster authorization failed/i);
+      await idem.disconnect();
     } finally {
       await Promise.allSettled([writer.disconnect(), reader.disconnect(), readerAdmin.disconnect()]);
       await h.stop();
@@ -170,6 +175,34 @@ test('with auth: a request before SASL closes the connection; failed authenticat
     t.true(blocked.isClosed);
     await until(() => h.logs.some((l) => /too many failed authentications/.test(l)), 'the refusal logged');
     void s;
+  } finally {
+    await h.stop();
+  }
+});
+
+test('SIGHUP revocation reaches the Kafka port: after reloadAuth without the principal, its next request closes the connection', async (t) => {
+  const s = await setup();
+  const file = path.join(s.dir, 'revoke.json');
+  fs.copyFileSync(s.authFile, file);
+  const h = await startKafka({}, {}, { authFile: file });
+  try {
+    await h.engine.createTopic('sasl.w', { partitions: 1 });
+    const raw = await RawKafka.connect(h.port);
+    t.is((await raw.request(kafkajsProtocol('saslHandshake', 1, { mechanism: 'PLAIN' }))).errorCode, 0);
+    const message = Buffer.from(`\u0000writer\u0000${s.tokens.writer}`);
+    const length = Buffer.alloc(4);
+    length.writeInt32BE(message.length, 0);
+    raw.write(frame(36, 0, 50, Buffer.concat([length, message])));
+    const ok = await raw.next();
+    t.is(ok?.readInt16BE(4), 0);
+    t.is((await raw.request(kafkajsProtocol('metadata', 1, { topics: ['sasl.w'] }))).topicMetadata[0].topicErrorCode, 0);
+    const auth = JSON.parse(fs.readFileSync(file, 'utf8'));
+    delete auth.principals.writer;
+    fs.writeFileSync(file, JSON.stringify(auth));
+    h.server.reloadAuth();
+    await raw.send(kafkajsProtocol('metadata', 1, { topics: ['sasl.w'] }));
+    t.is(await raw.next(), null);
+    t.true(h.logs.some((l) => /principal "writer" is no longer in the auth file/.test(l)));
   } finally {
     await h.stop();
   }
