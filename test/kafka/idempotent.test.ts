@@ -2,10 +2,13 @@
 // (kafkajs's own InitProducerId and Produce v3 encoders) that sends the same batch twice, leaves a
 // gap and uses an old epoch; and the producer state across a SIGTERM and a kill -9 of `seglog serve`.
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import test from 'ava';
+import { Kafka, logLevel } from 'kafkajs';
 import { startServe, stopServe, type ServeProcess } from '../helpers/gateway-process.js';
+import { until } from '../helpers/until.js';
 import { RawKafka, kafkajsProtocol, kcat, startKafka } from './helpers.js';
 
 const OUT_OF_ORDER_SEQUENCE_NUMBER = 45;
@@ -159,5 +162,49 @@ test('seglog serve: the producer state survives a clean stop and a kill -9 (retr
   } finally {
     raw.end();
     await stopServe(s, 'SIGTERM');
+  }
+});
+
+/** A free loopback port (the restarted server must come back on the same one for the producer to reconnect). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+test('kill -9 and restart under a kafkajs idempotent producer (acks -1, retries): every acked record present exactly once', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-kafka-idem-kill-'));
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const port = await freePort();
+  const args = ['--kafka', `127.0.0.1:${port}`];
+  let server = await startServe(dir, args);
+  const kafka = new Kafka({ brokers: [`127.0.0.1:${port}`], clientId: 'idem-kill', logLevel: logLevel.NOTHING, retry: { retries: 50, initialRetryTime: 50, maxRetryTime: 500 } });
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: true });
+  const acked: string[] = [];
+  const SENDS = 200;
+  try {
+    await producer.connect();
+    const sending = (async () => {
+      for (let i = 0; i < SENDS; i++) {
+        const value = `r${i}`;
+        await producer.send({ topic: 'killed', acks: -1, messages: [{ value }] });
+        acked.push(value);
+      }
+    })();
+    await until(() => acked.length >= 50, '50 acked records');
+    await stopServe(server, 'SIGKILL');
+    server = await startServe(dir, args);
+    await sending;
+    t.is(acked.length, SENDS);
+    const c = await kcat(['-b', `127.0.0.1:${port}`, '-C', '-t', 'killed', '-o', 'beginning', '-e', '-f', '%s\n']);
+    t.is(c.code, 0, c.stderr);
+    const stored = c.stdout.toString().split('\n').filter((l) => l !== '');
+    t.is(new Set(stored).size, stored.length, 'no record stored twice');
+    t.deepEqual([...stored].sort(), [...acked].sort());
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await stopServe(server, 'SIGTERM');
   }
 });
