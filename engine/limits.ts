@@ -113,6 +113,8 @@ export const PRODUCER_STATE_LIMITS = {
   producersPerPartitionMax: 1_000_000,
   /** Producer snapshot files kept per partition (the newest first). */
   snapshotsKept: 2,
+  /** Batches read per round while rebuilding producer state from the batch headers (views of the segment, not copies). */
+  rebuildReadBytes: 1 << 20,
   /** Producer ids reserved (persisted) at a time, so the id file is written once per this many InitProducerId. */
   producerIdBlockSize: 1000,
 } as const;

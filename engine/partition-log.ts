@@ -121,9 +121,6 @@ export interface AppendResult {
   duplicate?: boolean;
 }
 
-/** Bytes per read while rebuilding producer state from the log's batch headers. */
-const PRODUCER_REBUILD_READ_BYTES = 1 << 20;
-
 /** A producer field of a batch header: int16 at `at`, signed. */
 const readInt16 = (buf: Uint8Array, at: number): number => (((buf[at]! << 8) | buf[at + 1]!) << 16) >> 16;
 
@@ -405,7 +402,7 @@ export class PartitionLog {
     while (offset < end) {
       let batches: Buffer[];
       try {
-        batches = this.read(offset, PRODUCER_REBUILD_READ_BYTES);
+        batches = this.read(offset, PRODUCER_STATE_LIMITS.rebuildReadBytes);
       } catch (e) {
         if (e instanceof CorruptRecordError && e.nextOffset !== undefined && e.nextOffset > offset) {
           offset = e.nextOffset;
