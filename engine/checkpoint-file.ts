@@ -30,14 +30,17 @@ function encode(value: number): string {
   return `${PREFIX}${value}\n`;
 }
 
-/** Synchronous and durable (fsync before rename): for rare writes that must hold before what follows. */
-export function writeCheckpointSync(path: string, value: number): void {
-  const text = encode(value);
+/**
+ * Replaces the file at `path` durably: the bytes go to `<path>.tmp`, are fdatasync'd, then renamed
+ * over it, so a reader (or a crash) sees the old content or the new, never a mix. On failure the
+ * temp file is removed and the error thrown as it came. Checkpoints and producer snapshots use it.
+ */
+export function replaceFileSync(path: string, bytes: string | Uint8Array): void {
   const tmp = path + '.tmp';
   try {
     const fd = fs.openSync(tmp, 'w');
     try {
-      fs.writeSync(fd, text);
+      fs.writeFileSync(fd, bytes); // loops over short writes
       fs.fdatasyncSync(fd);
     } finally {
       fs.closeSync(fd);
@@ -45,6 +48,34 @@ export function writeCheckpointSync(path: string, value: number): void {
     fs.renameSync(tmp, path);
   } catch (e) {
     fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** replaceFileSync, off the event loop. */
+export async function replaceFile(path: string, bytes: string | Uint8Array): Promise<void> {
+  const tmp = path + '.tmp';
+  try {
+    const handle = await fs.promises.open(tmp, 'w');
+    try {
+      await handle.writeFile(bytes);
+      await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+    await fs.promises.rename(tmp, path);
+  } catch (e) {
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+}
+
+/** Synchronous and durable (fsync before rename): for rare writes that must hold before what follows. */
+export function writeCheckpointSync(path: string, value: number): void {
+  const text = encode(value);
+  try {
+    replaceFileSync(path, text);
+  } catch (e) {
     if (!isNoSpace(e) || !fs.existsSync(path)) throw storageError(e, `writing ${path}`);
     writeInPlaceSync(path, text, e);
   }
@@ -69,18 +100,9 @@ function writeInPlaceSync(path: string, text: string, cause: unknown): void {
 /** The same, off the event loop. */
 export async function writeCheckpoint(path: string, value: number): Promise<void> {
   const text = encode(value);
-  const tmp = path + '.tmp';
   try {
-    const handle = await fs.promises.open(tmp, 'w');
-    try {
-      await handle.writeFile(text);
-      await handle.datasync();
-    } finally {
-      await handle.close();
-    }
-    await fs.promises.rename(tmp, path);
+    await replaceFile(path, text);
   } catch (e) {
-    await fs.promises.rm(tmp, { force: true });
     if (!isNoSpace(e) || !fs.existsSync(path)) throw storageError(e, `writing ${path}`);
     writeInPlaceSync(path, text, e);
   }

@@ -39,6 +39,7 @@ import type {
   ResetTarget,
 } from './groups/group-types.js';
 import { resolveStartOffset } from './start-positions.js';
+import { ProducerIds } from './producer-ids.js';
 import { LogCache } from './log-cache.js';
 import { OffsetStore, validateGroupName, type CommittedOffset } from './offset-store.js';
 import type { PartitionLog } from './partition-log.js';
@@ -116,6 +117,8 @@ export class Engine {
   private readonly retention: RetentionRunner;
   private readonly checkOpenFn = (): void => this.checkOpen();
   private openingAll: Promise<number> | null = null;
+  /** Read at the first InitProducerId (a data directory without idempotent producers never has the file). */
+  private producerIds: ProducerIds | null = null;
   /** Reads closed partitions' figures in the background after open (LogCache.readAllFigures). */
   private figuresReading: Promise<void> = Promise.resolve();
   private closed = false;
@@ -391,7 +394,10 @@ export class Engine {
     const ps = options.partition !== undefined ? partitionOf(ts, options.partition) : ts.partitions[nextRoundRobin(ts)]!;
     const cache = this.cache;
     const write = (log: PartitionLog): { result: BatchAppendResult; flushed: Promise<void> | null } => {
-      const { baseOffset, lastOffset } = cache.appendTo(ps, log, batch);
+      const { baseOffset, lastOffset, duplicate } = cache.appendTo(ps, log, batch);
+      // A duplicate of an idempotent producer wrote nothing: no watcher to wake. Its acks still wait
+      // for the flush, since the stored original may not be on disk yet.
+      if (duplicate === true) return { result: { partition: ps.partition, baseOffset, lastOffset, duplicate }, flushed: acks === 'flushed' ? log.flush() : null };
       notify(ps);
       return { result: { partition: ps.partition, baseOffset, lastOffset }, flushed: acks === 'flushed' ? log.flush() : null };
     };
@@ -399,6 +405,17 @@ export class Engine {
     const { result, flushed } = maybe instanceof Promise ? await maybe : maybe;
     if (flushed !== null) await flushed;
     return result;
+  }
+
+  /**
+   * A new producer id for an idempotent producer (Kafka's InitProducerId without a transactional
+   * id), epoch 0. Ids never repeat in this data directory, across restarts and crashes
+   * (producer-ids.ts). Batches carrying it are deduplicated per partition by appendBatch.
+   */
+  initProducerId(): { producerId: number; producerEpoch: number } {
+    this.checkOpen();
+    this.producerIds ??= new ProducerIds(this.dir);
+    return { producerId: this.producerIds.allocate(), producerEpoch: 0 };
   }
 
   /** Flushes every open partition log (as acks 'flushed' would). */

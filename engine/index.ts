@@ -16,6 +16,6 @@ export type { CommittedOffset } from './offset-store.js';
 export { encodeBatch, decodeRecords, forEachRecord, validateProducerBatch } from './record-batch.js';
 export type { DecodedRecord, RecordHeaderInput } from './record-batch.js';
 // The gateway re-encodes LZ4 batches for clients that cannot decode LZ4 (native codec, Buffers).
-export { decompressBatch } from './record-batch.js';
+export { decompressBatch, gzipBatchAs, CODEC_GZIP } from './record-batch.js';
 export * from './format/errors.js';
 export type * from './types.js';

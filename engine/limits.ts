@@ -103,3 +103,18 @@ export const GROUP_LIMITS = {
   autoCommitIntervalMsDefault: 5000,
   autoCommitIntervalMsMax: 86_400_000,
 } as const;
+
+/** Idempotent producers (engine/producer-state.ts, engine/producer-ids.ts). */
+export const PRODUCER_STATE_LIMITS = {
+  /** Batches remembered per producer and partition for duplicate detection (Kafka's 5, matching max.in.flight 5). */
+  batchesKeptPerProducer: 5,
+  /** Producers remembered per partition; the least recently appended one is forgotten beyond it (`maxProducersPerPartition`). */
+  producersPerPartitionDefault: 2000,
+  producersPerPartitionMax: 1_000_000,
+  /** Producer snapshot files kept per partition (the newest first). */
+  snapshotsKept: 2,
+  /** Batches read per round while rebuilding producer state from the batch headers (views of the segment, not copies). */
+  rebuildReadBytes: 1 << 20,
+  /** Producer ids reserved (persisted) at a time, so the id file is written once per this many InitProducerId. */
+  producerIdBlockSize: 1000,
+} as const;

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import { ClosedError, TooManyOpenFilesError, TopicNotFoundError } from './format/errors.js';
 import { FDS_PER_OPEN_LOG, typedFdError, type FdBudget } from './fd-budget.js';
 import { ENGINE_DEFAULTS } from './limits.js';
-import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
+import { PartitionLog, type AppendResult, type PartitionLogOptions } from './partition-log.js';
 import { figuresOf, type PartitionState, type TopicState } from './partition-state.js';
 import type { FileBudget, TopicConfig } from './types.js';
 import { warn } from './warn.js';
@@ -374,7 +374,7 @@ export class LogCache {
   }
 
   /** log.append, with descriptor exhaustion (a roll creates three files) as TOO_MANY_OPEN_FILES. */
-  appendTo(ps: PartitionState, log: PartitionLog, batch: Uint8Array, options?: typeof TRUSTED): { baseOffset: number; lastOffset: number } {
+  appendTo(ps: PartitionState, log: PartitionLog, batch: Uint8Array, options?: typeof TRUSTED): AppendResult {
     try {
       return log.append(batch, options);
     } catch (e) {

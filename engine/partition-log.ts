@@ -6,6 +6,7 @@
 //   recovery-point.checkpoint               end offset known flushed (recovery.ts)
 //   .clean-shutdown                         written by close(), removed right after open
 //   .lock                                   one writer per directory (dir-lock.ts)
+//   <20-digit offset>.snapshot              idempotent producers' state below that offset (producer-state.ts)
 //   *.deleted                               segments waiting for their delayed deletion
 //
 // Durability (README "Durability contract"): append() returns when the batch is in the mapping, i.e. the page cache
@@ -16,14 +17,38 @@ import { writeCleanMarker } from './clean-marker.js';
 import path from 'node:path';
 import { writeCheckpoint, writeCheckpointSync } from './checkpoint-file.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
-import { BatchTooLargeError, ClosedError, DiskFullError, InvalidArgumentError, IoError, OffsetOutOfRangeError, SeglogError } from './format/errors.js';
-import { PARTITION_LOG_LIMITS } from './limits.js';
+import {
+  BatchTooLargeError,
+  ClosedError,
+  CorruptRecordError,
+  DiskFullError,
+  InvalidArgumentError,
+  InvalidRecordError,
+  IoError,
+  OffsetOutOfRangeError,
+  SeglogError,
+} from './format/errors.js';
+import { PARTITION_LOG_LIMITS, PRODUCER_STATE_LIMITS } from './limits.js';
+import {
+  dropSnapshotsAfter,
+  lastSequence,
+  loadNewestSnapshot,
+  ProducerStateTable,
+  writeSnapshot,
+  writeSnapshotSync,
+} from './producer-state.js';
+import { warn } from './warn.js';
 import { storageError } from './storage-error.js';
 import { RESERVE_AHEAD_BYTES_DEFAULT, type ReserveHook } from './mapped-file.js';
 import {
   batchBaseOffset,
   batchLastOffsetDelta,
   forEachRecord,
+  OFF_BASE_SEQUENCE,
+  OFF_PRODUCER_EPOCH,
+  OFF_PRODUCER_ID,
+  readInt32,
+  readInt64,
   validateOwnBatch,
   validateProducerBatch,
 } from './record-batch.js';
@@ -77,6 +102,8 @@ export interface PartitionLogOptions {
   reserveHook?: ReserveHook;
   /** Test hook: reservation writes reaching past this position of a .log fail with ENOSPC, in either thread. */
   failReservationFromBytes?: number;
+  /** Idempotent producers remembered (least recently appended forgotten first); default 2000. */
+  maxProducers?: number;
 }
 
 export interface AppendOptions {
@@ -90,7 +117,12 @@ export interface AppendOptions {
 export interface AppendResult {
   baseOffset: number;
   lastOffset: number;
+  /** An idempotent producer's batch that is already stored: nothing was written, the offsets are the stored batch's. */
+  duplicate?: boolean;
 }
+
+/** A producer field of a batch header: int16 at `at`, signed. */
+const readInt16 = (buf: Uint8Array, at: number): number => (((buf[at]! << 8) | buf[at + 1]!) << 16) >> 16;
 
 export interface SegmentInfo {
   baseOffset: number;
@@ -161,6 +193,17 @@ export class PartitionLog {
   private nextFlush: Deferred | null = null;
   private recoveryPoint: number;
   private flushTimer: NodeJS.Timeout | null = null;
+  /**
+   * Idempotent producers' state; null until the first batch with a producer id, then loaded from
+   * the newest snapshot plus the batch headers after it (so a partition without idempotent
+   * producers never reads either).
+   */
+  private producers: ProducerStateTable | null = null;
+  private readonly maxProducers: number;
+  /** The offset of the newest snapshot on disk that this process wrote or loaded, if any. */
+  private snapshotOffset: number | null = null;
+  /** Taken at a roll (the state as of the sealed segment's end), written by the next flush cycle once that is on disk. */
+  private pendingSnapshot: { offset: number; bytes: Buffer } | null = null;
 
   private constructor(
     options: PartitionLogOptions,
@@ -181,6 +224,7 @@ export class PartitionLog {
     );
     this.fileDeleteDelayMs = intOption(options.fileDeleteDelayMs, L.fileDeleteDelayMsDefault, 0, L.timerDelayMsMax, 'fileDeleteDelayMs');
     this.now = options.now ?? Date.now;
+    this.maxProducers = intOption(options.maxProducers, PRODUCER_STATE_LIMITS.producersPerPartitionDefault, 1, PRODUCER_STATE_LIMITS.producersPerPartitionMax, 'maxProducers');
     this.lock = lock;
     this.segs = segs;
     this.logStartOffset = logStartOffset;
@@ -217,6 +261,8 @@ export class PartitionLog {
     let loaded: LoadedLog | null = null;
     try {
       loaded = loadLog(dir, config);
+      // Snapshots past the recovered end hold batches a crash took away: gone before any append can pass them.
+      dropSnapshotsAfter(dir, loaded.segments[loaded.segments.length - 1]!.endOffset);
       const log = new PartitionLog(options, lock, loaded.segments, loaded.logStartOffset, loaded.recoveryPoint, loaded.report, config);
       log.pendingZero = loaded.pendingZero;
       return log;
@@ -295,8 +341,24 @@ export class PartitionLog {
     if (size > this.maxBatchBytes) throw new BatchTooLargeError(size, this.maxBatchBytes);
     if (options?.trusted === true) validateOwnBatch(batch);
     else validateProducerBatch(batch);
-    if (this.pendingZero !== null) this.finishRepair();
     const lastOffsetDelta = batchLastOffsetDelta(batch, 0);
+    // Idempotent producers (producerId >= 0): a batch already stored is answered with its offsets
+    // and not written again; a gap or an old epoch is refused before anything is written.
+    const producerId = readInt64(batch, OFF_PRODUCER_ID);
+    let table: ProducerStateTable | null = null;
+    let epoch = 0;
+    let firstSeq = 0;
+    let lastSeq = 0;
+    if (producerId >= 0) {
+      epoch = readInt16(batch, OFF_PRODUCER_EPOCH);
+      firstSeq = readInt32(batch, OFF_BASE_SEQUENCE);
+      if (epoch < 0 || firstSeq < 0) throw new InvalidRecordError(`batch of producer ${producerId} has epoch ${epoch} and base sequence ${firstSeq}: both must be >= 0`);
+      lastSeq = lastSequence(firstSeq, lastOffsetDelta);
+      table = this.producerState();
+      const stored = table.check(producerId, epoch, firstSeq, lastSeq);
+      if (stored !== null) return { baseOffset: stored.baseOffset, lastOffset: stored.baseOffset + stored.lastOffsetDelta, duplicate: true };
+    }
+    if (this.pendingZero !== null) this.finishRepair();
     const nowMs = this.now();
     let seg = this.active;
     if (
@@ -308,7 +370,59 @@ export class PartitionLog {
     }
     const baseOffset = seg.endOffset;
     seg.append(batch, baseOffset, nowMs);
+    if (table !== null) table.record(producerId, epoch, firstSeq, lastSeq, baseOffset, lastOffsetDelta);
     return { baseOffset, lastOffset: baseOffset + lastOffsetDelta };
+  }
+
+  /** Producers this partition remembers now (loads the state if needed). */
+  get producerCount(): number {
+    this.checkOpen();
+    return this.producerState().size;
+  }
+
+  private producerState(): ProducerStateTable {
+    if (this.producers !== null) return this.producers;
+    const table = new ProducerStateTable(this.name, this.maxProducers);
+    const end = this.endOffset;
+    const from = loadNewestSnapshot(this.dir, end, table);
+    this.snapshotOffset = from;
+    this.rebuildProducers(table, Math.max(from ?? 0, this.logStartOffset), end);
+    this.producers = table;
+    return table;
+  }
+
+  /**
+   * Replays the producer fields of the batch headers in [from, end) into `table`: what a snapshot
+   * does not cover (the tail written since, or everything when there is none). Damaged ranges are
+   * skipped (their batches cannot be read, so no retry can be answered from them either). Each round
+   * moves `offset` forward by at least one batch, so the loop ends at `end`.
+   */
+  private rebuildProducers(table: ProducerStateTable, from: number, end: number): void {
+    let offset = from;
+    while (offset < end) {
+      let batches: Buffer[];
+      try {
+        batches = this.read(offset, PRODUCER_STATE_LIMITS.rebuildReadBytes);
+      } catch (e) {
+        if (e instanceof CorruptRecordError && e.nextOffset !== undefined && e.nextOffset > offset) {
+          offset = e.nextOffset;
+          continue;
+        }
+        throw e;
+      }
+      if (batches.length === 0) break;
+      for (const b of batches) {
+        const base = batchBaseOffset(b, 0);
+        const delta = batchLastOffsetDelta(b, 0);
+        const producerId = readInt64(b, OFF_PRODUCER_ID);
+        // A batch starting before `from` is in the snapshot already.
+        if (base >= from && producerId >= 0) {
+          const seq = readInt32(b, OFF_BASE_SEQUENCE);
+          table.record(producerId, readInt16(b, OFF_PRODUCER_EPOCH), seq, lastSequence(seq, delta), base, delta);
+        }
+        offset = base + delta + 1;
+      }
+    }
   }
 
   /** Whether appends are refused until space exists (see pendingZero), and why; null when writable. */
@@ -348,6 +462,9 @@ export class PartitionLog {
       throw e;
     }
     this.segs.push(next);
+    // The producer state as of the sealed segment's end, written once that segment is on disk: a
+    // later recovery then reads the batch headers of the newer segments only.
+    if (this.producers !== null) this.pendingSnapshot = { offset: old.endOffset, bytes: this.producers.serialize(old.endOffset) };
     this.sealedMaxTimestamp = Math.max(this.sealedMaxTimestamp, old.maxTimestamp);
     this.touch(old);
     // The sealed segment is synced (and its fds closed) off the produce path.
@@ -471,6 +588,7 @@ export class PartitionLog {
       .then(() => (target > this.recoveryPoint ? writeCheckpoint(path.join(this.dir, RECOVERY_POINT_FILE), target) : undefined))
       .then(() => {
         if (target > this.recoveryPoint) this.recoveryPoint = target;
+        return this.writePendingSnapshot(target);
       })
       .catch(() => {})
       .then(() => {
@@ -480,6 +598,23 @@ export class PartitionLog {
         if (next !== null) this.startFlushCycle().then(next.resolve, next.reject);
       });
     return synced;
+  }
+
+  /**
+   * Writes the snapshot taken at the last roll once the data it covers is synced. A failure (a full
+   * disk) only costs a longer rebuild at the next open: the older snapshot and the log still hold the
+   * state, so it is dropped, never fatal.
+   */
+  private async writePendingSnapshot(synced: number): Promise<void> {
+    const pending = this.pendingSnapshot;
+    if (pending === null || pending.offset > synced) return;
+    this.pendingSnapshot = null;
+    try {
+      await writeSnapshot(this.dir, pending.offset, pending.bytes);
+      if (this.snapshotOffset === null || pending.offset > this.snapshotOffset) this.snapshotOffset = pending.offset;
+    } catch (e) {
+      warn(`producer state snapshot of ${this.name} not written (the next open reads more of the log instead): ${(e as Error).message}`);
+    }
   }
 
   private backgroundFlush(): void {
@@ -578,6 +713,7 @@ export class PartitionLog {
     } catch (e) {
       flushError = e;
     }
+    if (flushError === null) this.snapshotAtClose();
     this.releaseFiles(flushError === null);
     if (flushError !== null) throw flushError;
   }
@@ -595,6 +731,21 @@ export class PartitionLog {
     if (this.flushTimer !== null) clearInterval(this.flushTimer);
     this.releaseFiles(true);
     return true;
+  }
+
+  /**
+   * After the final flush: the producer state as of the end, so the next open reads no batch header
+   * at all. Best effort, for the reason given at writePendingSnapshot.
+   */
+  private snapshotAtClose(): void {
+    const end = this.endOffset;
+    if (this.producers === null || this.snapshotOffset === end) return;
+    try {
+      writeSnapshotSync(this.dir, end, this.producers.serialize(end));
+      this.snapshotOffset = end;
+    } catch (e) {
+      warn(`producer state snapshot of ${this.name} not written at close (the next open reads more of the log instead): ${(e as Error).message}`);
+    }
   }
 
   /** The end of a close: pending deletions, descriptors, the clean-shutdown marker, the lock. */

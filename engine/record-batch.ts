@@ -4,6 +4,23 @@
 // over the codec's module functions: the engine's hot paths call constants.
 import { crc32c } from '@node-rs/crc32';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
+import { gunzipSync } from 'node:zlib';
+import { BatchTooLargeError, CorruptRecordError, InvalidArgumentError } from './format/errors.js';
+import {
+  CODEC_LZ4,
+  CODEC_MASK,
+  CODEC_NONE,
+  HEADER_BYTES,
+  LOG_OVERHEAD,
+  OFF_ATTRIBUTES,
+  OFF_BATCH_LENGTH,
+  OFF_CRC,
+  batchAttributes,
+  batchCodec,
+  batchSize,
+  writeInt16,
+  writeInt32,
+} from './format/batch-header.js';
 import * as codec from './format/batch-codec.js';
 import type { BatchRuntime } from './format/batch-codec.js';
 import type * as Format from './format/record-types.js';
@@ -91,4 +108,40 @@ export function decodeRecordsInto(
   pos = 0,
 ): number {
   return codec.decodeRecordsInto(nodeRuntime, batch, topic, partition, fromOffset, out, maxRecords, pos);
+}
+
+/** Kafka's gzip codec (attributes bits 0-2 = 1): accepted from Kafka producers, never stored (gzipBatchAs). */
+export const CODEC_GZIP = 1;
+
+/**
+ * A gzip batch as a Kafka producer sends it (codec 1), turned into the same batch in `to` (none or
+ * LZ4), the codecs the engine stores and every seglog reader decodes: the sent batch's CRC is
+ * checked, its records section gunzipped (at most `maxRecordsBytes`, so a small bomb cannot take the
+ * memory), optionally LZ4-framed, and every header field kept (producer id, epoch and sequence,
+ * timestamps, counts) but the codec bits, the length and the CRC. Since this CRC is ours, it proves
+ * nothing about the records: they are decoded in full here, and a batch whose records do not decode
+ * is CORRUPT_RECORD. Throws BATCH_TOO_LARGE past `maxRecordsBytes`.
+ */
+export function gzipBatchAs(batch: Uint8Array, to: 'none' | 'lz4', maxRecordsBytes: number): Buffer {
+  const buf = Buffer.isBuffer(batch) ? batch : Buffer.from(batch.buffer, batch.byteOffset, batch.byteLength);
+  const problem = batchProblem(buf, 0, buf.length, true);
+  if (problem !== null) throw new CorruptRecordError(`invalid record batch: ${problem}`);
+  if (batchSize(buf, 0) !== buf.length) throw new CorruptRecordError(`record batch length says ${batchSize(buf, 0)} bytes but ${buf.length} were sent`);
+  if (batchCodec(buf, 0) !== CODEC_GZIP) throw new InvalidArgumentError('gzipBatchAs needs a gzip batch');
+  let section: Buffer;
+  try {
+    section = gunzipSync(buf.subarray(HEADER_BYTES), { maxOutputLength: maxRecordsBytes });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new BatchTooLargeError(maxRecordsBytes + 1, maxRecordsBytes);
+    throw new CorruptRecordError(`gzip records do not decompress: ${(e as Error).message}`);
+  }
+  const body = to === 'lz4' ? compressFrameSync(section) : section;
+  const out = Buffer.allocUnsafe(HEADER_BYTES + body.length);
+  buf.copy(out, 0, 0, HEADER_BYTES);
+  out.set(body, HEADER_BYTES);
+  writeInt32(out, OFF_BATCH_LENGTH, out.length - LOG_OVERHEAD);
+  writeInt16(out, OFF_ATTRIBUTES, (batchAttributes(buf, 0) & ~CODEC_MASK) | (to === 'lz4' ? CODEC_LZ4 : CODEC_NONE));
+  writeInt32(out, OFF_CRC, computeBatchCrc(out, 0, out.length));
+  forEachRecord(out, () => true);
+  return out;
 }

@@ -91,6 +91,11 @@ export interface BatchAppendResult {
   partition: number;
   baseOffset: number;
   lastOffset: number;
+  /**
+   * The batch of an idempotent producer (producerId >= 0) was stored before (a retry): nothing was
+   * written and the offsets are those of the stored batch.
+   */
+  duplicate?: boolean;
 }
 
 export interface ReadOptions {

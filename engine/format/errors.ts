@@ -29,6 +29,9 @@ export type ErrorCode =
   | 'TOO_MANY_GROUPS'
   | 'REBALANCE_IN_PROGRESS'
   | 'GROUP_PROTOCOL_MISMATCH'
+  // Idempotent producers (engine/producer-state.ts).
+  | 'OUT_OF_ORDER_SEQUENCE'
+  | 'PRODUCER_FENCED'
   // The gateway's (gateway/protocol/error.ts) and the client's (gateway/client/client-errors.ts).
   | 'INVALID_FRAME'
   | 'UNKNOWN_FRAME_TYPE'
@@ -285,6 +288,20 @@ export class RebalanceInProgressError extends SeglogError {
 export class GroupProtocolMismatchError extends SeglogError {
   constructor(group: string, detail: string) {
     super('GROUP_PROTOCOL_MISMATCH', `consumer group ${JSON.stringify(group)}: ${detail}`);
+  }
+}
+
+/** An idempotent producer's batch does not follow its last one (a gap, or a new epoch not starting at 0): Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER. */
+export class OutOfOrderSequenceError extends SeglogError {
+  constructor(message: string) {
+    super('OUT_OF_ORDER_SEQUENCE', message);
+  }
+}
+
+/** An idempotent producer's batch carries an epoch older than the producer's current one: Kafka's INVALID_PRODUCER_EPOCH. */
+export class ProducerFencedError extends SeglogError {
+  constructor(message: string) {
+    super('PRODUCER_FENCED', message);
   }
 }
 

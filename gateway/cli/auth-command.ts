@@ -7,6 +7,7 @@ import { InvalidArgumentError } from '../../engine/format/errors.js';
 import { TOKENS_PER_PRINCIPAL_MAX, checkPrincipalName, checkQuota, emptyAuthFile, readAuthFile, writeAuthFile, type AuthFile } from '../server/auth/auth-file.js';
 import { formatRight, parseRight } from '../server/auth/rights.js';
 import { generateToken, hashToken } from '../server/auth/tokens.js';
+import { scramCredential } from '../server/auth/scram.js';
 
 interface Out {
   write(text: string): unknown;
@@ -71,7 +72,8 @@ export function authCommand(args: string[], stdout: Out, stderr: Out): void {
       const auth = load(file, true);
       if (auth.principals.has(name)) throw new InvalidArgumentError(`principal ${JSON.stringify(name)} exists in ${file} (auth rotate for a new token, auth remove first to redefine it)`);
       const token = generateToken();
-      auth.principals.set(name, { tokens: [hashToken(token)], rights, quota });
+      // The SCRAM-SHA-256 credential of the same token: Kafka clients log in with SASL/SCRAM (user = NAME, password = token).
+      auth.principals.set(name, { tokens: [hashToken(token)], rights, quota, scramSha256: scramCredential(token) });
       writeAuthFile(file, auth);
       stdout.write(`${token}\n`);
       stderr.write(`seglog: principal ${JSON.stringify(name)} added to ${file} with ${rights.map(formatRight).join(', ')}; the token above is shown once (the file keeps its SHA-256 only); ${RELOAD_HINT}\n`);
@@ -86,6 +88,8 @@ export function authCommand(args: string[], stdout: Out, stderr: Out): void {
       const token = generateToken();
       // --keep: the old tokens stay valid (roll clients over, then rotate again without --keep).
       entry.tokens = values.keep === true ? [...entry.tokens, hashToken(token)].slice(-TOKENS_PER_PRINCIPAL_MAX) : [hashToken(token)];
+      // One SCRAM credential per principal: the newest token's (with --keep, older tokens still work with PLAIN and over WebSocket).
+      entry.scramSha256 = scramCredential(token);
       writeAuthFile(file, auth);
       stdout.write(`${token}\n`);
       stderr.write(`seglog: new token for ${JSON.stringify(name)} in ${file}${values.keep === true ? ' (older tokens kept)' : '; its older tokens are revoked'}; ${RELOAD_HINT}\n`);

@@ -213,9 +213,7 @@ async function serve(args: string[]): Promise<void> {
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
-    if (authFile !== undefined) throw new UsageError('--kafka with --auth: SASL for the Kafka listener is not built yet (it would serve every topic unauthenticated)');
-    if (tls !== undefined) throw new UsageError('--kafka with --tls-cert: TLS for the Kafka listener is not built yet (it would serve in the clear)');
-    const kafkaExposure = exposureProblem(kafka.host, {});
+    const kafkaExposure = exposureProblem(kafka.host, { authFile, tls });
     if (kafkaExposure !== null && values['insecure'] !== true) throw new UsageError(`--kafka: ${kafkaExposure}`);
   }
   if (authFile !== undefined) {

@@ -39,7 +39,8 @@ a client certificate whose subject CN names a principal); SIGHUP re-reads the fi
 connections whose token was revoked. Listening on a non-loopback --host needs --auth and TLS
 (--tls-cert/--tls-key), else it refuses to start unless --insecure is given.
 serve --kafka [HOST:]PORT also speaks the Kafka wire protocol there (HOST defaults to --host), for
-Kafka clients (kcat, kafkajs, ...); not yet with --auth or TLS (no SASL/TLS on that port yet).
+Kafka clients (kcat, kafkajs, ...); with --auth it asks SASL PLAIN or SCRAM-SHA-256 (user = principal,
+password = token), with --tls-cert/--tls-key it speaks TLS (the same certificate).
 auth: RIGHT is ACTION:TOPIC or ACTION:topic|group:PATTERN (ACTION produce, consume or admin;
 PATTERN a name, or a prefix ending in *), or metrics; e.g. consume:orders.*,consume:group:billing.
 add and rotate print the new token once on stdout; the file keeps only its SHA-256.

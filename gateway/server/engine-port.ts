@@ -29,6 +29,8 @@ export interface GatewayEngine {
   addPartitions(name: string, totalPartitions: number): Promise<TopicDescription>;
   appendBatch(topic: string, batch: Uint8Array, options?: { partition?: number; acks?: Acks }): Promise<BatchAppendResult>;
   readBatches(topic: string, partition: number, offset: number, options?: { maxBytes?: number }): RawBatchRead;
+  /** A new idempotent producer id (Kafka's InitProducerId). */
+  initProducerId(): { producerId: number; producerEpoch: number };
   offsets(topic: string, partition: number): OffsetRange;
   offsetForTimestamp(topic: string, partition: number, timestamp: number): number | null;
   watch(topic: string, partition: number, listener: () => void): () => void;

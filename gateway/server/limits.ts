@@ -111,5 +111,9 @@ export const DEFAULT_KAFKA_MAX_IN_FLIGHT_PER_CONNECTION = 64;
 export const DEFAULT_KAFKA_MAX_FETCH_BYTES = 8 * 1024 * 1024;
 /** Longest a Fetch waits for minBytes (long polling): a client's maxWaitMs above it is lowered to it. */
 export const DEFAULT_KAFKA_MAX_FETCH_WAIT_MS = 30_000;
+/** Records section of one gzip batch once decompressed (Produce converts gzip to the topic's codec); larger → MESSAGE_TOO_LARGE. */
+export const KAFKA_GZIP_RECORDS_MAX_BYTES = 16 * 1024 * 1024;
+/** One SASL message (SaslAuthenticate's authBytes: a PLAIN token or a SCRAM message is far below it); longer fails authentication. */
+export const KAFKA_SASL_MESSAGE_MAX_BYTES = 4096;
 /** close(): how long in-flight Kafka requests get to be answered before their connections are cut. */
 export const KAFKA_SHUTDOWN_WAIT_MS = 2000;

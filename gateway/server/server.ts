@@ -111,8 +111,9 @@ export interface GatewayOptions {
   apiMaxBodyBytes?: number;
   /**
    * Also serve the Kafka wire protocol on this TCP address (gateway/server/kafka/README.md). Off
-   * unless given. Refused with an auth file or TLS: SASL and TLS for it are not built yet, and it
-   * must not serve unauthenticated or in the clear what the WebSocket port protects.
+   * unless given. With an auth file it asks SASL (PLAIN, SCRAM-SHA-256) against the same principals
+   * and rights; with `tls` it speaks TLS with the same certificate; off loopback the same exposure
+   * rule as the WebSocket port applies.
    */
   kafka?: KafkaListenerOptions & {
     /** Metadata creates the topics it is asked about: set as the engine's autoCreateTopics (`--auto-create`). */
@@ -292,9 +293,8 @@ export class GatewayServer {
     const problem = exposureProblem(options.host ?? '127.0.0.1', options);
     if (problem !== null && options.insecure !== true) throw new InvalidArgumentError(problem);
     if (options.kafka !== undefined) {
-      if (options.authFile !== undefined) throw new InvalidArgumentError('SASL for the Kafka listener is not built yet: it cannot run with an auth file (it would serve every topic unauthenticated)');
-      if (options.tls !== undefined) throw new InvalidArgumentError('TLS for the Kafka listener is not built yet: it cannot run with TLS (it would serve in the clear)');
-      const kafkaProblem = exposureProblem(options.kafka.host ?? '127.0.0.1', {});
+      // The same exposure rule as the WebSocket port: SASL needs TLS off loopback (PLAIN sends the token).
+      const kafkaProblem = exposureProblem(options.kafka.host ?? '127.0.0.1', options);
       if (kafkaProblem !== null && options.insecure !== true) throw new InvalidArgumentError(`Kafka listener: ${kafkaProblem}`);
     }
     const server = new GatewayServer(options);
@@ -321,6 +321,8 @@ export class GatewayServer {
           autoCreateTopics: options.kafka.autoCreateTopics === true,
           clusterId: options.serverId ?? 'seglog',
           connectionLimits: server.connectionLimits,
+          security: server.security,
+          ...(options.tls !== undefined ? { tls: options.tls } : {}),
           metrics: server.metrics,
           log: server.log,
         });

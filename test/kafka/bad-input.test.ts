@@ -5,6 +5,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { encodeBatch } from '../../engine/index.js';
+import { computeBatchCrc } from '../../engine/record-batch.js';
 import { Reader, Writer, writeStruct } from '../../gateway/server/kafka/codec.js';
 import { KafkaError } from '../../gateway/server/kafka/errors.js';
 import { PRODUCE } from '../../gateway/server/kafka/messages/core.js';
@@ -177,12 +178,19 @@ test('bad produce requests get Kafka error codes and store nothing: CRC, magic, 
     corrupt[corrupt.length - 1]! ^= 0xff;
     const magic1 = Buffer.from(good);
     magic1[16] = 1;
-    const gzip = Buffer.from(good);
-    gzip.writeInt16BE(1, 21);
+    // A codec in the attributes, with a CRC that matches (so the codec is what is refused).
+    const withCodec = (codec: number): Buffer => {
+      const b = Buffer.from(good);
+      b.writeInt16BE(codec, 21);
+      b.writeUInt32BE(computeBatchCrc(b, 0, b.length), 17);
+      return b;
+    };
     const cases: [string, Buffer, number, number][] = [
       ['bad CRC', produceFrame(1, 1, 'p', corrupt), 1, KafkaError.CORRUPT_MESSAGE],
       ['magic 1', produceFrame(2, 1, 'p', magic1), 2, KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT],
-      ['gzip', produceFrame(3, 1, 'p', gzip), 3, KafkaError.UNSUPPORTED_COMPRESSION_TYPE],
+      ['snappy', produceFrame(3, 1, 'p', withCodec(2)), 3, KafkaError.UNSUPPORTED_COMPRESSION_TYPE],
+      ['zstd', produceFrame(3, 1, 'p', withCodec(4)), 3, KafkaError.UNSUPPORTED_COMPRESSION_TYPE],
+      ['gzip that does not gunzip', produceFrame(3, 1, 'p', withCodec(1)), 3, KafkaError.CORRUPT_MESSAGE],
       ['acks 2', produceFrame(4, 2, 'p', good), 4, KafkaError.INVALID_REQUIRED_ACKS],
       ['too large', produceFrame(5, -1, 'p', encodeBatch([{ value: Buffer.alloc(5000, 1) }], { compression: 'none' })), 5, KafkaError.MESSAGE_TOO_LARGE],
       ['unknown topic', produceFrame(6, 1, 'nope', good), 6, KafkaError.UNKNOWN_TOPIC_OR_PARTITION],

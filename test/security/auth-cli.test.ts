@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SeglogClient } from '../../gateway/client/client.js';
+import { SCRAM_ITERATIONS, scramCredential, scramToJson } from '../../gateway/server/auth/scram.js';
 import { runCli } from '../helpers/cli-run.js';
 import { startServe, stopServe } from '../helpers/gateway-process.js';
 import { until } from '../helpers/until.js';
@@ -31,6 +32,10 @@ test('auth add prints a token once and stores only its hash; rotate, list, remov
     t.deepEqual(stored.principals.billing.rights, ['consume:topic:orders.*', 'consume:group:billing']);
     t.deepEqual(stored.principals.billing.quota, { consumeBytesPerSecond: 1048576 });
     t.regex(stored.principals.billing.tokens[0], /^sha256:[0-9a-f]{64}$/);
+    // The SCRAM-SHA-256 credential of the same token (Kafka SASL): derived keys, never the token; it checks against the token.
+    const scram = stored.principals.billing.scramSha256;
+    t.is(scram.iterations, SCRAM_ITERATIONS);
+    t.deepEqual(scramToJson(scramCredential(token, Buffer.from(scram.salt, 'base64'), scram.iterations)), scram);
     const second = await runCli(['auth', 'add', 'ops', '--rights', 'admin:topic:*', '--rights', 'metrics', '--file', file]);
     t.not(second.stdout.trim(), token);
     const listed = await runCli(['auth', 'list', '--file', file]);
@@ -38,6 +43,8 @@ test('auth add prints a token once and stores only its hash; rotate, list, remov
     const rotated = await runCli(['auth', 'rotate', 'billing', '--file', file]);
     t.not(rotated.stdout.trim(), token);
     t.regex(rotated.stderr, /older tokens are revoked/);
+    const afterRotate = JSON.parse(fs.readFileSync(file, 'utf8')).principals.billing.scramSha256;
+    t.deepEqual(scramToJson(scramCredential(rotated.stdout.trim(), Buffer.from(afterRotate.salt, 'base64'), afterRotate.iterations)), afterRotate);
     const kept = await runCli(['auth', 'rotate', 'billing', '--keep', '--file', file]);
     t.is(JSON.parse(fs.readFileSync(file, 'utf8')).principals.billing.tokens.length, 2, kept.stderr);
     t.is((await runCli(['auth', 'remove', 'ops', '--file', file])).code, 0);

@@ -9,6 +9,7 @@ import { InvalidArgumentError } from '../../../engine/format/errors.js';
 import type { ByteQuota, Principal } from './principal.js';
 import { Rights, formatRight, parseRight, type ParsedRight } from './rights.js';
 import { TOKEN_HASH_PATTERN } from './tokens.js';
+import { scramFromJson, scramToJson, type ScramCredential } from './scram.js';
 
 export const AUTH_FILE_VERSION = 1;
 /** Bounds on the file: it is read at start and on SIGHUP, and checked in full each time. */
@@ -24,6 +25,8 @@ export interface PrincipalEntry {
   tokens: string[];
   rights: ParsedRight[];
   quota: ByteQuota;
+  /** SCRAM-SHA-256 credential of the newest token (the Kafka listener's SASL); absent in entries made before it existed. */
+  scramSha256?: ScramCredential;
 }
 
 export interface AuthFile {
@@ -33,6 +36,8 @@ export interface AuthFile {
 export interface AuthPrincipal extends Principal {
   /** Hashes of the tokens that authenticate it (tokens.ts). */
   readonly tokenHashes: readonly string[];
+  /** For SASL/SCRAM-SHA-256 on the Kafka listener; undefined: this principal cannot use SCRAM. */
+  readonly scramSha256?: ScramCredential;
 }
 
 export function checkPrincipalName(name: unknown): string {
@@ -90,7 +95,7 @@ export function parseAuthFile(text: string, file: string): AuthFile {
       checkPrincipalName(name);
       if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new InvalidArgumentError('must be an object');
       const e = v as Record<string, unknown>;
-      for (const k of Object.keys(e)) if (!['tokens', 'rights', 'quota'].includes(k)) throw new InvalidArgumentError(`unknown field ${JSON.stringify(k)}`);
+      for (const k of Object.keys(e)) if (!['tokens', 'rights', 'quota', 'scramSha256'].includes(k)) throw new InvalidArgumentError(`unknown field ${JSON.stringify(k)}`);
       const tokens = e['tokens'] ?? [];
       if (!Array.isArray(tokens) || tokens.length > TOKENS_PER_PRINCIPAL_MAX || !tokens.every((h) => typeof h === 'string' && TOKEN_HASH_PATTERN.test(h))) {
         throw new InvalidArgumentError(`tokens must be a list of at most ${TOKENS_PER_PRINCIPAL_MAX} "sha256:<64 hex digits>" hashes (never the tokens themselves)`);
@@ -104,7 +109,15 @@ export function parseAuthFile(text: string, file: string): AuthFile {
       if (!Array.isArray(rights) || rights.length > RIGHTS_PER_PRINCIPAL_MAX || !rights.every((r) => typeof r === 'string')) {
         throw new InvalidArgumentError(`rights must be a list of at most ${RIGHTS_PER_PRINCIPAL_MAX} strings`);
       }
-      principals.set(name, { tokens: tokens as string[], rights: (rights as string[]).map(parseRight), quota: checkQuota(e['quota'], 'quota') });
+      const entry: PrincipalEntry = { tokens: tokens as string[], rights: (rights as string[]).map(parseRight), quota: checkQuota(e['quota'], 'quota') };
+      if (e['scramSha256'] !== undefined) {
+        try {
+          entry.scramSha256 = scramFromJson(e['scramSha256']);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      }
+      principals.set(name, entry);
     } catch (err) {
       fault(`${where}: ${(err as Error).message}`);
     }
@@ -139,6 +152,7 @@ export function writeAuthFile(file: string, auth: AuthFile): void {
       tokens: p.tokens,
       rights: p.rights.map(formatRight),
       ...(Object.keys(p.quota).length > 0 ? { quota: p.quota } : {}),
+      ...(p.scramSha256 !== undefined ? { scramSha256: scramToJson(p.scramSha256) } : {}),
     };
   }
   const text = `${JSON.stringify({ version: AUTH_FILE_VERSION, principals }, null, 2)}\n`;
@@ -161,5 +175,5 @@ export function writeAuthFile(file: string, auth: AuthFile): void {
 
 /** The principals a server authenticates against. */
 export function principalsOf(auth: AuthFile): AuthPrincipal[] {
-  return [...auth.principals].map(([name, p]) => ({ name, tokenHashes: p.tokens, rights: new Rights(p.rights), quota: p.quota }));
+  return [...auth.principals].map(([name, p]) => ({ name, tokenHashes: p.tokens, rights: new Rights(p.rights), quota: p.quota, ...(p.scramSha256 !== undefined ? { scramSha256: p.scramSha256 } : {}) }));
 }

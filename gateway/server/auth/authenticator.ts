@@ -58,6 +58,11 @@ export class Authenticator {
     throw new AuthenticationFailedError('this server requires a token (client option token, SEGLOG_TOKEN or --token) or a client certificate');
   }
 
+  /** A principal by name (SASL/SCRAM looks its credential up by the user name), or undefined. */
+  principalNamed(name: string): AuthPrincipal | undefined {
+    return this.byName.get(name);
+  }
+
   /** The same principal as now in the file, or null when its credentials are gone (revoked). */
   recheck(a: Authenticated): AuthPrincipal | null {
     const now = this.byName.get(a.principal.name);

@@ -83,6 +83,11 @@ export class Rights {
     return false;
   }
 
+  /** Whether any right of `action` on a `kind` exists (Kafka's InitProducerId: idempotent writes need a produce right somewhere). */
+  hasAny(action: Action, kind: ResourceKind): boolean {
+    return this.rights.some((r) => r.action === action && r.kind === kind);
+  }
+
   /** A resource is visible (listed, described) to a principal with any right on it. */
   sees(kind: ResourceKind, name: string): boolean {
     for (const r of this.rights) {

@@ -21,9 +21,15 @@ import { KafkaError } from './errors.js';
 import { inRange, type ApiSchema } from './schema.js';
 import { API_VERSIONS } from './messages/core.js';
 import { KAFKA_REQUEST_HEADER_MIN_BYTES } from '../limits.js';
+import { ANONYMOUS } from '../auth/principal.js';
+import type { KafkaPeer } from './peer.js';
+import { SASL_AUTHENTICATE, SASL_HANDSHAKE } from './messages/sasl.js';
+
+/** What a peer may ask before SASL names its principal (auth on): Kafka's own pre-authentication set. */
+const BEFORE_AUTHENTICATION = new Set([API_VERSIONS.apiKey, SASL_HANDSHAKE.apiKey, SASL_AUTHENTICATE.apiKey]);
 
 /** Why the server closed a connection (the label of seglog_kafka_connections_closed_total). */
-type CloseKind = 'request-size' | 'malformed' | 'unknown-api' | 'unsupported-version' | 'failed';
+type CloseKind = 'request-size' | 'malformed' | 'unknown-api' | 'unsupported-version' | 'failed' | 'unauthenticated' | 'authentication-failed' | 'revoked';
 
 interface Slot {
   /** The encoded answer (size prefix included), null for none (acks=0), undefined while pending. */
@@ -48,12 +54,22 @@ export class KafkaConnection {
   private readonly abort = new AbortController();
   readonly closed: Promise<void>;
   readonly remote: string;
+  private readonly peer: KafkaPeer;
 
   constructor(
     private readonly socket: Socket,
     private readonly ctx: KafkaContext,
   ) {
     this.remote = `${socket.remoteAddress ?? '?'}:${socket.remotePort ?? '?'}`;
+    this.peer = {
+      address: socket.remoteAddress ?? '?',
+      remote: this.remote,
+      principal: ctx.security.authenticator === null ? ANONYMOUS : null,
+      authenticated: null,
+      mechanism: null,
+      scram: null,
+      failed: false,
+    };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => {
       this.pending.push(chunk);
@@ -143,6 +159,19 @@ export class KafkaConnection {
     const correlationId = r.int32();
     const api = this.ctx.apis.get(apiKey);
     if (api === undefined) return this.refuse('unknown-api', `unknown API key ${apiKey} (version ${version}, correlation id ${correlationId})`);
+    const authenticator = this.ctx.security.authenticator;
+    if (authenticator !== null) {
+      // As a broker with SASL: nothing but the handshake before authentication (closed, logged).
+      if (this.peer.principal === null && !BEFORE_AUTHENTICATION.has(apiKey)) {
+        return this.refuse('unauthenticated', `${api.schema.name} before SASL authentication`);
+      }
+      // A principal removed or whose token was revoked (auth file reloaded on SIGHUP) loses its connections.
+      if (this.peer.authenticated !== null) {
+        const now = authenticator.recheck(this.peer.authenticated);
+        if (now === null) return this.refuse('revoked', `principal ${JSON.stringify(this.peer.authenticated.principal.name)} is no longer in the auth file (or its token was revoked)`);
+        this.peer.principal = now;
+      }
+    }
     if (!inRange(api.schema.versions, version)) {
       if (apiKey === API_VERSIONS.apiKey) return this.answer(API_VERSIONS, 0, correlationId, apiVersionsBody(this.ctx, KafkaError.UNSUPPORTED_VERSION));
       return this.refuse('unsupported-version', `${api.schema.name} v${version} is not served (versions ${api.schema.versions.min}..${api.schema.versions.max}; the client should have asked ApiVersions)`);
@@ -165,6 +194,7 @@ export class KafkaConnection {
       localPort: this.socket.localPort ?? 0,
       remoteAddress: (this.socket.remoteAddress ?? '').replace(/^::ffff:/, ''),
       closed: this.abort.signal,
+      peer: this.peer,
     };
     const slot: Slot = { chunks: undefined };
     this.slots.push(slot);
@@ -211,6 +241,14 @@ export class KafkaConnection {
       for (const c of chunks) this.socket.write(c);
     }
     if (wrote) this.socket.uncork();
+    if (this.peer.failed) {
+      // A failed SaslAuthenticate: its answer is out; the connection ends (the reason was logged by the handler).
+      this.ctx.metrics.kafkaClosed.inc({ reason: 'authentication-failed' });
+      this.slots.length = 0;
+      this.socket.end();
+      this.drained();
+      return;
+    }
     if (this.slots.length === 0) this.drained();
     this.readRequests();
   }

@@ -1,9 +1,13 @@
 // What a Kafka API handler gets: the engine, the listener's limits and settings, the request's
 // connection facts. Handlers are plain functions of (context, decoded request) → response struct.
+import type { SessionSecurity } from '../auth/session-security.js';
 import type { BoundedLog } from '../bounded-log.js';
 import type { GatewayEngine } from '../engine-port.js';
 import type { GatewayMetrics } from '../http.js';
 import type { Struct } from './codec.js';
+import type { Authenticated } from '../auth/authenticator.js';
+import type { Principal } from '../auth/principal.js';
+import type { ScramServer } from '../auth/scram.js';
 import type { ApiSchema } from './schema.js';
 
 export interface KafkaLimits {
@@ -27,6 +31,32 @@ export interface KafkaContext {
   apis: ReadonlyMap<number, KafkaApi>;
   /** Long-polling fetches waiting now; close() ends their waits so they answer at once. */
   waits: Set<() => void>;
+  /** The server's authenticator (null: auth off), failed-authentication limiter and refusal log, shared with the WebSocket port. */
+  security: SessionSecurity;
+}
+
+/**
+ * Who is on the other end of one Kafka connection. With an auth file the peer is nobody until SASL
+ * (handlers/sasl.ts) names a principal: until then only ApiVersions, SaslHandshake and
+ * SaslAuthenticate are served (connection.ts). Without one every peer is ANONYMOUS, with every
+ * right, as on the WebSocket port.
+ */
+export type SaslMechanism = 'PLAIN' | 'SCRAM-SHA-256';
+
+export interface KafkaPeer {
+  /** Remote address (the failed-authentication limiter counts by it) and "address:port" for log lines. */
+  address: string;
+  remote: string;
+  /** null until authenticated (auth on). */
+  principal: Principal | null;
+  /** What proved it, rechecked on every request so a revoked principal (SIGHUP) loses its connections. */
+  authenticated: Authenticated | null;
+  /** Chosen by SaslHandshake. */
+  mechanism: SaslMechanism | null;
+  /** A SCRAM exchange between its two SaslAuthenticate rounds. */
+  scram: ScramServer | null;
+  /** A failed SaslAuthenticate: the connection closes once that answer is written (as a Kafka broker does). */
+  failed: boolean;
 }
 
 export interface RequestInfo {
@@ -39,6 +69,8 @@ export interface RequestInfo {
   remoteAddress: string;
   /** Aborted when the connection closes (a long-polling fetch stops waiting). */
   closed: AbortSignal;
+  /** The connection's peer: its principal (after SASL when auth is on) and SASL state. */
+  peer: KafkaPeer;
 }
 
 /** A response struct, or null for none (Produce with acks=0). */

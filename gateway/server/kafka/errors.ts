@@ -17,6 +17,7 @@ export const KafkaError = {
   INVALID_TOPIC_EXCEPTION: 17,
   INVALID_REQUIRED_ACKS: 21,
   TOPIC_AUTHORIZATION_FAILED: 29,
+  CLUSTER_AUTHORIZATION_FAILED: 31,
   UNSUPPORTED_VERSION: 35,
   TOPIC_ALREADY_EXISTS: 36,
   INVALID_PARTITIONS: 37,
@@ -43,6 +44,9 @@ export const KafkaError = {
   REBALANCE_IN_PROGRESS: 27,
   GROUP_AUTHORIZATION_FAILED: 30,
   COORDINATOR_LOAD_IN_PROGRESS: 14,
+  OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+  DUPLICATE_SEQUENCE_NUMBER: 46,
+  INVALID_PRODUCER_EPOCH: 47,
 } as const;
 
 /**
@@ -87,6 +91,9 @@ export const KAFKA_ERROR_FOR: Readonly<Record<ErrorCode, number>> = {
   TOO_MANY_GROUPS: KafkaError.COORDINATOR_NOT_AVAILABLE,
   REBALANCE_IN_PROGRESS: KafkaError.REBALANCE_IN_PROGRESS,
   GROUP_PROTOCOL_MISMATCH: KafkaError.INCONSISTENT_GROUP_PROTOCOL,
+  OUT_OF_ORDER_SEQUENCE: KafkaError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+  // Kafka answers a produce from a fenced idempotent (non-transactional) producer with INVALID_PRODUCER_EPOCH.
+  PRODUCER_FENCED: KafkaError.INVALID_PRODUCER_EPOCH,
 };
 
 /** A refusal a handler decides itself, with the Kafka code to answer (no registry code says it as well). */

@@ -4,6 +4,8 @@
 // once (Kafka has no refusal message before a request). README.md in this directory describes the
 // APIs, versions, limits and the codec.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { createServer as createTlsServer } from 'node:tls';
+import type { SessionSecurity } from '../auth/session-security.js';
 import { InvalidArgumentError } from '../../../engine/index.js';
 import { BoundedLog } from '../bounded-log.js';
 import type { ConnectionLimits } from '../connection-limits.js';
@@ -37,8 +39,19 @@ export interface KafkaListenerOptions {
   maxFetchWaitMs?: number;
 }
 
+/** The server's TLS certificate and key (the same as the WebSocket port's); the Kafka port then speaks TLS only. */
+export interface KafkaTls {
+  cert: string | Buffer;
+  key: string | Buffer;
+  ca?: string | Buffer;
+  requireClientCert?: boolean;
+}
+
 export interface KafkaListenerSetup {
   engine: GatewayEngine;
+  /** Authentication (SASL against the auth file's principals when it has an authenticator), shared with the WebSocket port. */
+  security: SessionSecurity;
+  tls?: KafkaTls;
   /** Metadata creates topics it is asked about (set it as the engine's autoCreateTopics). */
   autoCreateTopics: boolean;
   clusterId: string;
@@ -89,10 +102,17 @@ export class KafkaListener {
       metrics: setup.metrics,
       apis: KAFKA_APIS,
       waits: new Set(),
+      security: setup.security,
     };
-    const server = createServer();
+    const tls = setup.tls;
+    const server: Server =
+      tls === undefined
+        ? createServer()
+        : createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.requireClientCert === true });
     const listener = new KafkaListener(server, ctx);
-    server.on('connection', (socket) => listener.accept(socket, setup.connectionLimits));
+    // With TLS a connection is taken once its handshake is done; a failed handshake is the peer's business.
+    server.on(tls === undefined ? 'connection' : 'secureConnection', (socket: Socket) => listener.accept(socket, setup.connectionLimits));
+    if (tls !== undefined) server.on('tlsClientError', () => {});
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(options.port ?? 9092, options.host ?? '127.0.0.1', () => {
@@ -113,6 +133,13 @@ export class KafkaListener {
       return;
     }
     const address = socket.remoteAddress ?? '?';
+    // An address past its failed-authentication limit is refused at once, as its WebSocket upgrades are.
+    if (this.ctx.security.authenticator !== null && this.ctx.security.failures.blockedForMs(address) > 0) {
+      this.ctx.metrics.kafkaClosed.inc({ reason: 'auth-rate' });
+      this.ctx.refusalLog.line(`kafka connection from ${address} refused: too many failed authentications`);
+      socket.destroy();
+      return;
+    }
     const refusal = limits.admit(address);
     if (refusal !== null) {
       this.ctx.metrics.kafkaClosed.inc({ reason: 'connections' });

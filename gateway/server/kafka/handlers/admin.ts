@@ -4,6 +4,7 @@
 import { DEFAULT_TOPIC_CONFIG, TOPIC_LIMITS, validateTopicName, type TopicConfig } from '../../../../engine/index.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
+import { requireTopicRight, sees } from '../peer.js';
 import { KafkaError, KafkaRefusal, kafkaErrorCode } from '../errors.js';
 import { NODE_ID } from './metadata.js';
 
@@ -76,12 +77,13 @@ interface CreatableTopic {
   configs: { name: string; value: string | null }[];
 }
 
-export async function createTopics(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct> {
+export async function createTopics(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct> {
   const topics = req['topics'] as CreatableTopic[];
   const validateOnly = req['validateOnly'] === true;
   const results: Struct[] = [];
   for (const t of topics) {
     try {
+      requireTopicRight(ctx, info.peer, 'admin', t.name);
       if (t.replicationFactor !== -1 && t.replicationFactor !== 1) {
         throw new KafkaRefusal(KafkaError.INVALID_REPLICATION_FACTOR, `seglog is one broker: replication factor must be 1 (or -1), got ${t.replicationFactor}`);
       }
@@ -110,10 +112,11 @@ export async function createTopics(ctx: KafkaContext, req: Struct, _info: Reques
   return { throttleTimeMs: 0, topics: results };
 }
 
-export async function deleteTopics(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct> {
+export async function deleteTopics(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct> {
   const responses: Struct[] = [];
   for (const name of req['topicNames'] as string[]) {
     try {
+      requireTopicRight(ctx, info.peer, 'admin', name);
       await ctx.engine.deleteTopic(name);
       responses.push({ name, errorCode: KafkaError.NONE });
     } catch (e) {
@@ -123,11 +126,12 @@ export async function deleteTopics(ctx: KafkaContext, req: Struct, _info: Reques
   return { throttleTimeMs: 0, responses };
 }
 
-export async function createPartitions(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct> {
+export async function createPartitions(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct> {
   const topics = req['topics'] as { name: string; count: number; assignments: { brokerIds: number[] }[] | null }[];
   const results: Struct[] = [];
   for (const t of topics) {
     try {
+      requireTopicRight(ctx, info.peer, 'admin', t.name);
       for (const a of t.assignments ?? []) checkBrokers(a.brokerIds);
       const current = ctx.engine.describeTopic(t.name).partitions.length;
       checkPartitionCount(t.count);
@@ -163,6 +167,7 @@ export function describeConfigs(ctx: KafkaContext, req: Struct, info: RequestInf
     results: resources.map((r) => {
       const base = { resourceType: r.resourceType, resourceName: r.resourceName };
       try {
+        if (r.resourceType === RESOURCE_TOPIC && !sees(info.peer, r.resourceName)) throw new KafkaRefusal(KafkaError.TOPIC_AUTHORIZATION_FAILED, `topic ${JSON.stringify(r.resourceName)} is not visible to this principal`);
         if (r.resourceType === RESOURCE_TOPIC) return { ...base, errorCode: KafkaError.NONE, errorMessage: null, configs: describeTopicConfigs(ctx, r.resourceName, r.configurationKeys, info.version) };
         // The broker has no configs to describe (its settings are the command line's).
         if (r.resourceType === RESOURCE_BROKER && (r.resourceName === String(NODE_ID) || r.resourceName === '')) return { ...base, errorCode: KafkaError.NONE, errorMessage: null, configs: [] };

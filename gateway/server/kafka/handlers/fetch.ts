@@ -8,6 +8,7 @@
 // answered as soon as an append brings minBytes, or the time is up (no polling loop).
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
+import { requireTopicRight, type KafkaPeer } from '../peer.js';
 import { KafkaError, kafkaErrorCode } from '../errors.js';
 
 interface FetchPartition {
@@ -27,13 +28,14 @@ interface FetchRead {
   failed: boolean;
 }
 
-function readAll(ctx: KafkaContext, topics: FetchTopic[], maxBytes: number): FetchRead {
+function readAll(ctx: KafkaContext, topics: FetchTopic[], maxBytes: number, peer: KafkaPeer): FetchRead {
   let bytes = 0;
   let failed = false;
   const responses = topics.map((t) => ({
     topic: t.topic,
     partitions: t.partitions.map((p): Struct => {
       try {
+        requireTopicRight(ctx, peer, 'consume', t.topic);
         const { startOffset, endOffset } = ctx.engine.offsets(t.topic, p.partition);
         const out = { partitionIndex: p.partition, errorCode: KafkaError.NONE, highWatermark: endOffset, lastStableOffset: endOffset, logStartOffset: startOffset, abortedTransactions: [], preferredReadReplica: -1, records: [] as Buffer[] };
         const budget = Math.min(p.partitionMaxBytes, maxBytes - bytes);
@@ -63,7 +65,7 @@ export async function fetch(ctx: KafkaContext, req: Struct, info: RequestInfo): 
   const minBytes = req['minBytes'] as number;
   const maxWaitMs = Math.min(Math.max(0, req['maxWaitMs'] as number), ctx.limits.maxFetchWaitMs);
   const answer = (r: FetchRead): Struct => ({ throttleTimeMs: 0, errorCode: KafkaError.NONE, sessionId: 0, responses: r.responses });
-  const first = readAll(ctx, topics, maxBytes);
+  const first = readAll(ctx, topics, maxBytes, info.peer);
   if (first.bytes >= minBytes || first.failed || maxWaitMs === 0 || info.closed.aborted) return answer(first);
   await new Promise<void>((resolve) => {
     const unwatch: (() => void)[] = [];
@@ -75,7 +77,7 @@ export async function fetch(ctx: KafkaContext, req: Struct, info: RequestInfo): 
       resolve();
     };
     const wake = (): void => {
-      const r = readAll(ctx, topics, maxBytes);
+      const r = readAll(ctx, topics, maxBytes, info.peer);
       if (r.bytes >= minBytes || r.failed) done();
     };
     const timer = setTimeout(done, maxWaitMs);
@@ -92,5 +94,5 @@ export async function fetch(ctx: KafkaContext, req: Struct, info: RequestInfo): 
       }
     }
   });
-  return answer(readAll(ctx, topics, maxBytes));
+  return answer(readAll(ctx, topics, maxBytes, info.peer));
 }

@@ -7,6 +7,7 @@ import { Reader, readStruct, type Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
 import { KafkaError, KafkaRefusal, groupErrorCode } from '../errors.js';
 import { CONSUMER_ASSIGNMENT, CONSUMER_SUBSCRIPTION } from '../messages/groups.js';
+import { requireGroupRight } from '../peer.js';
 import { NODE_ID } from './metadata.js';
 
 const COORDINATOR_KEY_GROUP = 0;
@@ -68,6 +69,8 @@ export async function joinGroup(ctx: KafkaContext, req: Struct, info: RequestInf
   const rebalanceTimeoutMs = r.rebalanceTimeoutMs < 0 ? r.sessionTimeoutMs : r.rebalanceTimeoutMs;
   try {
     if (r.groupId === '') throw new KafkaRefusal(KafkaError.INVALID_GROUP_ID, 'a group id is required');
+    // Rights as the WebSocket's GROUP_JOIN: consume on the group (the topics are checked by Fetch).
+    requireGroupRight(ctx, info.peer, 'consume', r.groupId);
     for (const [name, v] of [['session', r.sessionTimeoutMs], ['rebalance', rebalanceTimeoutMs]] as const) {
       const min = name === 'session' ? GROUP_LIMITS.sessionTimeoutMsMin : GROUP_LIMITS.rebalanceTimeoutMsMin;
       const max = name === 'session' ? GROUP_LIMITS.sessionTimeoutMsMax : GROUP_LIMITS.rebalanceTimeoutMsMax;
@@ -99,9 +102,10 @@ export async function joinGroup(ctx: KafkaContext, req: Struct, info: RequestInf
   }
 }
 
-export async function syncGroup(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct> {
+export async function syncGroup(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct> {
   const r = req as { groupId: string; generationId: number; memberId: string; assignments: { memberId: string; assignment: Uint8Array }[] };
   try {
+    requireGroupRight(ctx, info.peer, 'consume', r.groupId);
     // Every member but the leader sends an empty list; the coordinator takes the leader's.
     const assignments: ClassicAssignment[] | null =
       r.assignments.length === 0 ? null : r.assignments.map((a) => ({ memberId: a.memberId, assignment: a.assignment, partitions: assignedPartitions(a.assignment) }));
@@ -112,9 +116,10 @@ export async function syncGroup(ctx: KafkaContext, req: Struct, _info: RequestIn
   }
 }
 
-export function heartbeat(ctx: KafkaContext, req: Struct, _info: RequestInfo): Struct {
+export function heartbeat(ctx: KafkaContext, req: Struct, info: RequestInfo): Struct {
   const r = req as { groupId: string; generationId: number; memberId: string };
   try {
+    requireGroupRight(ctx, info.peer, 'consume', r.groupId);
     ctx.engine.heartbeatClassicGroup(r.groupId, r.memberId, r.generationId);
     return { throttleTimeMs: 0, errorCode: KafkaError.NONE };
   } catch (e) {
@@ -126,6 +131,7 @@ export function leaveGroup(ctx: KafkaContext, req: Struct, info: RequestInfo): S
   const groupId = req['groupId'] as string;
   const leave = (memberId: string): number => {
     try {
+      requireGroupRight(ctx, info.peer, 'consume', groupId);
       ctx.engine.leaveClassicGroup(groupId, memberId);
       return KafkaError.NONE;
     } catch (e) {

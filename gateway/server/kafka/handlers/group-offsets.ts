@@ -5,6 +5,7 @@ import { isSeglogError } from '../../../../engine/index.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
 import { KafkaError, groupErrorCode, kafkaErrorCode } from '../errors.js';
+import { authorized, requireGroupRight, seesGroup, sees } from '../peer.js';
 
 interface CommitRequest {
   groupId: string;
@@ -28,8 +29,10 @@ function hasMembers(ctx: KafkaContext, group: string): boolean {
  * by the coordinator (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS during a sync).
  * Metadata strings and retention times are not kept (offsets are kept until the group is deleted).
  */
-export async function offsetCommit(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct> {
+export async function offsetCommit(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct> {
   const r = req as unknown as CommitRequest;
+  // Rights as the WebSocket's COMMIT: consume on the group, and on each topic.
+  const groupRefused = authorized(ctx, info.peer, 'consume', 'group', r.groupId) ? KafkaError.NONE : KafkaError.GROUP_AUTHORIZATION_FAILED;
   const simple = r.generationIdOrMemberEpoch < 0 && r.memberId === '';
   const simpleRefused = simple && hasMembers(ctx, r.groupId) ? KafkaError.UNKNOWN_MEMBER_ID : KafkaError.NONE;
   const topics = await Promise.all(
@@ -37,7 +40,8 @@ export async function offsetCommit(ctx: KafkaContext, req: Struct, _info: Reques
       name: t.name,
       partitions: await Promise.all(
         t.partitions.map(async (p) => {
-          let errorCode: number = simpleRefused;
+          let errorCode: number = groupRefused !== KafkaError.NONE ? groupRefused : simpleRefused;
+          if (errorCode === KafkaError.NONE && !authorized(ctx, info.peer, 'consume', 'topic', t.name)) errorCode = KafkaError.TOPIC_AUTHORIZATION_FAILED;
           if (errorCode === KafkaError.NONE) {
             try {
               if (simple) await ctx.engine.commit(r.groupId, t.name, p.partitionIndex, p.committedOffset);
@@ -57,14 +61,16 @@ export async function offsetCommit(ctx: KafkaContext, req: Struct, _info: Reques
 const noOffset = (e: unknown): boolean => isSeglogError(e) && (e.code === 'TOPIC_NOT_FOUND' || e.code === 'PARTITION_NOT_FOUND');
 
 /** OffsetFetch: offset -1 where nothing is committed; a null topic list (v2+) asks for every committed offset. */
-export async function offsetFetch(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct> {
+export async function offsetFetch(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct> {
   const group = req['groupId'] as string;
   const asked = req['topics'] as { name: string; partitionIndexes: number[] }[] | null;
   const entry = (partitionIndex: number, committedOffset: number, errorCode: number): Struct => ({ partitionIndex, committedOffset, committedLeaderEpoch: -1, metadata: '', errorCode });
   try {
+    requireGroupRight(ctx, info.peer, 'consume', group);
     if (asked === null) {
       const byTopic = new Map<string, Struct[]>();
       for (const c of await ctx.engine.listCommitted(group)) {
+        if (!sees(info.peer, c.topic)) continue;
         let list = byTopic.get(c.topic);
         if (list === undefined) byTopic.set(c.topic, (list = []));
         list.push(entry(c.partition, c.offset, KafkaError.NONE));
@@ -76,6 +82,7 @@ export async function offsetFetch(ctx: KafkaContext, req: Struct, _info: Request
         name: t.name,
         partitions: await Promise.all(
           t.partitionIndexes.map(async (p) => {
+            if (!sees(info.peer, t.name)) return entry(p, -1, KafkaError.TOPIC_AUTHORIZATION_FAILED);
             try {
               return entry(p, (await ctx.engine.committed(group, t.name, p)) ?? -1, KafkaError.NONE);
             } catch (e) {
@@ -93,9 +100,11 @@ export async function offsetFetch(ctx: KafkaContext, req: Struct, _info: Request
 }
 
 /** ListGroups: every group the engine knows, with its protocol type ('consumer' for Kafka's, 'seglog' for the WebSocket's). */
-export function listGroups(ctx: KafkaContext, _req: Struct, _info: RequestInfo): Struct {
+export function listGroups(ctx: KafkaContext, _req: Struct, info: RequestInfo): Struct {
   try {
-    return { throttleTimeMs: 0, errorCode: KafkaError.NONE, groups: ctx.engine.listGroups().map((g) => ({ groupId: g.group, protocolType: g.protocolType })) };
+    // Only the groups the principal has some right on (as the WebSocket's LIST_GROUPS).
+    const visible = ctx.engine.listGroups().filter((g) => seesGroup(info.peer, g.group));
+    return { throttleTimeMs: 0, errorCode: KafkaError.NONE, groups: visible.map((g) => ({ groupId: g.group, protocolType: g.protocolType })) };
   } catch (e) {
     return { throttleTimeMs: 0, errorCode: groupErrorCode(e), groups: [] };
   }
@@ -109,10 +118,11 @@ const EMPTY = new Uint8Array(0);
  * as the clients sent them. A seglog group (WebSocket members): its members with empty metadata and
  * assignment (they are not in the consumer protocol's format). An unknown group: state Dead, as Kafka.
  */
-export function describeGroups(ctx: KafkaContext, req: Struct, _info: RequestInfo): Struct {
+export function describeGroups(ctx: KafkaContext, req: Struct, info: RequestInfo): Struct {
   const groups = (req['groups'] as string[]).map((groupId) => {
     const base = { errorCode: KafkaError.NONE, groupId, groupState: 'Dead', protocolType: '', protocolData: '', members: [] as Struct[], authorizedOperations: -2147483648 };
     try {
+      if (!seesGroup(info.peer, groupId)) requireGroupRight(ctx, info.peer, 'admin', groupId);
       const classic = ctx.engine.describeClassicGroup(groupId);
       if (classic !== null && classic.members.length > 0) {
         return {
@@ -139,10 +149,11 @@ export function describeGroups(ctx: KafkaContext, req: Struct, _info: RequestInf
 }
 
 /** DeleteGroups: a group without members, with its committed offsets (NON_EMPTY_GROUP, GROUP_ID_NOT_FOUND). */
-export async function deleteGroups(ctx: KafkaContext, req: Struct, _info: RequestInfo): Promise<Struct> {
+export async function deleteGroups(ctx: KafkaContext, req: Struct, info: RequestInfo): Promise<Struct> {
   const results = await Promise.all(
     (req['groupsNames'] as string[]).map(async (groupId) => {
       try {
+        requireGroupRight(ctx, info.peer, 'admin', groupId);
         await ctx.engine.deleteGroup(groupId);
         return { groupId, errorCode: KafkaError.NONE };
       } catch (e) {

@@ -9,6 +9,10 @@ import { deleteGroups, describeGroups, listGroups, offsetCommit, offsetFetch } f
 import { createPartitions, createTopics, deleteTopics, describeConfigs } from './admin.js';
 import { apiVersions } from './api-versions.js';
 import { fetch } from './fetch.js';
+import { INIT_PRODUCER_ID } from '../messages/producer.js';
+import { initProducerId } from './init-producer-id.js';
+import { SASL_AUTHENTICATE, SASL_HANDSHAKE } from '../messages/sasl.js';
+import { saslAuthenticate, saslHandshake } from './sasl.js';
 import { listOffsets } from './list-offsets.js';
 import { metadata } from './metadata.js';
 import { produce } from './produce.js';
@@ -34,5 +38,8 @@ export const KAFKA_APIS: ReadonlyMap<number, KafkaApi> = new Map(
     { schema: LIST_GROUPS, handle: listGroups },
     { schema: DESCRIBE_GROUPS, handle: describeGroups },
     { schema: DELETE_GROUPS, handle: deleteGroups },
+    { schema: INIT_PRODUCER_ID, handle: initProducerId },
+    { schema: SASL_HANDSHAKE, handle: saslHandshake },
+    { schema: SASL_AUTHENTICATE, handle: saslAuthenticate },
   ].map((a) => [a.schema.apiKey, a]),
 );

@@ -4,6 +4,7 @@
 import { forEachRecord } from '../../../../engine/index.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
+import { requireTopicRight } from '../peer.js';
 import { KafkaError, KafkaRefusal, kafkaErrorCode } from '../errors.js';
 
 export const LATEST_TIMESTAMP = -1;
@@ -35,6 +36,7 @@ export function listOffsets(ctx: KafkaContext, req: Struct, info: RequestInfo): 
       name: t.name,
       partitions: t.partitions.map((p) => {
         try {
+          requireTopicRight(ctx, info.peer, 'consume', t.name);
           if (p.timestamp < EARLIEST_TIMESTAMP) throw new KafkaRefusal(KafkaError.INVALID_REQUEST, `timestamp ${p.timestamp} is not served`);
           const at = offsetAt(ctx, t.name, p.partitionIndex, p.timestamp);
           return { partitionIndex: p.partitionIndex, errorCode: KafkaError.NONE, oldStyleOffsets: info.version === 0 && at.offset >= 0 ? [at.offset] : [], timestamp: at.timestamp, offset: at.offset, leaderEpoch: 0 };

@@ -4,7 +4,8 @@
 import { isSeglogError, type TopicDescription } from '../../../../engine/index.js';
 import type { Struct } from '../codec.js';
 import type { KafkaContext, RequestInfo } from '../context.js';
-import { KafkaError, kafkaErrorCode } from '../errors.js';
+import { KafkaError, KafkaRefusal, kafkaErrorCode } from '../errors.js';
+import { sees } from '../peer.js';
 
 /** The one broker's node id (Metadata, FindCoordinator). */
 export const NODE_ID = 0;
@@ -32,12 +33,16 @@ export async function metadata(ctx: KafkaContext, req: Struct, info: RequestInfo
   const requested = req['topics'] as { name: string | null }[] | null;
   // v0: an empty list means every topic; v1+: null means every topic, empty means none.
   const all = requested === null || (info.version === 0 && requested.length === 0);
-  const names = all ? ctx.engine.listTopics() : requested.map((t) => t.name ?? '');
+  // Every topic: only those the principal may see (any right on them), as LIST_TOPICS on the WebSocket port.
+  const names = all ? ctx.engine.listTopics().filter((name) => sees(info.peer, name)) : requested.map((t) => t.name ?? '');
   const create = ctx.autoCreateTopics && !all && req['allowAutoTopicCreation'] !== false;
   const topics: Struct[] = [];
   for (const name of names) {
     try {
-      const d = await describeOrCreate(ctx, name, create);
+      if (!sees(info.peer, name)) throw new KafkaRefusal(KafkaError.TOPIC_AUTHORIZATION_FAILED, `topic ${JSON.stringify(name)} is not visible to this principal`);
+      // Auto-creation is a write: the principal must be allowed to produce to (or administer) the topic.
+      const mayCreate = create && (info.peer.principal!.rights.allows('produce', 'topic', name) || info.peer.principal!.rights.allows('admin', 'topic', name));
+      const d = await describeOrCreate(ctx, name, mayCreate);
       topics.push({ errorCode: KafkaError.NONE, name, isInternal: false, partitions: d.partitions.map((p) => partitionMetadata(p.partition)) });
     } catch (e) {
       topics.push({ errorCode: kafkaErrorCode(e), name, isInternal: false, partitions: [] });
