@@ -63,6 +63,10 @@ function loadThroughPackage(): MmapApi {
   try {
     const loaded = require('@riaskov/mmap-io') as MmapApi & { default?: MmapApi };
     return loaded.default ?? loaded;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw e;
+    // An optional dependency: skipped by `npm install --omit=optional` (client-only installs) or a failed build.
+    throw new Error("seglog's storage engine needs the native addon @riaskov/mmap-io, which is not installed (an optional dependency: skipped with --omit=optional, or its build failed; see native-notes.md). The client, seglog/client, does not need it.", { cause: e });
   } finally {
     process.argv = argv;
   }
