@@ -16,6 +16,8 @@ const PARTITIONS = 10_000;
 const CONNECTIONS = 1_000;
 const QUICK_PARTITIONS = 500;
 const QUICK_CONNECTIONS = 50;
+/** The bench's own admin connection, beside the subscribed clients. */
+const ADMIN_CONNECTIONS = 1;
 /** Records produced per send() call while filling the partitions (one per partition). */
 const SENDS_IN_FLIGHT = 256;
 /** Clients connecting at once. */
@@ -42,7 +44,8 @@ export async function runGatewayScaleBench(options: BenchOptions): Promise<Bench
   };
   const settle = (): Promise<void> => new Promise((r) => setTimeout(r, SETTLE_MS));
   try {
-    server = await startServer(['--dir', dir]);
+    // All clients come from 127.0.0.1: lift the per-address connection limit (default 1,000) above them.
+    server = await startServer(['--dir', dir, '--max-connections-per-address', String(connections + ADMIN_CONNECTIONS)]);
     await settle();
     row('after start');
     const admin = await SeglogClient.connect(server.url, { clientId: 'bench-scale', requestTimeoutMs: 60_000 });
