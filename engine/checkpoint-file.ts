@@ -9,6 +9,7 @@
 // persist the new log start before it can free space.
 import { assert } from './format/errors.js';
 import fs from 'node:fs';
+import nodePath from 'node:path';
 import { isNoSpace, storageError } from './storage-error.js';
 
 const PREFIX = 'v1 ';
@@ -35,10 +36,10 @@ function encode(value: number): string {
  * over it, so a reader (or a crash) sees the old content or the new, never a mix. On failure the
  * temp file is removed and the error thrown as it came. Checkpoints and producer snapshots use it.
  */
-export function replaceFileSync(path: string, bytes: string | Uint8Array): void {
+export function replaceFileSync(path: string, bytes: string | Uint8Array, mode = 0o666): void {
   const tmp = path + '.tmp';
   try {
-    const fd = fs.openSync(tmp, 'w');
+    const fd = fs.openSync(tmp, 'w', mode);
     try {
       fs.writeFileSync(fd, bytes); // loops over short writes
       fs.fdatasyncSync(fd);
@@ -105,5 +106,34 @@ export async function writeCheckpoint(path: string, value: number): Promise<void
   } catch (e) {
     if (!isNoSpace(e) || !fs.existsSync(path)) throw storageError(e, `writing ${path}`);
     writeInPlaceSync(path, text, e);
+  }
+}
+
+/** temp file + fsync + rename + fsync(dir): the file is either the old or the new content after a crash. */
+export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
+  const tmp = `${file}.tmp`;
+  try {
+    const fh = await fs.promises.open(tmp, 'w');
+    try {
+      await fh.writeFile(content);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.promises.rename(tmp, file);
+    await syncDir(nodePath.dirname(file));
+  } catch (e) {
+    // A failed write leaves the old file and no temp file (a rename that failed leaves it in place).
+    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
+    throw storageError(e, `writing ${file}`);
+  }
+}
+
+export async function syncDir(dir: string): Promise<void> {
+  const fh = await fs.promises.open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
   }
 }

@@ -17,5 +17,7 @@ export { encodeBatch, decodeRecords, forEachRecord, validateProducerBatch } from
 export type { DecodedRecord, RecordHeaderInput } from './record-batch.js';
 // The gateway re-encodes LZ4 batches for clients that cannot decode LZ4 (native codec, Buffers).
 export { decompressBatch, gzipBatchAs, CODEC_GZIP } from './record-batch.js';
+// Durable whole-file replacement (temp, fdatasync, rename), for the server's own small files (the auth file).
+export { replaceFileSync } from './checkpoint-file.js';
 export * from './format/errors.js';
 export type * from './types.js';

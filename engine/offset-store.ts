@@ -15,7 +15,7 @@ import path from 'node:path';
 import { ClosedError, InvalidArgumentError, IoError } from './format/errors.js';
 import { storageError } from './storage-error.js';
 import { readInt64, writeInt64 } from './record-batch.js';
-import { syncDir } from './topic-registry.js';
+import { syncDir } from './checkpoint-file.js';
 
 export const GROUP_NAME_MAX_BYTES = 255;
 const ENTRY_HEADER_BYTES = 8;

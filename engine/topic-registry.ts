@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { InvalidArgumentError, IoError } from './format/errors.js';
-import { storageError } from './storage-error.js';
+import { writeAtomically } from './checkpoint-file.js';
 import { topicNameProblem } from './topic-name.js';
 import type { TopicConfig } from './types.js';
 
@@ -194,31 +194,3 @@ function serialize(topics: Map<string, TopicRecord>): string {
   return JSON.stringify({ format: FORMAT, version: VERSION, topics: out }, null, 2) + '\n';
 }
 
-/** temp file + fsync + rename + fsync(dir): the file is either the old or the new content after a crash. */
-export async function writeAtomically(file: string, content: string | Uint8Array): Promise<void> {
-  const tmp = `${file}.tmp`;
-  try {
-    const fh = await fs.promises.open(tmp, 'w');
-    try {
-      await fh.writeFile(content);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.promises.rename(tmp, file);
-    await syncDir(path.dirname(file));
-  } catch (e) {
-    // A failed write leaves the old file and no temp file (a rename that failed leaves it in place).
-    await fs.promises.rm(tmp, { force: true }).catch(() => undefined);
-    throw storageError(e, `writing ${file}`);
-  }
-}
-
-export async function syncDir(dir: string): Promise<void> {
-  const fh = await fs.promises.open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}

@@ -7,7 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { IoError } from '../format/errors.js';
-import { writeAtomically } from '../topic-registry.js';
+import { writeAtomically } from '../checkpoint-file.js';
 import type { GroupProtocolType } from './group-types.js';
 
 export const GROUP_STORE_FILE = 'consumer-groups.json';

@@ -49,14 +49,14 @@ export class MetadataCache {
    * 'none' for a topic that does not exist yet (an auto-created one gets the server's default) or
    * that this principal may not describe: the server decides what it stores then.
    */
-  async compression(topic: string): Promise<Compression> {
+  compression(topic: string): Compression | Promise<Compression> {
     const entry = this.topics.get(topic);
+    // Cached: answered at once, so a producer's send loop awaits nothing per batch.
     if (entry !== undefined && entry.compression !== null && Date.now() - entry.at < this.maxAgeMs) return entry.compression;
-    try {
-      return (await this.refresh(topic, false)).compression ?? 'none';
-    } catch {
-      return 'none';
-    }
+    return this.refresh(topic, false).then(
+      (e) => e.compression ?? 'none',
+      () => 'none' as const,
+    );
   }
 
   /** True when the cache says the topic did not exist (the server picked partitions for it). */

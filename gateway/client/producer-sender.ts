@@ -28,7 +28,7 @@ export class Sender {
   constructor(
     private readonly connection: ClientConnection,
     /** A fixed codec, or where to learn each topic's. */
-    private readonly compression: Compression | ((topic: string) => Promise<Compression>),
+    private readonly compression: Compression | ((topic: string) => Compression | Promise<Compression>),
     private readonly maxInFlight: number,
     private readonly hooks: SenderHooks,
   ) {}
@@ -68,8 +68,9 @@ export class Sender {
           await new Promise((resolve) => setTimeout(resolve, SOCKET_DRAIN_POLL_MS));
         }
         const batch = this.ready.shift()!;
-        // One awaited lookup per batch (cached per topic); the loop keeps batches in order.
-        const compression = typeof this.compression === 'string' ? this.compression : await this.compression(batch.topic);
+        // The topic's codec: at once when cached, else one DESCRIBE awaited (the loop keeps batches in order).
+        let compression = typeof this.compression === 'string' ? this.compression : this.compression(batch.topic);
+        if (typeof compression !== 'string') compression = await compression;
         this.transmit(batch, compression === 'lz4' && !isLz4Loaded() ? 'none' : compression);
       }
     } finally {

@@ -4,8 +4,8 @@
 //     "quota": { "produceBytesPerSecond": 1048576 } } } }
 // Never a token: a reader of the file learns nothing that lets them connect.
 import fs from 'node:fs';
-import path from 'node:path';
 import { InvalidArgumentError } from '../../../engine/format/errors.js';
+import { replaceFileSync } from '../../../engine/index.js';
 import type { ByteQuota, Principal } from './principal.js';
 import { Rights, formatRight, parseRight, type ParsedRight } from './rights.js';
 import { TOKEN_HASH_PATTERN } from './tokens.js';
@@ -156,19 +156,11 @@ export function writeAuthFile(file: string, auth: AuthFile): void {
     };
   }
   const text = `${JSON.stringify({ version: AUTH_FILE_VERSION, principals }, null, 2)}\n`;
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
   try {
-    const fd = fs.openSync(tmp, 'w', 0o600);
-    try {
-      fs.writeFileSync(fd, text); // loops over short writes
-      fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    fs.renameSync(tmp, file);
+    // Readable by the owner only: it names principals and their rights.
+    replaceFileSync(file, text, 0o600);
   } catch (e) {
-    // The old file stays as it was; no half-written copy is left behind.
-    fs.rmSync(tmp, { force: true });
+    // replaceFileSync leaves the old file as it was and no half-written copy behind.
     throw new InvalidArgumentError(`cannot write auth file ${file}: ${(e as Error).message}; it is unchanged`);
   }
 }
