@@ -32,8 +32,4 @@ export class ConnectionLimits {
     if (n <= 1) this.perAddress.delete(address);
     else this.perAddress.set(address, n - 1);
   }
-
-  get connections(): number {
-    return this.total;
-  }
 }

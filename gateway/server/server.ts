@@ -382,6 +382,8 @@ export class GatewayServer {
     if (authenticator === null) throw new InvalidArgumentError('authentication is off (no auth file): nothing to reload');
     const count = authenticator.reload();
     for (const s of this.sessionSet) s.reauthorize();
+    // Quota buckets of principals no longer in the file go (their sessions were just closed).
+    this.security.quotas.retain(authenticator.names());
     return count;
   }
 

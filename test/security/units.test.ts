@@ -4,6 +4,7 @@ import test from 'ava';
 import { parseAuthFile } from '../../gateway/server/auth/auth-file.js';
 import { ByteQuotaBucket } from '../../gateway/server/auth/byte-quota.js';
 import { AuthFailureLimiter } from '../../gateway/server/auth/failure-limiter.js';
+import { QuotaRegistry } from '../../gateway/server/auth/quotas.js';
 import { Rights, formatRight, parseRight } from '../../gateway/server/auth/rights.js';
 import { generateToken, hashToken, matchToken } from '../../gateway/server/auth/tokens.js';
 
@@ -90,4 +91,20 @@ test('byte-rate bucket: a burst of rate × QUOTA_BURST_MS passes at once, then d
   t.is(b.debtMs(), 0);
   now = 10_000;
   t.is(b.availableBytes(), 100, 'an idle bucket refills only up to the burst');
+});
+
+test('quota registry: one bucket pair per principal, kept (with its debt) while the rates stay, replaced when they change, dropped with the principal', (t) => {
+  const q = new QuotaRegistry();
+  const p = { name: 'p', rights: new Rights([]), quota: { produceBytesPerSecond: 1000 } };
+  const first = q.of(p);
+  t.not(first.produce, null);
+  t.is(first.consume, null);
+  first.produce!.take(10_000); // in debt
+  t.is(q.of({ ...p }).produce, first.produce, 'same rate: the same bucket, debt and all');
+  const faster = q.of({ ...p, quota: { produceBytesPerSecond: 2000 } });
+  t.not(faster.produce, first.produce);
+  t.is(faster.produce!.bytesPerSecond, 2000);
+  t.deepEqual(q.of({ name: 'free', rights: new Rights([]), quota: {} }), { produce: null, consume: null });
+  q.retain(new Set(['other']));
+  t.not(q.of(p).produce, faster.produce, 'a removed principal starts afresh if it comes back');
 });

@@ -39,8 +39,9 @@ export class Authenticator {
     return principals.length;
   }
 
-  get size(): number {
-    return this.principals.length;
+  /** The principals' names now. */
+  names(): Set<string> {
+    return new Set(this.byName.keys());
   }
 
   authenticate(c: Credentials): Authenticated {
