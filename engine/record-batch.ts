@@ -103,7 +103,7 @@ export function decodeRecordsInto(
   topic: string,
   partition: number,
   fromOffset: number,
-  out: PartitionRecord[],
+  out: Readonly<PartitionRecord>[],
   maxRecords: number,
   pos = 0,
 ): number {

@@ -103,8 +103,14 @@ export interface ReadOptions {
   maxBytes?: number;
 }
 
-/** A record as it comes out of the engine (the shape the read path's decoder builds directly). */
-export type ConsumedRecord = PartitionRecord<Buffer>;
+/**
+ * A record as Engine.read and subscriptions hand it out: read-only. Its key and value are views
+ * into a copy of its batch made by the read (safe to keep whatever happens to the segment later).
+ * It is a ReadRecord (format/read-record.ts): offset and headers are own properties, topic,
+ * partition, timestamp, key and value getters, so `{ ...record }` does not copy them;
+ * `record.toJSON()` gives a plain object.
+ */
+export type ConsumedRecord = Readonly<PartitionRecord<Buffer>> & { toJSON(): PartitionRecord<Buffer> };
 
 export interface RawBatchRead {
   /** Whole batches as they lie in the segment (views, no copy). The first may start before `offset`. */

@@ -39,6 +39,7 @@ import {
   writeInt64,
 } from './batch-header.js';
 import type { Bytes, DecodedRecord, EncodeOptions, PartitionRecord, RecordHeader, RecordHeaderInput, RecordInput } from './record-types.js';
+import { ReadRecord, RecordSource } from './read-record.js';
 import { readVarintAt, readVarlongAt, sizeOfVarint, sizeOfVarlong, writeVarint, writeVarlong, type VarintCursor } from './varint.js';
 
 /** What the codec needs from its platform. `B` is the byte type it hands out (Buffer, Uint8Array). */
@@ -77,7 +78,7 @@ export interface BatchCodec<B extends Uint8Array> {
     topic: string,
     partition: number,
     fromOffset: number,
-    out: PartitionRecord<B>[],
+    out: Readonly<PartitionRecord<B>>[],
     maxRecords: number,
     pos?: number,
   ): number;
@@ -526,25 +527,24 @@ export function decodeRecords<B extends Uint8Array>(runtime: BatchRuntime<B>, ba
 }
 
 /**
- * The read path's decoder: as forEachRecord (same checks, same errors, same views), but it builds
- * each record directly in the PartitionRecord shape and pushes it onto `out` (one object per
- * record, no callback) until `out.length` reaches `maxRecords`. Returns how many it pushed.
- * Records before `fromOffset` are skipped. Kept in step with forEachRecord; the tests compare them.
+ * The read path's decoder: as forEachRecord (same checks, same errors), but it pushes each record
+ * onto `out` as a ReadRecord (read-record.ts: one small object per record, key and value views
+ * made on first access, into the same bytes forEachRecord's views cover) until `out.length`
+ * reaches `maxRecords`. Returns how many it pushed. Records before `fromOffset` are skipped. Kept
+ * in step with forEachRecord; the tests compare them.
  */
 export function decodeRecordsInto<B extends Uint8Array>(runtime: BatchRuntime<B>, 
   batch: Uint8Array,
   topic: string,
   partition: number,
   fromOffset: number,
-  out: PartitionRecord<B>[],
+  out: Readonly<PartitionRecord<B>>[],
   maxRecords: number,
   pos = 0,
 ): number {
   const { s, baseOffset, baseTimestamp, count } = openRecords(runtime, batch, pos);
-  const view = runtime.view;
   const sectionEnd = s.length;
-  const ab = s.buffer;
-  const base = s.byteOffset;
+  const source = new RecordSource<B>(topic, partition, baseTimestamp, s.buffer, s.byteOffset, runtime.view);
   const startLength = out.length;
   let n = startLength;
   if (n >= maxRecords) return 0;
@@ -555,15 +555,9 @@ export function decodeRecordsInto<B extends Uint8Array>(runtime: BatchRuntime<B>
     const wanted = offset >= fromOffset;
     p = parseRecord(runtime, s, cursor.next, end, i, baseOffset, wanted);
     if (!wanted) continue;
-    out.push({
-      topic,
-      partition,
-      offset,
-      timestamp: baseTimestamp + parsed.tsDelta,
-      key: parsed.keyLen < 0 ? null : view(ab, base + parsed.keyStart, parsed.keyLen),
-      value: parsed.valueLen < 0 ? null : view(ab, base + parsed.valueStart, parsed.valueLen),
-      headers: parsed.headers as RecordHeader<B>[],
-    });
+    out.push(
+      new ReadRecord(source, offset, parsed.tsDelta, parsed.keyStart, parsed.keyLen, parsed.valueStart, parsed.valueLen, parsed.headers as RecordHeader<B>[]),
+    );
     if (++n >= maxRecords) return n - startLength;
   }
   if (p !== sectionEnd) throw recordError(count, baseOffset, `${sectionEnd - p} bytes follow the last record`);

@@ -268,10 +268,12 @@ test('decodeRecordsInto (the read path) gives what forEachRecord gives, skips an
         expected.push({ topic: 'x', partition: 3, ...r });
         return expected.length < max;
       }, from);
-      const out: import('../../engine/record-batch.js').PartitionRecord[] = [];
+      const out: Readonly<import('../../engine/record-batch.js').PartitionRecord>[] = [];
       const n = decodeRecordsInto(batch, 'x', 3, from, out, max);
       t.is(n, out.length);
-      t.deepEqual(out, expected as never, `${compression} from ${from} max ${max}`);
+      // Each field through the record's getters, compared with forEachRecord's plain record.
+      const fields = out.map((r) => ({ topic: r.topic, partition: r.partition, offset: r.offset, timestamp: r.timestamp, key: r.key, value: r.value, headers: r.headers }));
+      t.deepEqual(fields, expected as never, `${compression} from ${from} max ${max}`);
     }
     // Appends to what is there and respects the total.
     const out = [{ topic: 'x', partition: 3, offset: 0, timestamp: 0, key: null, value: null, headers: [] }];
@@ -305,6 +307,28 @@ test('decodeRecordsInto (the read path) gives what forEachRecord gives, skips an
     t.is((actual as Error)?.message, (expected as Error).message);
   }
   t.true(detected >= 4);
+});
+
+bothModes('a read record: getters for topic, partition, timestamp, key and value, read-only, shown whole by toJSON and inspect', async (t, fx) => {
+  const { inspect } = await import('node:util');
+  const engine = await fx.open();
+  await engine.createTopic('shape');
+  await engine.produce('shape', [{ key: 'k', value: 'v', headers: { h: 'x' }, timestamp: 1_700_000_000_123 }], { partition: 0 });
+  const [r] = engine.read('shape', 0, 0);
+  const whole = { topic: 'shape', partition: 0, offset: 0, timestamp: 1_700_000_000_123, key: Buffer.from('k'), value: Buffer.from('v'), headers: r!.headers };
+  t.deepEqual(r!.toJSON(), whole);
+  t.is(r!.headers[0]!.key, 'h');
+  // Only offset and headers are own properties: a spread does not copy the getters' fields.
+  t.deepEqual(Object.keys(r!).sort(), ['headers', 'offset']);
+  t.deepEqual(JSON.parse(JSON.stringify(r)), JSON.parse(JSON.stringify(whole)));
+  t.regex(inspect(r), /topic: 'shape'.*timestamp: 1700000000123/s);
+  // Each access makes a new view of the same bytes; the getters have no setters.
+  t.not(r!.value, r!.value);
+  t.true(r!.value!.equals(r!.value!));
+  t.is(r!.value!.buffer, r!.key!.buffer);
+  t.throws(() => {
+    (r as { value: unknown }).value = null;
+  }, { instanceOf: TypeError });
 });
 
 bothModes('read results are copies: they survive writes and stay equal after retention removed their segment', async (t, fx) => {
