@@ -108,6 +108,15 @@ export function forEachBatch(bytes: Uint8Array, onBatch: (pos: number, size: num
   }
 }
 
+/**
+ * Appends to `out` the records (offset ≥ `fromOffset`) of the one batch at `pos`, each its own
+ * object with views into `b` (no copy). Returns how many. Throws CorruptRecordError when the
+ * records do not parse.
+ */
+export function decodeBatchInto(b: Uint8Array, topic: string, partition: number, out: ClientRecord[], fromOffset = 0, pos = 0): number {
+  return codec.decodeRecordsInto(b, topic, partition, fromOffset, out, Infinity, pos);
+}
+
 /** Decodes every record (offset ≥ fromOffset) of the batches lying back to back in `bytes`. */
 export function decodeBatches(bytes: Uint8Array, topic: string, partition: number, fromOffset = 0, checkCrc = false): ClientRecord[] {
   const out: ClientRecord[] = [];

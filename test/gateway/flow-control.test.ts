@@ -123,3 +123,31 @@ test('the client consumer grants credit as it consumes: a bounded window, everyt
     await h.stop();
   }
 });
+
+test('the client consumer gives credit back batch by batch, before the delivery holding them is used up', async (t) => {
+  const h = await startGateway();
+  try {
+    await h.engine.createTopic('early', { partitions: 1 });
+    const batch = encodeBatch(Array.from({ length: 20 }, (_, i) => ({ value: Buffer.alloc(100, i) })));
+    for (let i = 0; i < 100; i++) await h.engine.appendBatch('early', batch);
+    const c = await h.connect();
+    const window = 32 * 1024;
+    const consumer = c.subscribe('early', { from: 'earliest', maxBufferedBytes: window });
+    const first = await take(consumer, 1);
+    t.is(first[0]!.offset, 0);
+    await until(() => (h.server.sessionStats()[0]!.subscriptions[0]?.creditBytes ?? 1) <= 0, 'window used');
+    // One DELIVER of the whole window (about 15 batches) went out; nothing more without credit.
+    const ahead = h.server.sessionStats()[0]!.subscriptions[0]!.bytesSent;
+    t.true(ahead <= window + batch.length, `sent ${ahead}`);
+    // 8 of its batches handed out: 7 are used up, more than the quarter of the window after which
+    // credit goes back, so the server sends on while most of the first delivery is still unread.
+    const some = await take(consumer, 159);
+    t.is(some[158]!.offset, 159);
+    t.true(160 * (batch.length / 20) < ahead, 'the records taken are a part of the first delivery');
+    await until(() => h.server.sessionStats()[0]!.subscriptions[0]!.bytesSent > ahead, 'credit back before the delivery was used up');
+    const rest = await take(consumer, 2000 - 160);
+    t.deepEqual(rest.map((r) => r.offset), Array.from({ length: 2000 - 160 }, (_, i) => i + 160));
+  } finally {
+    await h.stop();
+  }
+});
