@@ -22,7 +22,7 @@ export interface ConsumerOptions {
   from?: StartSpec | Date;
   /** Consumer group: start from its committed offsets; commit() stores positions for it. */
   group?: string;
-  /** Credit window: at most this many bytes delivered and not yet consumed (plus one batch). Default 1 MiB. */
+  /** Credit window: at most this many bytes delivered and not yet consumed (plus one batch). Default 4 MiB (DEFAULT_CONSUMER_BUFFER_BYTES). */
   maxBufferedBytes?: number;
   /** End the iteration at the end offsets the partitions had when the subscription started. */
   stopAtEnd?: boolean;
