@@ -6,7 +6,7 @@
 // re-sent batch are skipped), so nothing is lost or repeated. Damaged stored data ends the server's
 // subscription with CORRUPT_RECORD and its range, after the records before it: the consumer then
 // throws that error (corrupt: 'stop'), or subscribes again past the range (corrupt: 'skip').
-import { batchBaseOffset, batchLastOffset, batchSize, forEachBatch, forEachBatchRecord, type ClientRecord } from './record-codec.js';
+import { batchBaseOffset, batchLastOffset, batchSize, decodeBatchInto, forEachBatch, type ClientRecord } from './record-codec.js';
 import type { ClientConnection, PushTarget } from './connection.js';
 import { ClientErrorCode, SeglogClientError } from './client-errors.js';
 import { CREDIT_GRANT_FRACTION, DEFAULT_AUTO_COMMIT_INTERVAL_MS, DEFAULT_CONSUMER_BUFFER_BYTES, MAX_CREDIT_WINDOW_BYTES } from './limits.js';
@@ -22,7 +22,7 @@ export interface ConsumerOptions {
   from?: StartSpec | Date;
   /** Consumer group: start from its committed offsets; commit() stores positions for it. */
   group?: string;
-  /** Credit window: at most this many bytes delivered and not yet consumed (plus one batch). Default 1 MiB. */
+  /** Credit window: at most this many bytes delivered and not yet consumed (plus one batch). Default 4 MiB (DEFAULT_CONSUMER_BUFFER_BYTES). */
   maxBufferedBytes?: number;
   /** End the iteration at the end offsets the partitions had when the subscription started. */
   stopAtEnd?: boolean;
@@ -61,7 +61,7 @@ export interface GapInfo {
 }
 
 type Entry =
-  | { kind: 'batches'; partition: number; bytes: Uint8Array; skipBelow: number; nextBatchPos: number }
+  | { kind: 'batches'; partition: number; bytes: Uint8Array; skipBelow: number; nextBatchPos: number; creditedPos: number }
   | { kind: 'gap'; partition: number; fromOffset: number; toOffset: number }
   | { kind: 'corrupt'; partition: number; offset: number; nextOffset: number; error: SeglogClientError; skip: boolean };
 
@@ -91,9 +91,8 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
   /** Decoded records of the batch being consumed. */
   private current: ClientRecord[] = [];
   private currentIndex = 0;
-  /** The queue entry (delivery) being consumed, and its bytes: credit once it is used up. */
+  /** The queue entry (delivery) being consumed; its bytes become credit batch by batch as they are handed out. */
   private currentEntry: Entry | null = null;
-  private currentBytes = 0;
   private currentPartition = -1;
   /** Next offset to consume in currentPartition (-1: folded into `consumed`). */
   private currentConsumed = -1;
@@ -273,7 +272,7 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
       return;
     }
     this.received.set(d.partition, last + 1);
-    this.queue.push({ kind: 'batches', partition: d.partition, bytes: d.batches, skipBelow, nextBatchPos: 0 });
+    this.queue.push({ kind: 'batches', partition: d.partition, bytes: d.batches, skipBelow, nextBatchPos: 0, creditedPos: 0 });
     this.notify();
   }
 
@@ -340,6 +339,14 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     }
   }
 
+  /** Gives back the bytes of `entry` before `pos` not given back yet. */
+  private releaseEntry(entry: Extract<Entry, { kind: 'batches' }>, pos: number): void {
+    const n = pos - entry.creditedPos;
+    if (n <= 0) return;
+    entry.creditedPos = pos;
+    this.release(n);
+  }
+
   private reachedEnd(): boolean {
     if (this.endTargets === null) return false;
     this.foldPosition();
@@ -378,9 +385,12 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
     try {
       while (records.length === 0 && entry.nextBatchPos < bytes.byteLength) {
         const pos = entry.nextBatchPos;
+        // Every batch before this one was handed out: its bytes are credit again now, not when the
+        // whole delivery is used up, so the server sends the next delivery while this one is read.
+        this.releaseEntry(entry, pos);
         // onPush checked that every batch fits; sizes are trusted here.
         entry.nextBatchPos = pos + batchSize(bytes, pos);
-        forEachBatchRecord(bytes, this.topic, entry.partition, (r) => void records.push(r), entry.skipBelow, pos);
+        decodeBatchInto(bytes, this.topic, entry.partition, records, entry.skipBelow, pos);
       }
     } catch (e) {
       this.fail(e as Error);
@@ -480,14 +490,12 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
           this.decodeNextBatch(entry);
           continue;
         }
-        // Every record of the delivery was handed out: its bytes are credit again.
+        // Every record of the delivery was handed out: the rest of its bytes are credit again.
         if (this.queue[0] === entry) this.queue.shift();
         this.currentEntry = null;
         this.current = [];
         this.currentIndex = 0;
-        const n = this.currentBytes;
-        this.currentBytes = 0;
-        this.release(n);
+        this.releaseEntry(entry, entry.bytes.byteLength);
         continue;
       }
       if (this.subscribedOnce && this.reachedEnd()) return 'end';
@@ -506,7 +514,6 @@ export class Consumer implements AsyncIterableIterator<ClientRecord>, PushTarget
           continue;
         }
         this.currentEntry = next;
-        this.currentBytes = next.bytes.byteLength;
         continue;
       }
       if (this.error !== null) {

@@ -47,8 +47,13 @@ export const SOCKET_DRAIN_POLLS = 10_000;
 export const FLUSH_ADMISSION_ROUNDS = 1000;
 
 // --- consumer ---
-/** The consumer's buffer (and initial credit), bytes. */
-export const DEFAULT_CONSUMER_BUFFER_BYTES = 1024 * 1024;
+/**
+ * The consumer's buffer (and initial credit), bytes. 4 MiB: the server reads and sends up to 1 MiB
+ * per delivery, so about four deliveries are on the way while the application reads one; with
+ * 1 MiB the server waited for the client after each delivery (replay at 100 B ran at ~60% of a
+ * 4 MiB window's rate on the 2-core VM; 8 MiB was no faster; bench/README.md, "gateway").
+ */
+export const DEFAULT_CONSUMER_BUFFER_BYTES = 4 * 1024 * 1024;
 /** Credit is a u32 on the wire. */
 export const MAX_CREDIT_WINDOW_BYTES = 0xffffffff;
 /** With a group: commit positions this often (and at revoke and close). */

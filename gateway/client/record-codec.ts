@@ -76,24 +76,6 @@ export function encodeRecordBatch(records: readonly RecordInput[], options: Clie
 }
 
 /**
- * Calls `onRecord` for each record of the batch at `p` with offset ≥ `fromOffset`. Returns how
- * many were delivered. Throws CorruptRecordError when the records do not parse.
- */
-export function forEachBatchRecord(
-  b: Uint8Array,
-  topic: string,
-  partition: number,
-  onRecord: (r: ClientRecord) => void,
-  fromOffset = 0,
-  p = 0,
-): number {
-  const out: ClientRecord[] = [];
-  codec.decodeRecordsInto(b, topic, partition, fromOffset, out, Infinity, p);
-  for (const r of out) onRecord(r);
-  return out.length;
-}
-
-/**
  * Walks whole batches lying back to back in `bytes` (a DELIVER or FETCH_RESULT body). Throws
  * CorruptRecordError when a batch does not fit or (with checkCrc) fails its CRC.
  */
@@ -106,6 +88,15 @@ export function forEachBatch(bytes: Uint8Array, onBatch: (pos: number, size: num
     onBatch(pos, size);
     pos += size;
   }
+}
+
+/**
+ * Appends to `out` the records (offset ≥ `fromOffset`) of the one batch at `pos`, each its own
+ * object with views into `b` (no copy). Returns how many. Throws CorruptRecordError when the
+ * records do not parse.
+ */
+export function decodeBatchInto(b: Uint8Array, topic: string, partition: number, out: ClientRecord[], fromOffset = 0, pos = 0): number {
+  return codec.decodeRecordsInto(b, topic, partition, fromOffset, out, Infinity, pos);
 }
 
 /** Decodes every record (offset ≥ fromOffset) of the batches lying back to back in `bytes`. */

@@ -4,6 +4,7 @@ import { encodeBatch } from '../../engine/record-batch.js';
 import { FrameType } from '../../gateway/protocol/frame.js';
 import { decodeDeliver } from '../../gateway/protocol/deliver.js';
 import { encodeCredit, encodeSubscribe } from '../../gateway/protocol/subscribe.js';
+import { DEFAULT_CONSUMER_BUFFER_BYTES } from '../../gateway/client/limits.js';
 import { RawPeer, startGateway, take, until } from './helpers.js';
 
 function deliveredBytes(peer: RawPeer, subId: number): number {
@@ -119,6 +120,55 @@ test('the client consumer grants credit as it consumes: a bounded window, everyt
     t.true(ahead <= window + 2100 + 2100, `sent ${ahead}`);
     const rest = await take(consumer, 1990);
     t.deepEqual(rest.map((r) => r.offset), Array.from({ length: 1990 }, (_, i) => i + 10));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('the client consumer gives credit back batch by batch, before the delivery holding them is used up', async (t) => {
+  const h = await startGateway();
+  try {
+    await h.engine.createTopic('early', { partitions: 1 });
+    const batch = encodeBatch(Array.from({ length: 20 }, (_, i) => ({ value: Buffer.alloc(100, i) })));
+    for (let i = 0; i < 100; i++) await h.engine.appendBatch('early', batch);
+    const c = await h.connect();
+    const window = 32 * 1024;
+    const consumer = c.subscribe('early', { from: 'earliest', maxBufferedBytes: window });
+    const first = await take(consumer, 1);
+    t.is(first[0]!.offset, 0);
+    await until(() => (h.server.sessionStats()[0]!.subscriptions[0]?.creditBytes ?? 1) <= 0, 'window used');
+    // One DELIVER of the whole window (about 15 batches) went out; nothing more without credit.
+    const ahead = h.server.sessionStats()[0]!.subscriptions[0]!.bytesSent;
+    t.true(ahead <= window + batch.length, `sent ${ahead}`);
+    // 8 of its batches handed out: 7 are used up, more than the quarter of the window after which
+    // credit goes back, so the server sends on while most of the first delivery is still unread.
+    const some = await take(consumer, 159);
+    t.is(some[158]!.offset, 159);
+    t.true(160 * (batch.length / 20) < ahead, 'the records taken are a part of the first delivery');
+    await until(() => h.server.sessionStats()[0]!.subscriptions[0]!.bytesSent > ahead, 'credit back before the delivery was used up');
+    const rest = await take(consumer, 2000 - 160);
+    t.deepEqual(rest.map((r) => r.offset), Array.from({ length: 2000 - 160 }, (_, i) => i + 160));
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a consumer with the default window lets the server run DEFAULT_CONSUMER_BUFFER_BYTES ahead, no further', async (t) => {
+  const h = await startGateway();
+  try {
+    await h.engine.createTopic('default-window', { partitions: 1 });
+    const batch = encodeBatch(Array.from({ length: 100 }, (_, i) => ({ value: Buffer.alloc(1000, i) })));
+    const batches = Math.ceil((DEFAULT_CONSUMER_BUFFER_BYTES * 1.5) / batch.length);
+    for (let i = 0; i < batches; i++) await h.engine.appendBatch('default-window', batch);
+    const c = await h.connect();
+    const consumer = c.subscribe('default-window', { from: 'earliest' });
+    const first = await take(consumer, 1);
+    t.is(first[0]!.offset, 0);
+    await until(() => (h.server.sessionStats()[0]!.subscriptions[0]?.creditBytes ?? 1) <= 0, 'window used');
+    const ahead = h.server.sessionStats()[0]!.subscriptions[0]!.bytesSent;
+    t.true(ahead >= DEFAULT_CONSUMER_BUFFER_BYTES && ahead <= DEFAULT_CONSUMER_BUFFER_BYTES + batch.length, `sent ${ahead}`);
+    const rest = await take(consumer, batches * 100 - 1);
+    t.is(rest[rest.length - 1]!.offset, batches * 100 - 1);
   } finally {
     await h.stop();
   }
