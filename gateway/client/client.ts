@@ -58,7 +58,7 @@ import {
   encodeListTopics,
   encodeTopicName,
 } from '../protocol/topics.js';
-import { OPEN, messageBytes, openWebSocket, type ClientTlsOptions, type WebSocketConstructor, type WebSocketLike } from './socket.js';
+import { OPEN, messageBytes, openWebSocket, type ClientTlsOptions, type FrameMasking, type WebSocketConstructor, type WebSocketLike } from './socket.js';
 import type { RecordInput } from '../../engine/format/record-types.js';
 
 export { SeglogClientError, ClientErrorCode, type CorruptRange } from './client-errors.js';
@@ -66,7 +66,7 @@ export { Producer, type BatchMetadata, type ProducerOptions, type RecordMetadata
 export { Consumer, type ConsumerOptions, type CorruptInfo, type GapInfo } from './consumer.js';
 export { GroupConsumer, type GroupConsumerOptions, type TopicPartitions } from './group-consumer.js';
 export type { ClientRecord, ClientRecordHeader } from './record-codec.js';
-export type { ClientTlsOptions } from './socket.js';
+export type { ClientTlsOptions, FrameMasking } from './socket.js';
 export type { ClientConnection, PushTarget } from './connection.js';
 export type { RecordInput, TopicConfig, TopicDescription };
 
@@ -98,6 +98,12 @@ export interface ClientOptions {
   token?: string;
   /** Node only (browsers use the system's trust): a CA for wss:// URLs, and a client certificate. */
   tls?: ClientTlsOptions;
+  /**
+   * Node only: `auto` (default) masks frames with a zero key over wss:// or to a loopback host
+   * (no intermediary reads them there; it saves a copy and an XOR per frame at both ends),
+   * `random` always with a random key. See FrameMasking in socket.ts and PROTOCOL.md §1.
+   */
+  frameMasking?: FrameMasking;
   /** Announce that we decode LZ4 (loads lz4js). Otherwise the server sends LZ4 batches decompressed. Default true. */
   lz4?: boolean;
   /** Default 30 s. */
@@ -178,7 +184,7 @@ export class SeglogClient implements ClientConnection {
   private async open(): Promise<void> {
     let ws: WebSocketLike;
     try {
-      ws = await openWebSocket(this.url, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, this.options.WebSocket, this.options.tls);
+      ws = await openWebSocket(this.url, this.options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, this.options.WebSocket, this.options.tls, this.options.frameMasking);
     } catch (e) {
       throw new SeglogClientError(ClientErrorCode.CONNECT_FAILED, (e as Error).message, { cause: e });
     }

@@ -29,6 +29,37 @@ export interface ClientTlsOptions {
 }
 
 
+/**
+ * How a Node client masks its frames (RFC 6455 §5.3). `random`: a fresh random key per frame, as
+ * browsers do. `auto` (the default): a zero key over TLS (`wss:`) or to a loopback host, random
+ * otherwise. Masking exists so that a hostile page cannot steer the bytes a browser sends past
+ * intermediaries that read plaintext (RFC 6455 §10.3); over TLS no intermediary reads the frames
+ * and on loopback there is none, while a zero key lets both ends skip the XOR and `ws` skip a copy
+ * of every frame (bench/README.md, "Frame masking"). Browsers always mask at random, whatever this says.
+ */
+export type FrameMasking = 'auto' | 'random';
+
+/** Whether frames to `url` may go with a zero masking key under `auto` (see FrameMasking). */
+export function zeroMaskAllowed(url: string): boolean {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return false;
+  }
+  if (u.protocol === 'wss:') return true;
+  const host = u.hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/** `ws`'s generateMask hook: a zero key, which makes `ws` skip masking (and the peer unmasking). */
+function zeroMask(mask: Uint8Array): void {
+  mask[0] = 0;
+  mask[1] = 0;
+  mask[2] = 0;
+  mask[3] = 0;
+}
+
 let nodeWs: Promise<WebSocketConstructor> | null = null;
 
 async function resolveImpl(explicit?: WebSocketConstructor): Promise<{ impl: WebSocketConstructor; isNodeWs: boolean }> {
@@ -46,10 +77,17 @@ async function resolveImpl(explicit?: WebSocketConstructor): Promise<{ impl: Web
 }
 
 /** Opens a socket and resolves once it is open. */
-export async function openWebSocket(url: string, timeoutMs: number, explicit?: WebSocketConstructor, tls?: ClientTlsOptions): Promise<WebSocketLike> {
+export async function openWebSocket(
+  url: string,
+  timeoutMs: number,
+  explicit?: WebSocketConstructor,
+  tls?: ClientTlsOptions,
+  masking: FrameMasking = 'auto',
+): Promise<WebSocketLike> {
   const { impl, isNodeWs } = await resolveImpl(explicit);
+  const mask = masking === 'auto' && zeroMaskAllowed(url) ? { generateMask: zeroMask } : {};
   const ws = isNodeWs
-    ? new impl(url, { perMessageDeflate: false, maxPayload: CLIENT_MAX_PAYLOAD_BYTES, ...(tls ?? {}) })
+    ? new impl(url, { perMessageDeflate: false, maxPayload: CLIENT_MAX_PAYLOAD_BYTES, ...mask, ...(tls ?? {}) })
     : new impl(url);
   // `ws` hands us Buffers (Uint8Arrays) without a copy; browsers give ArrayBuffers.
   ws.binaryType = isNodeWs ? 'nodebuffer' : 'arraybuffer';
