@@ -17,6 +17,7 @@ import { encodeProduce } from '../gateway/protocol/produce.js';
 import { encodeSubscribe } from '../gateway/protocol/subscribe.js';
 import { encodeCredit } from '../gateway/protocol/subscribe.js';
 import { trackChild } from './children.js';
+import { SERVE_NODE_FLAGS } from '../gateway/cli/serve-node-flags.js';
 import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds as rounds, payloads, result, type BenchOptions, type BenchResult, type Scenario } from './harness.js';
 import { LATENCY_RATE_PER_SEC, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
 import type { LatencyResult, ProducerReply, ProducerStartMessage } from './latency-producer.js';
@@ -38,7 +39,7 @@ export interface Server {
 
 /** `seglog serve` in a child process on a free loopback port (in memory, topics created on first use, unless `serveArgs` say otherwise). */
 export async function startServer(serveArgs: string[] = ['--memory', '--auto-create']): Promise<Server> {
-  const child = trackChild(spawn(process.execPath, [CLI, 'serve', ...serveArgs, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+  const child = trackChild(spawn(process.execPath, [...SERVE_NODE_FLAGS, CLI, 'serve', ...serveArgs, '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] }));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 10_000) stderr += d.toString();

@@ -13,6 +13,7 @@ import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { SeglogClient } from '../gateway/client/client.js';
+import { SERVE_NODE_FLAGS } from '../gateway/cli/serve-node-flags.js';
 
 const here = fileURLToPath(import.meta.url);
 const CLI = path.resolve(path.dirname(here), '../gateway/cli/cli.js');
@@ -96,7 +97,7 @@ const go = (c: Child): void => void c.proc.stdin!.write('go\n');
 const lineTime = (c: Child, prefix: string): number[] => c.lines.filter((l) => l.startsWith(prefix)).map((l) => Number(l.split(' ').at(-1)));
 
 async function main(): Promise<void> {
-  const server = start([CLI, 'serve', '--memory', '--port', '0']);
+  const server = start([...SERVE_NODE_FLAGS, CLI, 'serve', '--memory', '--port', '0']);
   children.push(server);
   await until(() => server.lines.some((l) => /listening on ws:\/\//.test(l)), 'server');
   const url = /listening on (ws:\/\/\S+)/.exec(server.lines.find((l) => /listening on/.test(l))!)![1]!;

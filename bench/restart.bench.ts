@@ -19,6 +19,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { trackChild } from './children.js';
+import { SERVE_NODE_FLAGS } from '../gateway/cli/serve-node-flags.js';
 import { progress, result, type BenchOptions, type BenchResult } from './harness.js';
 
 const SUITE = 'restart';
@@ -200,7 +201,7 @@ interface ServerMemory {
 /** The real server on `dir`: RSS after start, and after opening every partition and fetching its newest record. */
 async function serverMemory(dir: string): Promise<ServerMemory> {
   const { SeglogClient } = await import('../gateway/client/client.js');
-  const c = spawnChild([CLI, 'serve', '--dir', dir, '--port', '0', '--host', '127.0.0.1']);
+  const c = spawnChild([...SERVE_NODE_FLAGS, CLI, 'serve', '--dir', dir, '--port', '0', '--host', '127.0.0.1']);
   try {
     const url = (await c.line(/listening on (ws:\/\/\S+)/, 60_000))[1]!;
     await new Promise((r) => setTimeout(r, 200));

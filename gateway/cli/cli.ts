@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=64
 // The `seglog` command: run a gateway, administer topics, produce from stdin, consume to stdout.
 // Errors print one line on stderr and exit non-zero.
 import fs from 'node:fs';
