@@ -171,3 +171,42 @@ test('small deliveries to a peer that stops reading: copied into the socket ring
     await h.stop();
   }
 });
+
+test('a consumer that keeps up gives credit back in grants of a quarter of its window, not one CREDIT per delivery', async (t) => {
+  const h = await startGateway();
+  try {
+    const c = await h.connect();
+    await c.createTopic('grants', { partitions: 1 });
+    const window = 64 * 1024;
+    const consumer = c.subscribe('grants', { from: 'earliest', maxBufferedBytes: window });
+    await consumer.ready;
+    const p = c.producer({ lingerMs: 0 });
+    const credit = (): number => h.server.sessionStats()[0]!.subscriptions[0]!.creditBytes;
+    // A request on the same socket after the consumer took its records: a CREDIT it sent before is
+    // handled by then (frames of one connection are handled in order).
+    const settled = async (): Promise<number> => {
+      await c.listTopics();
+      return credit();
+    };
+    // The consumer waits for each record before it is sent (a live tail): when it moves on, the
+    // delivery it used up is released with nothing else buffered.
+    for (let i = 0; i < 10; i++) {
+      const got = take(consumer, 1);
+      await p.send('grants', { value: 'x'.repeat(100) });
+      t.is((await got)[0]!.offset, i);
+    }
+    const waiting = take(consumer, 20);
+    const held = window - (await settled());
+    t.true(held > 10 * 100, `10 used-up deliveries not yet given back (${held} bytes)`);
+    // Past a quarter of the window, one grant gives it all back.
+    await p.send('grants', Array.from({ length: 20 }, () => ({ value: 'y'.repeat(1000) })));
+    await waiting;
+    const next = take(consumer, 1);
+    await p.send('grants', { value: 'z' });
+    await next;
+    const stillHeld = window - (await settled());
+    t.true(stillHeld < 200, `all but the delivery being read is credit again (${stillHeld} bytes held)`);
+  } finally {
+    await h.stop();
+  }
+});
