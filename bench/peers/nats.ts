@@ -114,8 +114,17 @@ async function replayRound(nc: NatsConnection, jsm: JetStreamManager, stream: st
   }
 }
 
+/**
+ * SEGLOG_BENCH_NATS_CASES: a subset of `throughput,core-latency,jetstream-latency` (default all), e.g.
+ * `core-latency` for the latency floor alone next to `SEGLOG_BENCH_GATEWAY_CASES=latency`.
+ */
+function natsCases(): Set<string> {
+  return new Set((process.env.SEGLOG_BENCH_NATS_CASES ?? 'throughput,core-latency,jetstream-latency').split(','));
+}
+
 export async function runNatsPeer(options: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
+  const cases = natsCases();
   let server: PeerServer | null = null;
   const connections: NatsConnection[] = [];
   try {
@@ -133,7 +142,7 @@ export async function runNatsPeer(options: BenchOptions): Promise<BenchResult[]>
     const nc2 = await open();
     const jsm = await nc.jetstreamManager();
     const js = nc.jetstream();
-    for (const recordBytes of RECORD_SIZES) {
+    for (const recordBytes of cases.has('throughput') ? RECORD_SIZES : []) {
       const values = payloads(POOL_RECORDS, recordBytes);
       const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
       const jetStreamRound = (publish: (stream: string) => { send: (i: number) => Promise<unknown>; close: () => void }) => async (ms: number) => {
@@ -189,6 +198,7 @@ export async function runNatsPeer(options: BenchOptions): Promise<BenchResult[]>
       );
     }
     for (const system of [CORE, JETSTREAM] as const) {
+      if (!cases.has(system === CORE ? 'core-latency' : 'jetstream-latency')) continue;
       for (const recordBytes of RECORD_SIZES) {
         out.push(
           await caseOrError(SUITE, { system: system, scenario: 'latency' }, 'produce→deliver latency', recordBytes, async () => {

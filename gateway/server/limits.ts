@@ -16,6 +16,12 @@ export const DEFAULT_MAX_GROUP_MEMBERSHIPS_PER_SESSION = 64;
 export const DEFAULT_MAX_FETCH_BYTES = 4 * 1024 * 1024;
 /** Deliveries up to this size are copied into one buffer and join the tick's writev; larger ones go out as fragments at once. */
 export const COALESCE_BYTES = 64 * 1024;
+/**
+ * Each socket's ring that those small deliveries are copied into (send-arena.ts), allocated on its
+ * first delivery: room for a few coalesced deliveries, and at most this many slices not yet written.
+ */
+export const SEND_ARENA_BYTES = 2 * COALESCE_BYTES;
+export const SEND_ARENA_SLICES_MAX = 256;
 /** One subscription read from the engine, and how many reads one turn of the event loop makes. */
 export const READ_CHUNK_BYTES = 1024 * 1024;
 export const READS_PER_TURN = 64;
@@ -60,6 +66,9 @@ export interface SessionLimits {
   maxFetchBytes: number;
   /** Deliveries up to this size are copied into one buffer; larger ones go out as fragments. */
   coalesceBytes: number;
+  /** The ring small deliveries are copied into (bytes; slices not yet written at most). */
+  sendArenaBytes: number;
+  sendArenaSlicesMax: number;
   readChunkBytes: number;
   readsPerTurn: number;
   /** A connection still without HELLO this long after the upgrade is closed (CLOSE_POLICY_VIOLATION). */

@@ -19,6 +19,7 @@ import { GatewayErrorCode, ShuttingDownError, UnknownFrameTypeError, encodeError
 import { FrameType, MIN_PROTOCOL_VERSION, PROTOCOL_VERSION, frameTypeName, isKnownFrameType, readHeader } from '../protocol/frame.js';
 import { AUTH, CAN_DECODE_LZ4, ERROR_RANGES, decodeHello, encodeHelloOk, type Hello } from '../protocol/hello.js';
 import type { DeliverySink } from './subscription.js';
+import { SendArena } from './send-arena.js';
 import { SubscriptionTable } from './subscription-table.js';
 import { MembershipTable } from './memberships.js';
 
@@ -48,6 +49,8 @@ export interface SessionStats {
   queuedBytes: number;
   inFlight: number;
   paused: boolean;
+  /** Small deliveries copied into the socket's ring (send-arena.ts) and not yet written. */
+  arenaSlices: number;
   subscriptions: Array<{ id: number; topic: string; creditBytes: number; bytesSent: number; positions: Record<number, number> }>;
 }
 
@@ -107,6 +110,7 @@ export class Session implements DeliverySink, RequestContext {
     private readonly peer: PeerIdentity = { address: remoteAddress },
   ) {
     this.remoteAddress = remoteAddress;
+    this.arena = new SendArena(ctx.limits.sendArenaBytes, ctx.limits.sendArenaSlicesMax);
     this.subscriptions = new SubscriptionTable(this, ctx.metrics, () => this.state === 'open');
     this.memberships = new MembershipTable(ctx.engine);
     ctx.metrics.connections.inc();
@@ -211,6 +215,14 @@ export class Session implements DeliverySink, RequestContext {
     this.updateReading();
   };
 
+  private readonly afterArenaSend = (bytes: number): ((err?: Error) => void) => {
+    const done = this.afterSend(bytes);
+    return (err) => {
+      this.arena.release();
+      done(err);
+    };
+  };
+
   /**
    * Holds the socket's writes until the end of this tick, so that the acks and deliveries one
    * turn of the event loop produces leave in one writev instead of one syscall (and, with Nagle
@@ -227,6 +239,8 @@ export class Session implements DeliverySink, RequestContext {
   }
 
   private corked = false;
+  /** Small deliveries are copied here rather than into a Buffer each; its memory is taken on first use. */
+  private readonly arena: SendArena;
 
   sendFrame(frame: Uint8Array): void {
     if (this.state === 'closed' || this.ws.readyState !== this.ws.OPEN) return;
@@ -246,8 +260,18 @@ export class Session implements DeliverySink, RequestContext {
     const done = this.afterSend(total);
     if (parts.length === 1) this.ws.send(parts[0]!, { binary: true }, done);
     else if (total <= this.ctx.limits.coalesceBytes) {
-      // Small: one copy into one message beats a write per fragment.
-      this.ws.send(Buffer.concat(parts, total), { binary: true }, done);
+      // Small: one copy into one message beats a write per fragment; into the socket's ring when
+      // it has room, so a delivery allocates no Buffer of its own (send-arena.ts).
+      const slice = this.arena.take(total);
+      if (slice === null) this.ws.send(Buffer.concat(parts, total), { binary: true }, done);
+      else {
+        let at = 0;
+        for (const p of parts) {
+          slice.set(p, at);
+          at += p.byteLength;
+        }
+        this.ws.send(slice, { binary: true }, this.afterArenaSend(total));
+      }
     } else {
       // Large: one WebSocket message in fragments, the batches sent from where they lie.
       for (let i = 0; i < parts.length - 1; i++) this.ws.send(parts[i]!, { binary: true, fin: false });
@@ -554,6 +578,7 @@ export class Session implements DeliverySink, RequestContext {
       queuedBytes: this.queuedBytes,
       inFlight: this.inFlight,
       paused: this.paused,
+      arenaSlices: this.arena.liveSlices,
       subscriptions: [...this.subscriptions.values()].map((s) => ({
         id: s.id,
         topic: s.topic,

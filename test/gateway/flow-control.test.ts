@@ -1,8 +1,10 @@
 // Credit-based delivery and the per-socket bound on queued bytes.
 import test from 'ava';
-import { encodeBatch } from '../../engine/record-batch.js';
+import { encodeBatch, forEachRecord } from '../../engine/record-batch.js';
+import { walkBatches } from '../../engine/format/batch-header.js';
+import { SEND_ARENA_BYTES } from '../../gateway/server/limits.js';
 import { FrameType } from '../../gateway/protocol/frame.js';
-import { decodeDeliver } from '../../gateway/protocol/deliver.js';
+import { DELIVER_HEADER_BYTES, decodeDeliver } from '../../gateway/protocol/deliver.js';
 import { encodeCredit, encodeSubscribe } from '../../gateway/protocol/subscribe.js';
 import { DEFAULT_CONSUMER_BUFFER_BYTES } from '../../gateway/client/limits.js';
 import { RawPeer, startGateway, take, until } from './helpers.js';
@@ -153,6 +155,52 @@ test('the client consumer gives credit back batch by batch, before the delivery 
   }
 });
 
+test('small deliveries to a peer that stops reading: copied into the socket ring until it is full, then into buffers of their own; every byte arrives intact and in order', async (t) => {
+  const h = await startGateway();
+  try {
+    await h.engine.createTopic('ring', { partitions: 1 });
+    const peer = await RawPeer.open(h.server.url);
+    peer.send(encodeSubscribe(3, { topic: 'ring', partitions: [0], start: 'earliest', group: '', resume: [], creditBytes: 0xffffffff }));
+    await peer.waitFor((f) => f.type === FrameType.SUBSCRIBED, 'SUBSCRIBED');
+    (peer.ws as unknown as { _socket: { pause(): void } })._socket.pause();
+    // One delivery per append (the pump runs after each): ~1 KiB each, far more than the ring
+    // (SEND_ARENA_BYTES) holds, each value distinct so a slice reused too early would show.
+    const total = 600;
+    const stats = () => h.server.sessionStats().find((s) => s.subscriptions.some((x) => x.id === 3))!;
+    let arenaPeak = 0;
+    for (let i = 0; i < total; i++) {
+      await h.engine.appendBatch('ring', encodeBatch([{ value: `${i}:`.padEnd(1000, String.fromCharCode(97 + (i % 26))) }]));
+      arenaPeak = Math.max(arenaPeak, stats().arenaSlices);
+    }
+    await until(() => stats().subscriptions[0]!.positions[0] === total, 'all handed to the socket');
+    // A delivery here is one batch (sometimes two) behind its DELIVER header.
+    const delivery = DELIVER_HEADER_BYTES + encodeBatch([{ value: '0:'.padEnd(1000, 'a') }]).length;
+    t.true(arenaPeak * delivery > SEND_ARENA_BYTES - 2 * delivery, `the ring filled up, the rest went into buffers of their own (peak ${arenaPeak} slices)`);
+    t.true(arenaPeak * delivery <= SEND_ARENA_BYTES, `never more than the ring holds (peak ${arenaPeak} slices)`);
+    (peer.ws as unknown as { _socket: { resume(): void } })._socket.resume();
+    const values: string[] = [];
+    let decoded = 0;
+    await until(
+      () => {
+        // DELIVERs are decoded as they come (a delivery may carry several batches).
+        const delivers = peer.frames.filter((x) => x.type === FrameType.DELIVER);
+        for (; decoded < delivers.length; decoded++) {
+          const batches = decodeDeliver(delivers[decoded]!.reader).batches;
+          walkBatches(batches, (pos) => void forEachRecord(batches, (r) => void values.push(Buffer.from(r.value!).toString()), 0, pos));
+        }
+        return values.length >= total;
+      },
+      'every record received',
+      15_000,
+    );
+    t.deepEqual(values, Array.from({ length: total }, (_, i) => `${i}:`.padEnd(1000, String.fromCharCode(97 + (i % 26)))));
+    await until(() => stats().arenaSlices === 0, 'ring released once written');
+    peer.close();
+  } finally {
+    await h.stop();
+  }
+});
+
 test('a consumer with the default window lets the server run DEFAULT_CONSUMER_BUFFER_BYTES ahead, no further', async (t) => {
   const h = await startGateway();
   try {
@@ -169,6 +217,45 @@ test('a consumer with the default window lets the server run DEFAULT_CONSUMER_BU
     t.true(ahead >= DEFAULT_CONSUMER_BUFFER_BYTES && ahead <= DEFAULT_CONSUMER_BUFFER_BYTES + batch.length, `sent ${ahead}`);
     const rest = await take(consumer, batches * 100 - 1);
     t.is(rest[rest.length - 1]!.offset, batches * 100 - 1);
+  } finally {
+    await h.stop();
+  }
+});
+
+test('a consumer that keeps up gives credit back in grants of a quarter of its window, not one CREDIT per delivery', async (t) => {
+  const h = await startGateway();
+  try {
+    const c = await h.connect();
+    await c.createTopic('grants', { partitions: 1 });
+    const window = 64 * 1024;
+    const consumer = c.subscribe('grants', { from: 'earliest', maxBufferedBytes: window });
+    await consumer.ready;
+    const p = c.producer({ lingerMs: 0 });
+    const credit = (): number => h.server.sessionStats()[0]!.subscriptions[0]!.creditBytes;
+    // A request on the same socket after the consumer took its records: a CREDIT it sent before is
+    // handled by then (frames of one connection are handled in order).
+    const settled = async (): Promise<number> => {
+      await c.listTopics();
+      return credit();
+    };
+    // The consumer waits for each record before it is sent (a live tail): when it moves on, the
+    // delivery it used up is released with nothing else buffered.
+    for (let i = 0; i < 10; i++) {
+      const got = take(consumer, 1);
+      await p.send('grants', { value: 'x'.repeat(100) });
+      t.is((await got)[0]!.offset, i);
+    }
+    const waiting = take(consumer, 20);
+    const held = window - (await settled());
+    t.true(held > 10 * 100, `10 used-up deliveries not yet given back (${held} bytes)`);
+    // Past a quarter of the window, one grant gives it all back.
+    await p.send('grants', Array.from({ length: 20 }, () => ({ value: 'y'.repeat(1000) })));
+    await waiting;
+    const next = take(consumer, 1);
+    await p.send('grants', { value: 'z' });
+    await next;
+    const stillHeld = window - (await settled());
+    t.true(stillHeld < 200, `all but the delivery being read is credit again (${stillHeld} bytes held)`);
   } finally {
     await h.stop();
   }
