@@ -114,8 +114,10 @@ async function startBroker(java: string, libs: string): Promise<PeerServer> {
     async (port, dir) => {
       const controllerPort = await freePort();
       fs.writeFileSync(path.join(dir, 'server.properties'), brokerProperties(port, controllerPort, dir));
+      // A base64url id may start with '-', which StorageTool's parser takes for an option (the
+      // quick run failed that way once in a while): `--cluster-id=ID` keeps it one argument.
       const clusterId = randomBytes(16).toString('base64url');
-      await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', path.join(dir, 'server.properties')], { timeout: FORMAT_TIMEOUT_MS });
+      await run(java, ['-cp', classpath, 'kafka.tools.StorageTool', 'format', `--cluster-id=${clusterId}`, '-c', path.join(dir, 'server.properties')], { timeout: FORMAT_TIMEOUT_MS });
     },
     BROKER_READY_TIMEOUT_MS,
   );
