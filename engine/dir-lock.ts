@@ -98,6 +98,14 @@ export function readLockText(lockPath: string): string | null {
   }
 }
 
+/** Whether `dir` holds a lock whose holder is gone (dead, or its pid reused): false if unlocked or held. */
+export function lockIsStale(dir: string): boolean {
+  const text = readLockText(path.join(dir, LOCK_FILE));
+  if (text === null) return false;
+  const holder = parseHolder(text);
+  return holder !== null && !holderIsAlive(holder);
+}
+
 /** Whether a lock (of either form) exists at `lockPath`; existsSync would follow the symlink. */
 export function lockExists(lockPath: string): boolean {
   return readLockText(lockPath) !== null;

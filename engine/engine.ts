@@ -16,7 +16,6 @@
 //   <topic>-<partition>/           partition logs
 //   <topic>-<partition>.<id>-delete/  a deleted partition whose files are being removed
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { checkAcks, checkOffset, checkOptionsObject, limitOption } from './arguments.js';
 import { acquireDirLock, type DirLock } from './dir-lock.js';
@@ -79,20 +78,11 @@ import { CODEC_MASK, OFF_ATTRIBUTES } from './format/batch-header.js';
 const ATTRIBUTES_END = OFF_ATTRIBUTES + 2;
 import { closedBefore, figures, rangeOf, readAllFigures } from './partition-view.js';
 
+import { MEMORY_DIR_PREFIX, sweepOrphanMemoryDirs, tmpfsRoot } from './memory-dirs.js';
+
 export { ENGINE_DEFAULTS } from './limits.js';
 export type { RetentionReport } from './retention-runner.js';
 
-function tmpfsRoot(): string {
-  try {
-    if (fs.statSync('/dev/shm').isDirectory()) {
-      fs.accessSync('/dev/shm', fs.constants.W_OK);
-      return '/dev/shm';
-    }
-  } catch {
-    // no tmpfs: fall back to the temp dir
-  }
-  return os.tmpdir();
-}
 
 /**
  * The engine's public API, a facade over its parts: topic-admin.ts (topics), log-cache.ts (open logs
@@ -201,7 +191,8 @@ export class Engine {
     const fdBudget = Engine.checkFdBudget(currentFdBudget(options.openFilesLimit), options.maxOpenPartitions);
     let dir: string;
     try {
-      dir = memory ? fs.mkdtempSync(path.join(tmpfsRoot(), 'seglog-mem-')) : path.resolve(options.dir!);
+      if (memory) sweepOrphanMemoryDirs(tmpfsRoot());
+      dir = memory ? fs.mkdtempSync(path.join(tmpfsRoot(), MEMORY_DIR_PREFIX)) : path.resolve(options.dir!);
     } catch (e) {
       throw typedFdError(e, 'creating the memory-mode directory');
     }

@@ -29,6 +29,8 @@ export const ENGINE_DEFAULTS = {
   logCapacityWaitRoundsMax: 64,
   /** Writes that may wait at once for room in the open-file budget (`maxWaitingWrites`); more fail. */
   waitingWritesMax: 100_000,
+  /** Entries of the tmpfs root one memory-mode open looks at for directories left by dead processes. */
+  memoryDirSweepEntriesMax: 10_000,
 } as const;
 
 /** The longest delay a Node timer takes. */
