@@ -78,7 +78,7 @@ import { CODEC_MASK, OFF_ATTRIBUTES } from './format/batch-header.js';
 const ATTRIBUTES_END = OFF_ATTRIBUTES + 2;
 import { closedBefore, figures, rangeOf, readAllFigures } from './partition-view.js';
 
-import { MEMORY_DIR_PREFIX, sweepOrphanMemoryDirs, tmpfsRoot } from './memory-dirs.js';
+import { createMemoryDir } from './memory-dirs.js';
 
 export { ENGINE_DEFAULTS } from './limits.js';
 export type { RetentionReport } from './retention-runner.js';
@@ -191,8 +191,7 @@ export class Engine {
     const fdBudget = Engine.checkFdBudget(currentFdBudget(options.openFilesLimit), options.maxOpenPartitions);
     let dir: string;
     try {
-      if (memory) sweepOrphanMemoryDirs(tmpfsRoot());
-      dir = memory ? fs.mkdtempSync(path.join(tmpfsRoot(), MEMORY_DIR_PREFIX)) : path.resolve(options.dir!);
+      dir = memory ? createMemoryDir() : path.resolve(options.dir!);
     } catch (e) {
       throw typedFdError(e, 'creating the memory-mode directory');
     }

@@ -26,6 +26,13 @@ export function tmpfsRoot(): string {
   return os.tmpdir();
 }
 
+/** A fresh memory-mode directory under tmpfsRoot(), after removing those dead processes left there. */
+export function createMemoryDir(): string {
+  const root = tmpfsRoot();
+  sweepOrphanMemoryDirs(root);
+  return fs.mkdtempSync(path.join(root, MEMORY_DIR_PREFIX));
+}
+
 /** Removes memory-mode directories under `root` left by dead processes; returns how many. */
 export function sweepOrphanMemoryDirs(root: string, entriesMax: number = ENGINE_DEFAULTS.memoryDirSweepEntriesMax): number {
   let names: string[];
