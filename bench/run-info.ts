@@ -2,6 +2,7 @@
 // and the settings. Suites add the versions of what they start or load (noteVersion).
 import fs from 'node:fs';
 import os from 'node:os';
+import { crc32cImplementation } from '../engine/crc32c.js';
 
 export interface RunInfo {
   startedAt: string;
@@ -45,6 +46,7 @@ export function startRunInfo(quick: boolean, settings: string, suites: string[])
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
   noteVersion('node', process.version);
   noteVersion('seglog', packageVersion());
+  noteVersion('CRC-32C', crc32cImplementation);
   return {
     finish: () => ({
       startedAt: started.toISOString().replace(/\.\d+Z$/, 'Z'),

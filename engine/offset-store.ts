@@ -9,7 +9,7 @@
 // Entry: u32 payloadLength | u32 crc32c(payload) | payload
 // payload: u8 version(=1) | u16 groupBytes | group | u16 topicBytes | topic | u32 partition | i64 offset
 // offset -1 is a tombstone (the committed offset was deleted, e.g. with its topic).
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ClosedError, InvalidArgumentError, IoError } from './format/errors.js';

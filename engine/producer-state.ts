@@ -11,7 +11,7 @@
 // The state is derived data: everything in it can be rebuilt from the producer fields of the stored
 // batch headers (producerId, producerEpoch, baseSequence, lastOffsetDelta). Snapshots (FORMAT.md
 // 2.12) only bound how much of the log that rebuild reads.
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import fs from 'node:fs';
 import path from 'node:path';
 import { replaceFile, replaceFileSync } from './checkpoint-file.js';

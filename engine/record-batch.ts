@@ -1,8 +1,8 @@
 // The engine's binding of the record batch v2 codec (engine/format/batch-codec.ts) to Node: native
-// CRC-32C (@node-rs/crc32) and LZ4 (lz4-napi), records as Buffers viewing the batch (no copies).
+// CRC-32C (engine/crc32c.ts) and LZ4 (lz4-napi), records as Buffers viewing the batch (no copies).
 // Engine code imports the codec and the header accessors from here. Plain function declarations
 // over the codec's module functions: the engine's hot paths call constants.
-import { crc32c } from '@node-rs/crc32';
+import { crc32c } from './crc32c.js';
 import { compressFrameSync, decompressFrameSync } from 'lz4-napi';
 import { gunzipSync } from 'node:zlib';
 import { BatchTooLargeError, CorruptRecordError, InvalidArgumentError } from './format/errors.js';
@@ -48,7 +48,7 @@ export const nodeRuntime: BatchRuntime<Buffer> = {
   view: fastViews
     ? (ab, byteOffset, length) => new FastBuffer(ab, byteOffset, length)
     : (ab, byteOffset, length) => Buffer.from(ab as ArrayBuffer, byteOffset, length),
-  crc32c: (b, start, end) => crc32c(b.subarray(start, end)) >>> 0,
+  crc32c: (b, start, end) => crc32c(b.subarray(start, end)),
   lz4CompressFrame: (src) => compressFrameSync(src),
   lz4DecompressFrame: (src) => decompressFrameSync(src),
   utf8Length: (s) => Buffer.byteLength(s, 'utf8'),

@@ -1,5 +1,6 @@
-// CRC-32C for the client: native (@node-rs/crc32, ~6 GB/s) in Node when it loads, else crc-32's
-// plain JavaScript (a few hundred MB/s), which is also what browsers use.
+// CRC-32C for the client: native in Node when one loads — sse4_crc32 on x86 CPUs with SSE 4.2
+// (~9.5 GB/s here), else @node-rs/crc32 (~5 GB/s here), the engine's choice too (engine/crc32c.ts)
+// — else crc-32's plain JavaScript (a few hundred MB/s), which is also what browsers use.
 import CRC32C from 'crc-32/crc32c.js';
 
 type Crc32cFn = (b: Uint8Array) => number;
@@ -9,6 +10,38 @@ let nativeCrc32c: Crc32cFn | null = null;
 let impl: Crc32cFn = jsCrc32c;
 let loading: Promise<boolean> | null = null;
 
+/** "123456789" and its CRC-32C (the standard check value): a native module that disagrees is not used. */
+const CHECK_INPUT = new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39]);
+const CHECK_VALUE = 0xe3069283;
+
+// Module names in variables keep bundlers (and browsers) from following them.
+const SSE42_MODULE = 'sse4_crc32';
+const RUST_MODULE = '@node-rs/crc32';
+
+/** Native CRC-32C loaders, fastest first; each resolves to null where it does not apply. */
+const NATIVE_LOADERS: (() => Promise<Crc32cFn | null>)[] = [
+  async () => {
+    const arch = (globalThis as { process?: { arch?: string } }).process?.arch;
+    if (arch !== 'x64' && arch !== 'ia32') return null;
+    const m = (await import(SSE42_MODULE)) as { default?: { hardware_support?: unknown; sse42_crc?: Crc32cFn } };
+    // Without SSE 4.2 its table fallback is slower than @node-rs/crc32.
+    return m.default?.hardware_support === true && typeof m.default.sse42_crc === 'function' ? m.default.sse42_crc : null;
+  },
+  async () => {
+    const m = (await import(RUST_MODULE)) as { crc32c?: Crc32cFn; default?: { crc32c?: Crc32cFn } };
+    const f = m.crc32c ?? m.default?.crc32c;
+    return typeof f === 'function' ? f : null;
+  },
+];
+
+function agreesOnCheck(f: Crc32cFn): boolean {
+  try {
+    return f(CHECK_INPUT) >>> 0 === CHECK_VALUE;
+  } catch {
+    return false;
+  }
+}
+
 /** CRC-32C of `b`, as an unsigned 32-bit number. */
 export function crc32c(b: Uint8Array): number {
   return impl(b);
@@ -17,20 +50,14 @@ export function crc32c(b: Uint8Array): number {
 /** Loads the native CRC-32C where there is one (Node). Resolves to whether it is in use. */
 export function loadNativeCrc32c(): Promise<boolean> {
   loading ??= (async () => {
-    // The name in a variable keeps bundlers (and browsers) from following it.
-    const name = '@node-rs/crc32';
-    try {
-      const m = (await import(name)) as { crc32c?: (b: Uint8Array) => number; default?: { crc32c?: (b: Uint8Array) => number } };
-      const f = m.crc32c ?? m.default?.crc32c;
-      if (typeof f !== 'function') return false;
-      const check = new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39]); // "123456789"
-      if (f(check) >>> 0 !== 0xe3069283) return false; // the CRC-32C check value
+    for (const load of NATIVE_LOADERS) {
+      const f = await load().catch(() => null);
+      if (f === null || !agreesOnCheck(f)) continue;
       nativeCrc32c = (b) => f(b) >>> 0;
       impl = nativeCrc32c;
       return true;
-    } catch {
-      return false;
     }
+    return false;
   })();
   return loading;
 }
