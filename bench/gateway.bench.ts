@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { batchRecordCount, batchSize, encodeBatch } from '../engine/record-batch.js';
 import type { RecordInput } from '../engine/types.js';
 import { SeglogClient } from '../gateway/client/client.js';
+import { wsMaskOptions } from '../gateway/client/socket.js';
 import { readHeader, FrameType, PROTOCOL_VERSION } from '../gateway/protocol/frame.js';
 import { encodeHello } from '../gateway/protocol/hello.js';
 import { encodeProduce } from '../gateway/protocol/produce.js';
@@ -197,8 +198,20 @@ interface RawConnection {
   onFrame: (type: number, id: number, body: Uint8Array) => void;
 }
 
+/** Largest message the raw client accepts (a DELIVER is at most a few MiB; this only must not bind). */
+const RAW_MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The raw client's socket, its frames masked as the client library's would be to the same URL
+ * (frameMasking 'auto': a zero key on loopback or wss://), so raw and library rows differ by the
+ * library alone, not by `ws` XOR-ing and copying every raw frame.
+ */
+export function rawSocket(url: string): WebSocket {
+  return new WebSocket(url, { perMessageDeflate: false, maxPayload: RAW_MAX_PAYLOAD_BYTES, ...wsMaskOptions(url) });
+}
+
 async function rawConnect(url: string): Promise<RawConnection> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
+  const ws = rawSocket(url);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
