@@ -21,6 +21,7 @@ import { trackChild } from './children.js';
 import { SERVE_NODE_FLAGS } from '../gateway/cli/serve-node-flags.js';
 import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds as rounds, payloads, result, type BenchOptions, type BenchResult, type Scenario } from './harness.js';
 import { LATENCY_RATE_PER_SEC, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
+import { formatP99BySecond } from './latency-consumer.js';
 import type { LatencyResult, ProducerReply, ProducerStartMessage } from './latency-producer.js';
 
 const SUITE = 'gateway';
@@ -328,7 +329,7 @@ async function latency(url: string, recordBytes: number, quick: boolean): Promis
 /** The result and, next to it, what tells server stalls from client or machine noise. */
 function latencyNote(l: LatencyResult): string {
   const ms = (x: number): string => x.toFixed(2);
-  const parts = [`p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms`, `${l.count}/${l.expected} records`];
+  const parts = [`p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms`, formatP99BySecond(l.p99BySecondMs), `${l.count}/${l.expected} records`];
   const loop = l.serverLoopDelay;
   const gc = l.serverGc === null ? '' : `, GC ${ms(l.serverGc.totalMs)} ms in ${l.serverGc.count} pauses`;
   parts.push(loop === null ? 'server: n/a' : `server: loop stall p99 ${ms(loop.p99Ms)} max ${ms(loop.maxMs)} ms${gc}`);
@@ -373,7 +374,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
             const own = external === undefined ? await startServer() : null;
             try {
               const l = await latency(own?.url ?? external!, recordBytes, options.quick);
-              const figures = { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms };
+              const figures = { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, p99BySecondMs: l.p99BySecondMs };
               return result(SUITE, operation, recordBytes, LATENCY_RATE_PER_SEC, latencyNote(l), { system: 'seglog', scenario: 'latency', reference: run === 0, latency: figures });
             } finally {
               if (own !== null) await stopServer(own);

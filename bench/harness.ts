@@ -15,6 +15,8 @@ export interface LatencyFigures {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  /** p99 of each second of the window (bench/latency-consumer.ts p99BySecond); null in JSON for a second without samples. */
+  p99BySecondMs?: number[];
 }
 
 export interface BenchResult {
