@@ -84,7 +84,7 @@ export function throughputChart(results: readonly BenchResult[], info: RunInfo):
   return svg(WIDTH_PX, y + 10, body);
 }
 
-const PERCENTILES: Array<[string, keyof NonNullable<BenchResult['latency']>]> = [
+const PERCENTILES: Array<[string, 'p50Ms' | 'p99Ms' | 'p999Ms']> = [
   ['p50', 'p50Ms'],
   ['p99', 'p99Ms'],
   ['p99.9', 'p999Ms'],

@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 import { batchRecordCount, batchSize, encodeBatch } from '../engine/record-batch.js';
 import type { RecordInput } from '../engine/types.js';
 import { SeglogClient } from '../gateway/client/client.js';
+import { wsMaskOptions } from '../gateway/client/socket.js';
 import { readHeader, FrameType, PROTOCOL_VERSION } from '../gateway/protocol/frame.js';
 import { encodeHello } from '../gateway/protocol/hello.js';
 import { encodeProduce } from '../gateway/protocol/produce.js';
@@ -18,8 +19,23 @@ import { encodeSubscribe } from '../gateway/protocol/subscribe.js';
 import { encodeCredit } from '../gateway/protocol/subscribe.js';
 import { trackChild } from './children.js';
 import { SERVE_NODE_FLAGS } from '../gateway/cli/serve-node-flags.js';
-import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds as rounds, payloads, result, type BenchOptions, type BenchResult, type Scenario } from './harness.js';
+import {
+  RECORD_SIZES,
+  bytesBound,
+  caseOrError,
+  clientCpuNote,
+  errorResult,
+  networkRounds as rounds,
+  payloads,
+  result,
+  roundClock,
+  type BenchOptions,
+  type BenchResult,
+  type RoundFigures,
+  type Scenario,
+} from './harness.js';
 import { LATENCY_RATE_PER_SEC, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
+import { formatP99BySecond } from './latency-consumer.js';
 import type { LatencyResult, ProducerReply, ProducerStartMessage } from './latency-producer.js';
 
 const SUITE = 'gateway';
@@ -84,13 +100,13 @@ function recordPool(recordBytes: number): RecordInput[] {
 }
 
 /** Library: one `send()` per record, at most two chunks unacknowledged. */
-async function producePerRecord(client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<number> {
+async function producePerRecord(client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<RoundFigures> {
   const topic = await freshTopic(client, recordBytes);
   const pool = recordPool(recordBytes);
   const producer = client.producer({ lingerMs: 0 });
   const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
-  const start = performance.now();
-  const deadline = start + ms;
+  const clock = roundClock();
+  const deadline = clock.start + ms;
   let sent = 0;
   let previous: Promise<unknown> = Promise.resolve();
   while (performance.now() < deadline && sent + CHUNK_RECORDS <= maxRecords) {
@@ -103,7 +119,7 @@ async function producePerRecord(client: SeglogClient, recordBytes: number, ms: n
   }
   await previous;
   await producer.close();
-  const rate = sent / ((performance.now() - start) / 1000);
+  const rate = clock.done(sent);
   await client.deleteTopic(topic);
   return rate;
 }
@@ -114,7 +130,7 @@ function bulkRecords(recordBytes: number): number {
 }
 
 /** Library: the bulk API, one call per bulkRecords(), at most two calls unacknowledged. */
-async function produceBulk(client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<number> {
+async function produceBulk(client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<RoundFigures> {
   const topic = await freshTopic(client, recordBytes);
   const pool = recordPool(recordBytes);
   const perCall = bulkRecords(recordBytes);
@@ -122,8 +138,8 @@ async function produceBulk(client: SeglogClient, recordBytes: number, ms: number
   for (let c = 0; c < 4; c++) chunks.push(Array.from({ length: perCall }, (_, i) => pool[(c * perCall + i) % POOL_RECORDS]!));
   const producer = client.producer({ lingerMs: 0 });
   const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
-  const start = performance.now();
-  const deadline = start + ms;
+  const clock = roundClock();
+  const deadline = clock.start + ms;
   let sent = 0;
   let previous: Promise<unknown> = Promise.resolve();
   const bulk = (producer as unknown as { sendBatch?: (t: string, r: RecordInput[]) => Promise<unknown> }).sendBatch;
@@ -137,7 +153,7 @@ async function produceBulk(client: SeglogClient, recordBytes: number, ms: number
   }
   await previous;
   await producer.close();
-  const rate = sent / ((performance.now() - start) / 1000);
+  const rate = clock.done(sent);
   await client.deleteTopic(topic);
   return rate;
 }
@@ -160,9 +176,9 @@ async function fill(client: SeglogClient, topic: string, recordBytes: number, op
 }
 
 /** Library: subscribe from earliest and iterate to the end (or the round's time). */
-async function replayLibrary(client: SeglogClient, topic: string, ms: number): Promise<number> {
-  const start = performance.now();
-  const deadline = start + ms;
+async function replayLibrary(client: SeglogClient, topic: string, ms: number): Promise<RoundFigures> {
+  const clock = roundClock();
+  const deadline = clock.start + ms;
   let n = 0;
   let bytes = 0;
   const consumer = client.subscribe(topic, { from: 'earliest', stopAtEnd: true });
@@ -171,13 +187,13 @@ async function replayLibrary(client: SeglogClient, topic: string, ms: number): P
     if ((++n & 0xfff) === 0 && performance.now() > deadline) break;
   }
   if (bytes === 0) throw new Error('replay read nothing');
-  return n / ((performance.now() - start) / 1000);
+  return clock.done(n);
 }
 
 /** Library: the same replay through consumer.batches(), one array (one promise) per record batch. */
-async function replayLibraryBatches(client: SeglogClient, topic: string, ms: number): Promise<number> {
-  const start = performance.now();
-  const deadline = start + ms;
+async function replayLibraryBatches(client: SeglogClient, topic: string, ms: number): Promise<RoundFigures> {
+  const clock = roundClock();
+  const deadline = clock.start + ms;
   let n = 0;
   let bytes = 0;
   const consumer = client.subscribe(topic, { from: 'earliest', stopAtEnd: true });
@@ -187,7 +203,7 @@ async function replayLibraryBatches(client: SeglogClient, topic: string, ms: num
     if (performance.now() > deadline) break;
   }
   if (bytes === 0) throw new Error('replay read nothing');
-  return n / ((performance.now() - start) / 1000);
+  return clock.done(n);
 }
 
 // --- raw protocol: ws + the engine's codec, no client library ---------------------------------
@@ -197,8 +213,20 @@ interface RawConnection {
   onFrame: (type: number, id: number, body: Uint8Array) => void;
 }
 
+/** Largest message the raw client accepts (a DELIVER is at most a few MiB; this only must not bind). */
+const RAW_MAX_PAYLOAD_BYTES = 512 * 1024 * 1024;
+
+/**
+ * The raw client's socket, its frames masked as the client library's would be to the same URL
+ * (frameMasking 'auto': a zero key on loopback or wss://), so raw and library rows differ by the
+ * library alone, not by `ws` XOR-ing and copying every raw frame.
+ */
+export function rawSocket(url: string): WebSocket {
+  return new WebSocket(url, { perMessageDeflate: false, maxPayload: RAW_MAX_PAYLOAD_BYTES, ...wsMaskOptions(url) });
+}
+
 async function rawConnect(url: string): Promise<RawConnection> {
-  const ws = new WebSocket(url, { perMessageDeflate: false, maxPayload: 512 * 1024 * 1024 });
+  const ws = rawSocket(url);
   await new Promise<void>((resolve, reject) => {
     ws.once('open', () => resolve());
     ws.once('error', reject);
@@ -219,7 +247,7 @@ async function rawConnect(url: string): Promise<RawConnection> {
 }
 
 /** Raw: batches of 1000 encoded by the engine's codec (native CRC), ≤ 32 PRODUCEs in flight. */
-async function produceRaw(url: string, client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<number> {
+async function produceRaw(url: string, client: SeglogClient, recordBytes: number, ms: number, options: BenchOptions): Promise<RoundFigures> {
   const topic = await freshTopic(client, recordBytes);
   const pool = recordPool(recordBytes);
   const conn = await rawConnect(url);
@@ -234,8 +262,8 @@ async function produceRaw(url: string, client: SeglogClient, recordBytes: number
     acked += perBatch;
     wake?.();
   };
-  const start = performance.now();
-  const deadline = start + ms;
+  const clock = roundClock();
+  const deadline = clock.start + ms;
   let sent = 0;
   let id = 2;
   while (performance.now() < deadline && sent + perBatch <= maxRecords) {
@@ -247,18 +275,18 @@ async function produceRaw(url: string, client: SeglogClient, recordBytes: number
     sent += perBatch;
   }
   for (let i = 0; i < 10_000 && inFlight > 0; i++) await new Promise<void>((r) => (wake = r));
-  const rate = acked / ((performance.now() - start) / 1000);
+  const rate = clock.done(acked);
   conn.ws.close();
   await client.deleteTopic(topic);
   return rate;
 }
 
 /** Raw: SUBSCRIBE from earliest, records counted from batch headers (no decoding). */
-async function replayRaw(url: string, topic: string, total: number, ms: number): Promise<number> {
+async function replayRaw(url: string, topic: string, total: number, ms: number): Promise<RoundFigures> {
   const conn = await rawConnect(url);
   const windowBytes = 8 * 1024 * 1024;
-  const start = performance.now();
-  const deadline = start + ms;
+  const clock = roundClock();
+  const deadline = clock.start + ms;
   let n = 0;
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(resolve, ms + 5000);
@@ -274,7 +302,7 @@ async function replayRaw(url: string, topic: string, total: number, ms: number):
     };
     conn.ws.send(encodeSubscribe(2, { topic, partitions: [0], start: 'earliest', group: '', resume: [], creditBytes: windowBytes }));
   });
-  const rate = n / ((performance.now() - start) / 1000);
+  const rate = clock.done(n);
   conn.ws.close();
   return rate;
 }
@@ -315,7 +343,7 @@ async function latency(url: string, recordBytes: number, quick: boolean): Promis
 /** The result and, next to it, what tells server stalls from client or machine noise. */
 function latencyNote(l: LatencyResult): string {
   const ms = (x: number): string => x.toFixed(2);
-  const parts = [`p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms`, `${l.count}/${l.expected} records`];
+  const parts = [`p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms`, formatP99BySecond(l.p99BySecondMs), `${l.count}/${l.expected} records`];
   const loop = l.serverLoopDelay;
   const gc = l.serverGc === null ? '' : `, GC ${ms(l.serverGc.totalMs)} ms in ${l.serverGc.count} pauses`;
   parts.push(loop === null ? 'server: n/a' : `server: loop stall p99 ${ms(loop.p99Ms)} max ${ms(loop.maxMs)} ms${gc}`);
@@ -360,7 +388,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
             const own = external === undefined ? await startServer() : null;
             try {
               const l = await latency(own?.url ?? external!, recordBytes, options.quick);
-              const figures = { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms };
+              const figures = { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, p99BySecondMs: l.p99BySecondMs };
               return result(SUITE, operation, recordBytes, LATENCY_RATE_PER_SEC, latencyNote(l), { system: 'seglog', scenario: 'latency', reference: run === 0, latency: figures });
             } finally {
               if (own !== null) await stopServer(own);
@@ -384,8 +412,19 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
     const produce = { system: 'seglog', scenario: 'produce' } as const;
     const replay = { system: 'seglog', scenario: 'replay' } as const;
     for (const recordBytes of sizes) {
-      const rate = async (operation: string, round: (ms: number) => Promise<number>, compare: Parameters<typeof result>[5]): Promise<void> => {
-        out.push(await attempt(operation, recordBytes, async () => result(SUITE, operation, recordBytes, await rounds(options, round), undefined, compare), compare?.scenario));
+      // Every case here is client-side work in this process: its CPU per record goes in the note.
+      const rate = async (operation: string, round: (ms: number) => Promise<RoundFigures>, compare: Parameters<typeof result>[5]): Promise<void> => {
+        out.push(
+          await attempt(
+            operation,
+            recordBytes,
+            async () => {
+              const rates = await rounds(options, round);
+              return result(SUITE, operation, recordBytes, rates, clientCpuNote(rates), compare);
+            },
+            compare?.scenario,
+          ),
+        );
       };
       if (wanted.has('produce')) await rate('produce, send() per record', (ms) => producePerRecord(c, recordBytes, ms, options), produce);
       if (wanted.has('bulk')) {

@@ -15,6 +15,8 @@ export interface LatencyFigures {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  /** p99 of each second of the window (bench/latency-consumer.ts p99BySecond); null in JSON for a second without samples. */
+  p99BySecondMs?: number[];
 }
 
 export interface BenchResult {
@@ -32,6 +34,12 @@ export interface BenchResult {
   maxPerSec?: number;
   /** Payload megabytes (10^6 bytes) per second, of the median round. */
   mbPerSec: number;
+  /**
+   * Median over the counted rounds of records per CPU-second (user + system, all threads) of the
+   * bench process, where the case ran rounds that report it: steadier than records/s on a loaded
+   * machine, and what an A/B change of the measured code moves (bench/README.md "CPU per round").
+   */
+  recordsPerCpuSecond?: number;
   note?: string;
   /** The system measured: 'seglog', a baseline ('raw fs', 'mmap') or a peer ('NATS JetStream', ...). */
   system?: string;
@@ -94,6 +102,57 @@ export interface RoundRates {
   median: number;
   min: number;
   max: number;
+  /** Median over the rounds of records per CPU-second of this process; absent when no round measured CPU time. */
+  recordsPerCpuSecond?: number;
+}
+
+/** One round's count and this process's CPU time over it (process.cpuUsage(), user + system, µs). */
+export interface RoundFigures {
+  /** The round's records per second, computed as the round always did. */
+  perSec: number;
+  records: number;
+  cpuMicros: number;
+}
+
+/** This process's CPU time (user + system, all its threads) since `start`, in µs. */
+function cpuMicrosSince(start: NodeJS.CpuUsage): number {
+  const d = process.cpuUsage(start);
+  return d.user + d.system;
+}
+
+/** Records per CPU-second from a round's records and CPU µs; NaN when no CPU time was measured (too short a round). */
+export function recordsPerCpuSecond(records: number, cpuMicros: number): number {
+  return cpuMicros > 0 ? records / (cpuMicros / 1e6) : NaN;
+}
+
+/** Nanoseconds of CPU per record, from records per CPU-second. */
+export function cpuNsPerRecord(perCpuSecond: number): number {
+  return 1e9 / perCpuSecond;
+}
+
+/** The note of a case whose CPU time is the client's (the bench process): `client CPU per record 312 ns`. */
+export function clientCpuNote(rates: RoundRates): string | undefined {
+  const perCpu = rates.recordsPerCpuSecond;
+  return perCpu !== undefined && perCpu > 0 ? `client CPU per record ${Math.round(cpuNsPerRecord(perCpu))} ns` : undefined;
+}
+
+/** Median (the upper one of an even count, as spread()) of the finite values; undefined when there is none. */
+export function medianOfFinite(values: readonly number[]): number | undefined {
+  const finite = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  return finite.length === 0 ? undefined : finite[Math.floor(finite.length / 2)];
+}
+
+/**
+ * For a round over the network: call at its start; `done(records)` gives its records per second
+ * over the time since (the arithmetic the gateway's rounds always used) and the CPU time spent.
+ */
+export function roundClock(): { start: number; done: (records: number) => RoundFigures } {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  return {
+    start,
+    done: (records) => ({ perSec: records / ((performance.now() - start) / 1000), records, cpuMicros: cpuMicrosSince(cpu) }),
+  };
 }
 
 /**
@@ -108,13 +167,17 @@ export function measure(
   maxSteps = 1_000_000,
 ): RoundRates {
   const rates: number[] = [];
+  const perCpu: number[] = [];
   // Round -1 is a short warm-up (JIT, page cache), not counted.
   for (let round = -1; round < options.rounds; round++) {
     setup();
-    const rate = timedRound(options, round, step, maxSteps);
-    if (round >= 0) rates.push(rate);
+    const r = timedRound(options, round, step, maxSteps);
+    if (round >= 0) {
+      rates.push(r.perSec);
+      perCpu.push(recordsPerCpuSecond(r.records, r.cpuMicros));
+    }
   }
-  return spread(rates);
+  return spread(rates, perCpu);
 }
 
 /**
@@ -129,9 +192,12 @@ export async function measureAsync(
   maxSteps = 1_000_000,
 ): Promise<RoundRates> {
   const rates: number[] = [];
+  const perCpu: number[] = [];
   for (let round = -1; round < options.rounds; round++) {
     await setup();
     let records = 0;
+    // CPU from after the untimed setup to the round's end, the interval records/s is taken over.
+    const cpu = process.cpuUsage();
     const { start, deadline } = roundWindow(options, round);
     let now = start;
     for (let steps = 0; steps < maxSteps; steps++) {
@@ -141,9 +207,13 @@ export async function measureAsync(
       now = process.hrtime.bigint();
       if (n === 0 || now >= deadline) break;
     }
-    if (round >= 0) rates.push(perSecond(records, start, now));
+    const cpuMicros = cpuMicrosSince(cpu);
+    if (round >= 0) {
+      rates.push(perSecond(records, start, now));
+      perCpu.push(recordsPerCpuSecond(records, cpuMicros));
+    }
   }
-  return spread(rates);
+  return spread(rates, perCpu);
 }
 
 /** Round time over the network (gateway, peers' servers): longer rounds, as a round starts and drains a client. */
@@ -153,14 +223,23 @@ function networkRoundMs(options: BenchOptions): number {
 
 /**
  * For cases over loopback: runs `round` (which works for about `ms` and returns its records per
- * second) once as a warm-up of a quarter of the time, then `options.rounds` times: the median.
+ * second, or its RoundFigures from roundClock() to have its CPU per record reported too) once as a
+ * warm-up of a quarter of the time, then `options.rounds` times: the median.
  */
-export async function networkRounds(options: BenchOptions, round: (ms: number, index: number) => Promise<number>): Promise<RoundRates> {
+export async function networkRounds(options: BenchOptions, round: (ms: number, index: number) => Promise<number | RoundFigures>): Promise<RoundRates> {
   const ms = networkRoundMs(options);
   await round(Math.ceil(ms / 4), -1);
   const rates: number[] = [];
-  for (let i = 0; i < options.rounds; i++) rates.push(await round(ms, i));
-  return spread(rates);
+  const perCpu: number[] = [];
+  for (let i = 0; i < options.rounds; i++) {
+    const r = await round(ms, i);
+    if (typeof r === 'number') rates.push(r);
+    else {
+      rates.push(r.perSec);
+      perCpu.push(recordsPerCpuSecond(r.records, r.cpuMicros));
+    }
+  }
+  return spread(rates, perCpu);
 }
 
 /** Round -1 is the warm-up, a quarter as long. */
@@ -175,9 +254,10 @@ function perSecond(records: number, start: bigint, now: bigint): number {
   return seconds > 0 ? records / seconds : 0;
 }
 
-/** One round of synchronous steps: records per second. */
-function timedRound(options: BenchOptions, round: number, step: () => number, maxSteps: number): number {
+/** One round of synchronous steps: records per second, records, and CPU time over the round. */
+function timedRound(options: BenchOptions, round: number, step: () => number, maxSteps: number): RoundFigures {
   let records = 0;
+  const cpu = process.cpuUsage();
   const { start, deadline } = roundWindow(options, round);
   let now = start;
   for (let steps = 0; steps < maxSteps; steps++) {
@@ -186,12 +266,16 @@ function timedRound(options: BenchOptions, round: number, step: () => number, ma
     now = process.hrtime.bigint();
     if (n === 0 || now >= deadline) break;
   }
-  return perSecond(records, start, now);
+  const cpuMicros = cpuMicrosSince(cpu);
+  return { perSec: perSecond(records, start, now), records, cpuMicros };
 }
 
-function spread(values: number[]): RoundRates {
+function spread(values: number[], perCpuSecond: readonly number[] = []): RoundRates {
   values.sort((a, b) => a - b);
-  return { median: values[Math.floor(values.length / 2)]!, min: values[0]!, max: values[values.length - 1]! };
+  const rates: RoundRates = { median: values[Math.floor(values.length / 2)]!, min: values[0]!, max: values[values.length - 1]! };
+  const perCpu = medianOfFinite(perCpuSecond);
+  if (perCpu !== undefined) rates.recordsPerCpuSecond = perCpu;
+  return rates;
 }
 
 export function result(
@@ -207,6 +291,7 @@ export function result(
   if (typeof rate !== 'number') {
     r.minPerSec = rate.min;
     r.maxPerSec = rate.max;
+    if (rate.recordsPerCpuSecond !== undefined) r.recordsPerCpuSecond = rate.recordsPerCpuSecond;
   }
   if (note !== undefined) r.note = note;
   return compare === undefined ? r : { ...r, ...compare };

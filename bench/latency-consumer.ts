@@ -3,7 +3,7 @@
 // producer, in another process, wrote the send time into the value). Kept out of the producer's
 // process so neither one's event loop or GC delays the other's timestamps.
 //
-// IPC: parent → {type:'start', url, topic, warmupRecords, measuredRecords}; child → {type:'ready'}
+// IPC: parent → {type:'start', url, topic, warmupRecords, measuredRecords, recordsPerSec}; child → {type:'ready'}
 // once subscribed; parent → {type:'finish'} once every record was acked; child → {type:'result'}
 // when it has them all (or after FINISH_WAIT_MS), then exits.
 import { pathToFileURL } from 'node:url';
@@ -23,6 +23,8 @@ export interface StartMessage {
   topic: string;
   warmupRecords: number;
   measuredRecords: number;
+  /** The schedule's rate: which second of the window a sequence number was sent in. */
+  recordsPerSec: number;
 }
 
 export interface ResultMessage {
@@ -33,6 +35,8 @@ export interface ResultMessage {
   p99Ms: number;
   p999Ms: number;
   maxMs: number;
+  /** p99 of each second of the window, in order (NaN, null in JSON, for a second with no sample). */
+  p99BySecondMs: number[];
   noise: ProcessNoise;
 }
 
@@ -45,6 +49,31 @@ function readSentAt(v: Uint8Array): number {
 }
 function readSeq(v: Uint8Array): number {
   return (v[SEQ_POS]! | (v[SEQ_POS + 1]! << 8) | (v[SEQ_POS + 2]! << 16)) + v[SEQ_POS + 3]! * 0x1000000;
+}
+
+/**
+ * p99 of each second of the window: sample i (a sequence number's offset into the window) was sent
+ * in second floor(i / recordsPerSec) of the schedule; only samples marked in `seen` count. A last,
+ * partial second gets its own value; a second without samples gives NaN. Why by second: the first
+ * seconds after the warm-up can still carry V8's background work (compiling, GC) in all three
+ * processes, which the one p99 over the window hides (bench/README.md "Latency").
+ */
+export function p99BySecond(samples: ArrayLike<number>, seen: ArrayLike<number>, recordsPerSec: number): number[] {
+  if (!(recordsPerSec > 0)) throw new Error(`p99BySecond: recordsPerSec must be positive, got ${recordsPerSec}`);
+  const out: number[] = [];
+  for (let from = 0; from < samples.length; from += recordsPerSec) {
+    const to = Math.min(samples.length, from + recordsPerSec);
+    const second: number[] = [];
+    for (let i = from; i < to; i++) if (seen[i] === 1) second.push(samples[i]!);
+    second.sort((a, b) => a - b);
+    out.push(quantile(second, 0.99));
+  }
+  return out;
+}
+
+/** The note's by-second figures: `p99 by second 4.16 2.53 1.82 2.44 1.03` (ms; n/a for an empty second). */
+export function formatP99BySecond(values: readonly (number | null)[]): string {
+  return `p99 by second ${values.map((v) => (v === null || !Number.isFinite(v) ? 'n/a' : v.toFixed(2))).join(' ')}`;
 }
 
 /**
@@ -61,6 +90,7 @@ export class LatencySamples {
   constructor(
     private readonly warmupRecords: number,
     readonly measured: number,
+    private readonly recordsPerSec: number,
   ) {
     this.samples = new Float64Array(Math.min(measured, MEASURED_RECORDS_MAX));
     this.seen = new Uint8Array(this.samples.length);
@@ -87,12 +117,13 @@ export class LatencySamples {
     for (let i = 0, j = 0; i < this.samples.length; i++) if (this.seen[i] === 1) got[j++] = this.samples[i]!;
     got.sort();
     const count = this.count;
-    return { count, p50Ms: quantile(got, 0.5), p99Ms: quantile(got, 0.99), p999Ms: quantile(got, 0.999), maxMs: count > 0 ? got[count - 1]! : NaN, noise };
+    const p99BySecondMs = p99BySecond(this.samples, this.seen, this.recordsPerSec);
+    return { count, p50Ms: quantile(got, 0.5), p99Ms: quantile(got, 0.99), p999Ms: quantile(got, 0.999), maxMs: count > 0 ? got[count - 1]! : NaN, p99BySecondMs, noise };
   }
 }
 
 async function run(start: StartMessage): Promise<void> {
-  const samples = new LatencySamples(start.warmupRecords, start.measuredRecords);
+  const samples = new LatencySamples(start.warmupRecords, start.measuredRecords, start.recordsPerSec);
   let finishing: ReturnType<typeof setTimeout> | null = null;
   const client = await SeglogClient.connect(start.url, { clientId: 'bench-latency-consumer' });
   const consumer = client.subscribe(start.topic, { from: 'latest' });

@@ -136,7 +136,7 @@ export async function latency(url: string, recordBytes: number, quick = false): 
   try {
     const topic = `bench-latency-${recordBytes}-${process.pid}`;
     await client.createTopic(topic, { partitions: 1 });
-    consumer = startConsumerChild({ type: 'start', url, topic, warmupRecords, measuredRecords });
+    consumer = startConsumerChild({ type: 'start', url, topic, warmupRecords, measuredRecords, recordsPerSec: rate });
     await consumer.ready;
     const pool: RecordInput[] = payloads(LATENCY_POOL_RECORDS, recordBytes).map((value) => ({ value }));
     const producer = client.producer({ lingerMs: 0 });

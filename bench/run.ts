@@ -4,6 +4,7 @@
 // the JSON and the charts are always written (bench/results/, or --out DIR).
 //
 //   node dist/bench/run.js [--quick] [--peers] [--no-install] [--out DIR] [suite ...]
+import { spawnSync } from 'node:child_process';
 import { runBaselines } from './baselines.js';
 import { killTrackedChildren } from './children.js';
 import { runEngineBench } from './engine.bench.js';
@@ -49,6 +50,23 @@ const PEER_SUITES: Record<string, Suite> = {
 /** A suite still running after this is reported as failed and the run goes on (its children are killed at the end). */
 const SUITE_TIMEOUT_MS = 20 * 60_000;
 const QUICK_SUITE_TIMEOUT_MS = 2 * 60_000;
+
+/** Bound on the `sync` before a full run: writeback of a few GB on a slow disk; a hung one must not stall the run. */
+const SYNC_TIMEOUT_MS = 120_000;
+
+/**
+ * Before a full run, flush the machine's dirty pages (`sync`), so the writeback of what a previous
+ * run (or anything else) left in the page cache does not compete with the first suites, which
+ * write hundreds of MB themselves. Linux only; a failure is reported in the settings, never fatal.
+ * Returns what the settings line says about it.
+ */
+function syncDirtyPages(): string {
+  if (process.platform !== 'linux') return 'dirty pages not synced first (not Linux)';
+  const started = performance.now();
+  const r = spawnSync('sync', [], { stdio: 'ignore', timeout: SYNC_TIMEOUT_MS });
+  if (r.error !== undefined || r.status !== 0) return `dirty pages not synced first (sync failed: ${r.error?.message ?? `exit ${r.status ?? r.signal}`})`;
+  return `dirty pages synced first (sync took ${((performance.now() - started) / 1000).toFixed(1)} s)`;
+}
 
 interface Args {
   quick: boolean;
@@ -112,9 +130,13 @@ async function main(): Promise<void> {
   if (unknown.length > 0) throw new Error(`unknown suite(s): ${unknown.join(', ')}; known: ${Object.keys(all).join(', ')}`);
   const chosen = args.suites.length > 0 ? args.suites : [...Object.keys(SUITES), ...(args.peers ? Object.keys(PEER_SUITES) : [])];
   const options = benchOptions(args.quick, args.install);
+  // A quick run's figures mean nothing: no sync (it is also run by npm test beside other work).
+  if (!args.quick) progress('sync: flushing dirty pages before the first suite');
+  const synced = args.quick ? null : syncDirtyPages();
   const settings =
     `median of ${options.rounds} round(s) of ${options.roundMs} ms after a warm-up round` +
     `${args.quick ? ' (--quick: byte bounds cut to 16 MiB, latency window 0.5 s)' : ''}; suites: ${chosen.join(', ')}` +
+    `${synced === null ? '' : `; ${synced}`}` +
     `; env: ${Object.entries(process.env).filter(([k]) => k.startsWith('SEGLOG_BENCH_')).map(([k, v]) => `${k}=${v}`).join(' ') || 'none'}`;
   const run = startRunInfo(args.quick, settings, chosen);
   console.log(`seglog bench · ${settings}\n`);

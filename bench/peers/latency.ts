@@ -9,7 +9,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { trackChild } from '../children.js';
 import { payloads, result, type BenchResult, type LatencyFigures, type ProcessNoise } from '../harness.js';
-import { HEADER_BYTES, LatencySamples } from '../latency-consumer.js';
+import { HEADER_BYTES, LatencySamples, formatP99BySecond } from '../latency-consumer.js';
 import {
   LATENCY_RATE_PER_SEC,
   LATENCY_WARMUP_MS_FULL,
@@ -52,6 +52,7 @@ interface ConsumerResult extends LatencyFigures {
   type: 'result';
   count: number;
   maxMs: number;
+  p99BySecondMs: number[];
   noise: ProcessNoise;
 }
 interface ProducerResult {
@@ -67,6 +68,7 @@ export interface PeerLatency extends LatencyFigures {
   count: number;
   expected: number;
   maxMs: number;
+  p99BySecondMs: number[];
   sendLagMaxMs: number;
   producerNoise: ProcessNoise;
   consumerNoise: ProcessNoise;
@@ -146,6 +148,7 @@ export async function peerLatency(system: LatencySystem, address: PeerAddress, r
       p99Ms: got.p99Ms,
       p999Ms: got.p999Ms,
       maxMs: got.maxMs,
+      p99BySecondMs: got.p99BySecondMs,
       count: got.count,
       expected: measuredRecords,
       sendLagMaxMs: sent.sendLagMaxMs,
@@ -164,12 +167,12 @@ export function peerLatencyResult(suite: string, system: LatencySystem, recordBy
   const p = l.producerNoise;
   const c = l.consumerNoise;
   const note =
-    `p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms · ${l.count}/${l.expected} records · ` +
+    `p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms · ${formatP99BySecond(l.p99BySecondMs)} · ${l.count}/${l.expected} records · ` +
     `producer/consumer: CPU ${p.cpuPct.toFixed(0)}/${c.cpuPct.toFixed(0)}% of a core, loop stall max ${ms(p.loopDelayMaxMs)}/${ms(c.loopDelayMaxMs)} ms, ` +
     `GC max ${ms(p.gcMaxMs)}/${ms(c.gcMaxMs)} ms, send lag max ${ms(l.sendLagMaxMs)} ms` +
     (l.machine === null ? '' : ` · machine: CPU busy ${l.machine.busyPct.toFixed(0)}%, stolen ${l.machine.stealPct.toFixed(1)}%`);
   const operation = `produce→deliver latency at ${LATENCY_RATE_PER_SEC / 1000}k records/s, ${windowS} s after warm-up`;
-  return result(suite, operation, recordBytes, LATENCY_RATE_PER_SEC, note, { system, scenario: 'latency', latency: { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms } });
+  return result(suite, operation, recordBytes, LATENCY_RATE_PER_SEC, note, { system, scenario: 'latency', latency: { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, p99BySecondMs: l.p99BySecondMs } });
 }
 
 /** Window length in seconds, as the row names it. */
@@ -180,7 +183,7 @@ export function latencyWindowS(quick: boolean): number {
 // --- child side ---------------------------------------------------------------------------------
 
 async function consume(m: ConsumeMessage): Promise<ConsumerResult> {
-  const samples = new LatencySamples(m.warmupRecords, m.measuredRecords);
+  const samples = new LatencySamples(m.warmupRecords, m.measuredRecords, LATENCY_RATE_PER_SEC);
   let done: () => void = () => undefined;
   const allIn = new Promise<void>((resolve) => (done = resolve));
   const receiver = await LATENCY_TRANSPORTS[m.system].receiver(m.address, (v) => {

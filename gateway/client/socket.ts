@@ -60,6 +60,15 @@ function zeroMask(mask: Uint8Array): void {
   mask[3] = 0;
 }
 
+/**
+ * The `ws` client options that give frames to `url` the masking `masking` asks for: the zero-key
+ * hook, or none (`ws`'s random keys). Exported so that other `ws` users in this repository (the
+ * bench's raw-protocol client) mask exactly as the client library does.
+ */
+export function wsMaskOptions(url: string, masking: FrameMasking = 'auto'): { generateMask?: (mask: Uint8Array) => void } {
+  return masking === 'auto' && zeroMaskAllowed(url) ? { generateMask: zeroMask } : {};
+}
+
 let nodeWs: Promise<WebSocketConstructor> | null = null;
 
 async function resolveImpl(explicit?: WebSocketConstructor): Promise<{ impl: WebSocketConstructor; isNodeWs: boolean }> {
@@ -85,7 +94,7 @@ export async function openWebSocket(
   masking: FrameMasking = 'auto',
 ): Promise<WebSocketLike> {
   const { impl, isNodeWs } = await resolveImpl(explicit);
-  const mask = masking === 'auto' && zeroMaskAllowed(url) ? { generateMask: zeroMask } : {};
+  const mask = wsMaskOptions(url, masking);
   const ws = isNodeWs
     ? new impl(url, { perMessageDeflate: false, maxPayload: CLIENT_MAX_PAYLOAD_BYTES, ...mask, ...(tls ?? {}) })
     : new impl(url);
