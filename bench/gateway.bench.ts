@@ -290,7 +290,8 @@ async function produceRaw(url: string, client: SeglogClient, recordBytes: number
 async function replayRaw(url: string, topic: string, total: number, ms: number, decode = false): Promise<RoundFigures> {
   const conn = await rawConnect(url);
   const windowBytes = 8 * 1024 * 1024;
-  const touchedBefore = touchedBytes;
+  let touched = 0;
+  const touchValue = (r: DecodedRecord): void => void (touched += r.value!.byteLength);
   const clock = roundClock();
   const deadline = clock.start + ms;
   let n = 0;
@@ -318,13 +319,8 @@ async function replayRaw(url: string, topic: string, total: number, ms: number, 
   });
   const rate = clock.done(n);
   conn.ws.close();
-  if (decode && n > 0 && touchedBytes === touchedBefore) throw new Error('raw replay decoded no value');
+  if (decode && n > 0 && touched === 0) throw new Error('raw replay decoded no value');
   return rate;
-}
-
-let touchedBytes = 0;
-function touchValue(r: DecodedRecord): void {
-  touchedBytes += r.value!.byteLength;
 }
 
 // --- latency -----------------------------------------------------------------------------------

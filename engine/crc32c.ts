@@ -5,6 +5,7 @@
 // sse4_crc32 is an optional dependency: where it does not build or load, nothing changes but speed.
 import { createRequire } from 'node:module';
 import { crc32c as rustCrc32c } from '@node-rs/crc32';
+import { crc32cPassesCheck } from './format/crc32c-check.js';
 
 /** CRC-32C of all of `bytes`, unsigned. */
 export type Crc32cFn = (bytes: Uint8Array) => number;
@@ -13,10 +14,6 @@ export interface Crc32cImplementation {
   name: 'sse4_crc32' | '@node-rs/crc32';
   crc32c: Crc32cFn;
 }
-
-/** "123456789" and its CRC-32C (the standard check value): an implementation that disagrees is not used. */
-const CHECK_INPUT = new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39]);
-const CHECK_VALUE = 0xe3069283;
 
 interface Sse4Crc32Module {
   hardware_support?: unknown;
@@ -31,7 +28,7 @@ function loadSse42(): Crc32cImplementation | null {
     const f = m.sse42_crc;
     // hardware_support false means the CPU lacks SSE 4.2: its table fallback is slower than ours.
     if (m.hardware_support !== true || typeof f !== 'function') return null;
-    if (f(CHECK_INPUT) >>> 0 !== CHECK_VALUE) return null;
+    if (!crc32cPassesCheck(f)) return null;
     return { name: 'sse4_crc32', crc32c: (b) => f(b) >>> 0 };
   } catch {
     return null;

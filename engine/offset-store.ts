@@ -68,7 +68,7 @@ function encodeEntry(group: string, topic: string, partition: number, offset: nu
   pos = buf.writeUInt32BE(partition, pos);
   writeInt64(buf, pos, offset);
   buf.writeUInt32BE(payloadBytes, 0);
-  buf.writeUInt32BE(crc32c(buf.subarray(ENTRY_HEADER_BYTES)) >>> 0, 4);
+  buf.writeUInt32BE(crc32c(buf.subarray(ENTRY_HEADER_BYTES)), 4);
   return buf;
 }
 
@@ -78,7 +78,7 @@ function decodeEntry(buf: Buffer, pos: number): { group: string; topic: string; 
   const payloadBytes = buf.readUInt32BE(pos);
   if (payloadBytes < 17 || payloadBytes > PAYLOAD_MAX_BYTES || pos + ENTRY_HEADER_BYTES + payloadBytes > buf.length) return null;
   const payload = buf.subarray(pos + ENTRY_HEADER_BYTES, pos + ENTRY_HEADER_BYTES + payloadBytes);
-  if ((crc32c(payload) >>> 0) !== buf.readUInt32BE(pos + 4)) return null;
+  if (crc32c(payload) !== buf.readUInt32BE(pos + 4)) return null;
   if (payload[0] !== ENTRY_VERSION) return null;
   let p = 1;
   const gl = payload.readUInt16BE(p);

@@ -137,14 +137,14 @@ export class ProducerStateTable {
         pos += BATCH_ENTRY_BYTES;
       }
     }
-    buf.writeUInt32BE(crc32c(buf.subarray(SNAPSHOT_CRC_FROM)) >>> 0, 6);
+    buf.writeUInt32BE(crc32c(buf.subarray(SNAPSHOT_CRC_FROM)), 6);
     return buf;
   }
 
   /** Reads a snapshot's bytes into this (empty) table; the offset it covers, or null if damaged or foreign. */
   load(buf: Buffer): number | null {
     if (buf.length < SNAPSHOT_HEADER_BYTES || buf.readUInt32BE(0) !== SNAPSHOT_MAGIC || buf.readUInt16BE(4) !== SNAPSHOT_VERSION) return null;
-    if ((crc32c(buf.subarray(SNAPSHOT_CRC_FROM)) >>> 0) !== buf.readUInt32BE(6)) return null;
+    if (crc32c(buf.subarray(SNAPSHOT_CRC_FROM)) !== buf.readUInt32BE(6)) return null;
     const offset = Number(buf.readBigInt64BE(10));
     const count = buf.readUInt32BE(18);
     let pos = SNAPSHOT_HEADER_BYTES;

@@ -2,6 +2,7 @@
 // (~9.5 GB/s here), else @node-rs/crc32 (~5 GB/s here), the engine's choice too (engine/crc32c.ts)
 // — else crc-32's plain JavaScript (a few hundred MB/s), which is also what browsers use.
 import CRC32C from 'crc-32/crc32c.js';
+import { crc32cPassesCheck } from '../../engine/format/crc32c-check.js';
 
 type Crc32cFn = (b: Uint8Array) => number;
 
@@ -9,10 +10,6 @@ const jsCrc32c: Crc32cFn = (b) => CRC32C.buf(b, 0) >>> 0;
 let nativeCrc32c: Crc32cFn | null = null;
 let impl: Crc32cFn = jsCrc32c;
 let loading: Promise<boolean> | null = null;
-
-/** "123456789" and its CRC-32C (the standard check value): a native module that disagrees is not used. */
-const CHECK_INPUT = new Uint8Array([0x31, 0x32, 0x33, 0x34, 0x35, 0x36, 0x37, 0x38, 0x39]);
-const CHECK_VALUE = 0xe3069283;
 
 // Module names in variables keep bundlers (and browsers) from following them.
 const SSE42_MODULE = 'sse4_crc32';
@@ -34,14 +31,6 @@ const NATIVE_LOADERS: (() => Promise<Crc32cFn | null>)[] = [
   },
 ];
 
-function agreesOnCheck(f: Crc32cFn): boolean {
-  try {
-    return f(CHECK_INPUT) >>> 0 === CHECK_VALUE;
-  } catch {
-    return false;
-  }
-}
-
 /** CRC-32C of `b`, as an unsigned 32-bit number. */
 export function crc32c(b: Uint8Array): number {
   return impl(b);
@@ -52,7 +41,7 @@ export function loadNativeCrc32c(): Promise<boolean> {
   loading ??= (async () => {
     for (const load of NATIVE_LOADERS) {
       const f = await load().catch(() => null);
-      if (f === null || !agreesOnCheck(f)) continue;
+      if (f === null || !crc32cPassesCheck(f)) continue;
       nativeCrc32c = (b) => f(b) >>> 0;
       impl = nativeCrc32c;
       return true;

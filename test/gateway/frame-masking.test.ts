@@ -1,52 +1,21 @@
 // How the Node client masks its frames (gateway/client/socket.ts, FrameMasking): a zero key to a
 // loopback host or over TLS under `auto`, a random key with `random`. The masking key is read off
 // the wire by a bare TCP server that answers the upgrade and keeps the client's first frame.
-import { createHash } from 'node:crypto';
-import net from 'node:net';
 import test from 'ava';
 import { SeglogClient, type FrameMasking } from '../../gateway/client/client.js';
 import { zeroMaskAllowed } from '../../gateway/client/socket.js';
+import { firstFrameMask as captureFirstFrameMask } from '../helpers/first-frame-mask.js';
 import { startGateway } from './helpers.js';
 
-const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
-
-/** Accepts one WebSocket upgrade and resolves with the masking key of the client's first frame. */
-async function firstFrameMask(t: { teardown(fn: () => void): void }, host: string, masking: FrameMasking | undefined): Promise<Buffer> {
-  let got: (mask: Buffer) => void = () => {};
-  const mask = new Promise<Buffer>((resolve) => (got = resolve));
-  const server = net.createServer((socket) => {
-    let buf = Buffer.alloc(0);
-    let upgraded = false;
-    socket.on('data', (chunk: Buffer) => {
-      buf = Buffer.concat([buf, chunk]);
-      if (!upgraded) {
-        const end = buf.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        const key = /sec-websocket-key: *(\S+)/i.exec(buf.subarray(0, end).toString('latin1'))?.[1] ?? '';
-        const accept = createHash('sha1').update(key + WS_GUID).digest('base64');
-        socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-        upgraded = true;
-        buf = buf.subarray(end + 4);
-      }
-      // Frame header: 2 bytes, the extended length (2 or 8 bytes), then the 4-byte key when masked.
-      if (buf.length < 2) return;
-      const len7 = buf[1]! & 0x7f;
-      const keyAt = 2 + (len7 === 126 ? 2 : len7 === 127 ? 8 : 0);
-      if (buf.length < keyAt + 4) return;
-      if ((buf[1]! & 0x80) === 0) throw new Error('client frame without the mask bit');
-      got(Buffer.from(buf.subarray(keyAt, keyAt + 4)));
-      socket.destroy();
-    });
+/** The masking key of the Node client's first frame to `host` under `masking`. */
+function firstFrameMask(t: { teardown(fn: () => void): void }, host: string, masking: FrameMasking | undefined): Promise<Buffer> {
+  return captureFirstFrameMask(t, (port) => {
+    // The bare server never answers HELLO: the connection attempt ends in an error, which is expected.
+    SeglogClient.connect(`ws://${host}:${port}`, { reconnect: false, connectTimeoutMs: 5000, requestTimeoutMs: 5000, ...(masking ? { frameMasking: masking } : {}) }).then(
+      (c) => c.close(),
+      () => {},
+    );
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  t.teardown(() => server.close());
-  const port = (server.address() as net.AddressInfo).port;
-  // The bare server never answers HELLO: the connection attempt ends in an error, which is expected.
-  SeglogClient.connect(`ws://${host}:${port}`, { reconnect: false, connectTimeoutMs: 5000, requestTimeoutMs: 5000, ...(masking ? { frameMasking: masking } : {}) }).then(
-    (c) => c.close(),
-    () => {},
-  );
-  return mask;
 }
 
 test('to a loopback host the Node client masks with a zero key by default (auto)', async (t) => {
