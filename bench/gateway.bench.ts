@@ -34,9 +34,10 @@ import {
   type RoundFigures,
   type Scenario,
 } from './harness.js';
-import { LATENCY_RATE_PER_SEC, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
-import { formatP99BySecond } from './latency-consumer.js';
-import type { LatencyResult, ProducerReply, ProducerStartMessage } from './latency-producer.js';
+import { LATENCY_RATE_PER_SEC, LATENCY_WARMUP_MS_MAX, LATENCY_WINDOW_MS_FULL, QUICK_LATENCY_WINDOW_MS } from './latency-schedule.js';
+import { formatP99BySecond, formatWarmupP99 } from './latency-consumer.js';
+import type { LatencyResult, ProducerLatency, ProducerReply, ProducerStartMessage } from './latency-producer.js';
+import { scrapeServer, type ServerScrape } from './server-scrape.js';
 
 const SUITE = 'gateway';
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -328,14 +329,28 @@ async function replayRaw(url: string, topic: string, total: number, ms: number, 
 // process of their own; see latency-producer.ts for how it is measured.
 
 const PRODUCER_JS = path.resolve(here, 'latency-producer.js');
+/** The producer child's whole run (start-up, warm-up, window, the last acks) at most. */
+const PRODUCER_RESULT_WAIT_MS = 60_000 + LATENCY_WARMUP_MS_MAX;
 
-/** One latency run in a fresh producer child: its result, or an error after a bounded wait. */
+/**
+ * One latency run in a fresh producer child: its result, or an error after a bounded wait. This
+ * process scrapes the server's /metrics: once before the run (a server's first HTTP request makes
+ * the hot stream functions polymorphic, and their deoptimisation and recompiling raised the next
+ * seconds' p99: start-up, not steady state; bench/README.md "Latency"), then when the child says
+ * the window is about to start, and after the result.
+ */
 async function latency(url: string, recordBytes: number, quick: boolean): Promise<LatencyResult> {
+  await scrapeServer(url);
   const child = trackChild(fork(PRODUCER_JS, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   try {
-    return await new Promise<LatencyResult>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('latency producer: no result within 60 s')), 60_000);
-      child.once('message', (m: ProducerReply) => {
+    let before: Promise<ServerScrape | null> = Promise.resolve(null);
+    const produced = await new Promise<ProducerLatency>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`latency producer: no result within ${PRODUCER_RESULT_WAIT_MS / 1000} s`)), PRODUCER_RESULT_WAIT_MS);
+      child.on('message', (m: ProducerReply) => {
+        if (m.type === 'window') {
+          before = scrapeServer(url);
+          return;
+        }
         clearTimeout(timer);
         if (m.type === 'result') resolve(m.result);
         else reject(new Error(`latency producer failed: ${m.message}`));
@@ -346,6 +361,13 @@ async function latency(url: string, recordBytes: number, quick: boolean): Promis
       });
       child.send({ type: 'start', url, recordBytes, quick } satisfies ProducerStartMessage);
     });
+    const after = await scrapeServer(url);
+    const start = await before;
+    return {
+      ...produced,
+      serverLoopDelay: after?.loop ?? null,
+      serverGc: after !== null && start !== null ? { totalMs: after.gcTotalMs - start.gcTotalMs, count: after.gcCount - start.gcCount } : null,
+    };
   } finally {
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -359,7 +381,7 @@ async function latency(url: string, recordBytes: number, quick: boolean): Promis
 /** The result and, next to it, what tells server stalls from client or machine noise. */
 function latencyNote(l: LatencyResult): string {
   const ms = (x: number): string => x.toFixed(2);
-  const parts = [`p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms`, formatP99BySecond(l.p99BySecondMs), `${l.count}/${l.expected} records`];
+  const parts = [`p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms`, formatP99BySecond(l.p99BySecondMs), formatWarmupP99(l.warmupP99Ms), `${l.count}/${l.expected} records`];
   const loop = l.serverLoopDelay;
   const gc = l.serverGc === null ? '' : `, GC ${ms(l.serverGc.totalMs)} ms in ${l.serverGc.count} pauses`;
   parts.push(loop === null ? 'server: n/a' : `server: loop stall p99 ${ms(loop.p99Ms)} max ${ms(loop.maxMs)} ms${gc}`);
@@ -404,7 +426,7 @@ export async function runGatewayBench(options: BenchOptions): Promise<BenchResul
             const own = external === undefined ? await startServer() : null;
             try {
               const l = await latency(own?.url ?? external!, recordBytes, options.quick);
-              const figures = { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, p99BySecondMs: l.p99BySecondMs };
+              const figures = { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, p99BySecondMs: l.p99BySecondMs, warmupP99Ms: l.warmupP99Ms };
               return result(SUITE, operation, recordBytes, LATENCY_RATE_PER_SEC, latencyNote(l), { system: 'seglog', scenario: 'latency', reference: run === 0, latency: figures });
             } finally {
               if (own !== null) await stopServer(own);

@@ -17,6 +17,8 @@ export interface LatencyFigures {
   p999Ms: number;
   /** p99 of each second of the window (bench/latency-consumer.ts p99BySecond); null in JSON for a second without samples. */
   p99BySecondMs?: number[];
+  /** p99 of the warm-up's records: the start-up of the processes, never in p50/p99/p999 (null in JSON without samples). */
+  warmupP99Ms?: number;
 }
 
 export interface BenchResult {

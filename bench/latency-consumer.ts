@@ -37,6 +37,8 @@ export interface ResultMessage {
   maxMs: number;
   /** p99 of each second of the window, in order (NaN, null in JSON, for a second with no sample). */
   p99BySecondMs: number[];
+  /** p99 of the warm-up's records (the processes' start-up: JIT, first collections); NaN without any. */
+  warmupP99Ms: number;
   noise: ProcessNoise;
 }
 
@@ -76,6 +78,11 @@ export function formatP99BySecond(values: readonly (number | null)[]): string {
   return `p99 by second ${values.map((v) => (v === null || !Number.isFinite(v) ? 'n/a' : v.toFixed(2))).join(' ')}`;
 }
 
+/** The note's start-up figure: `warm-up p99 3.91 ms` (n/a without samples). */
+export function formatWarmupP99(value: number | null | undefined): string {
+  return `warm-up p99 ${value === null || value === undefined || !Number.isFinite(value) ? 'n/a' : `${value.toFixed(2)} ms`}`;
+}
+
 /**
  * The window's produce→deliver samples, one per sequence number (duplicates and warm-up records
  * ignored), and their quantiles; also watches this process's noise from the first sample on. Shared
@@ -84,6 +91,9 @@ export function formatP99BySecond(values: readonly (number | null)[]): string {
 export class LatencySamples {
   private readonly samples: Float64Array;
   private readonly seen: Uint8Array;
+  /** The warm-up's records, kept apart: reported as the start-up figure, never in the window's quantiles. */
+  private readonly warmupSamples: Float64Array;
+  private readonly warmupSeen: Uint8Array;
   private stopNoise: (() => ProcessNoise) | null = null;
   count = 0;
 
@@ -94,12 +104,19 @@ export class LatencySamples {
   ) {
     this.samples = new Float64Array(Math.min(measured, MEASURED_RECORDS_MAX));
     this.seen = new Uint8Array(this.samples.length);
+    this.warmupSamples = new Float64Array(Math.min(warmupRecords, MEASURED_RECORDS_MAX));
+    this.warmupSeen = new Uint8Array(this.warmupSamples.length);
   }
 
   /** Records one received value; true once every measured record is in. */
   add(value: Uint8Array): boolean {
     const now = monotonicMs();
-    const i = readSeq(value) - this.warmupRecords;
+    const seq = readSeq(value);
+    const i = seq - this.warmupRecords;
+    if (i < 0 && seq < this.warmupSamples.length && this.warmupSeen[seq] === 0) {
+      this.warmupSeen[seq] = 1;
+      this.warmupSamples[seq] = now - readSentAt(value);
+    }
     if (i < 0 || i >= this.samples.length || this.seen[i] === 1) return this.count >= this.samples.length;
     this.stopNoise ??= watchProcessNoise();
     this.seen[i] = 1;
@@ -118,7 +135,11 @@ export class LatencySamples {
     got.sort();
     const count = this.count;
     const p99BySecondMs = p99BySecond(this.samples, this.seen, this.recordsPerSec);
-    return { count, p50Ms: quantile(got, 0.5), p99Ms: quantile(got, 0.99), p999Ms: quantile(got, 0.999), maxMs: count > 0 ? got[count - 1]! : NaN, p99BySecondMs, noise };
+    const warm: number[] = [];
+    for (let i = 0; i < this.warmupSamples.length; i++) if (this.warmupSeen[i] === 1) warm.push(this.warmupSamples[i]!);
+    warm.sort((a, b) => a - b);
+    const warmupP99Ms = quantile(warm, 0.99);
+    return { count, p50Ms: quantile(got, 0.5), p99Ms: quantile(got, 0.99), p999Ms: quantile(got, 0.999), maxMs: count > 0 ? got[count - 1]! : NaN, p99BySecondMs, warmupP99Ms, noise };
   }
 }
 

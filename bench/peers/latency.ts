@@ -9,12 +9,11 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { trackChild } from '../children.js';
 import { payloads, result, type BenchResult, type LatencyFigures, type ProcessNoise } from '../harness.js';
-import { HEADER_BYTES, LatencySamples, formatP99BySecond } from '../latency-consumer.js';
+import { HEADER_BYTES, LatencySamples, formatP99BySecond, formatWarmupP99 } from '../latency-consumer.js';
 import {
   LATENCY_RATE_PER_SEC,
-  LATENCY_WARMUP_MS_FULL,
   LATENCY_WINDOW_MS_FULL,
-  QUICK_LATENCY_WARMUP_MS,
+  latencyWarmupMs,
   QUICK_LATENCY_WINDOW_MS,
   runSchedule,
   stampValue,
@@ -53,6 +52,7 @@ interface ConsumerResult extends LatencyFigures {
   count: number;
   maxMs: number;
   p99BySecondMs: number[];
+  warmupP99Ms: number;
   noise: ProcessNoise;
 }
 interface ProducerResult {
@@ -69,6 +69,7 @@ export interface PeerLatency extends LatencyFigures {
   expected: number;
   maxMs: number;
   p99BySecondMs: number[];
+  warmupP99Ms: number;
   sendLagMaxMs: number;
   producerNoise: ProcessNoise;
   consumerNoise: ProcessNoise;
@@ -128,7 +129,7 @@ async function stopChild(child: ChildProcess): Promise<void> {
 /** One latency run of `system` at `address` (its stream or subject fresh for this run). */
 export async function peerLatency(system: LatencySystem, address: PeerAddress, recordBytes: number, quick: boolean): Promise<PeerLatency> {
   if (recordBytes < HEADER_BYTES) throw new Error(`latency: records need at least ${HEADER_BYTES} bytes`);
-  const warmupMs = quick ? QUICK_LATENCY_WARMUP_MS : LATENCY_WARMUP_MS_FULL;
+  const warmupMs = latencyWarmupMs(quick);
   const windowMs = quick ? QUICK_LATENCY_WINDOW_MS : LATENCY_WINDOW_MS_FULL;
   const warmupRecords = Math.floor((warmupMs / 1000) * LATENCY_RATE_PER_SEC);
   const measuredRecords = Math.floor((windowMs / 1000) * LATENCY_RATE_PER_SEC);
@@ -149,6 +150,7 @@ export async function peerLatency(system: LatencySystem, address: PeerAddress, r
       p999Ms: got.p999Ms,
       maxMs: got.maxMs,
       p99BySecondMs: got.p99BySecondMs,
+      warmupP99Ms: got.warmupP99Ms,
       count: got.count,
       expected: measuredRecords,
       sendLagMaxMs: sent.sendLagMaxMs,
@@ -167,12 +169,12 @@ export function peerLatencyResult(suite: string, system: LatencySystem, recordBy
   const p = l.producerNoise;
   const c = l.consumerNoise;
   const note =
-    `p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms · ${formatP99BySecond(l.p99BySecondMs)} · ${l.count}/${l.expected} records · ` +
+    `p50 ${ms(l.p50Ms)} · p99 ${ms(l.p99Ms)} · p999 ${ms(l.p999Ms)} · max ${ms(l.maxMs)} ms · ${formatP99BySecond(l.p99BySecondMs)} · ${formatWarmupP99(l.warmupP99Ms)} · ${l.count}/${l.expected} records · ` +
     `producer/consumer: CPU ${p.cpuPct.toFixed(0)}/${c.cpuPct.toFixed(0)}% of a core, loop stall max ${ms(p.loopDelayMaxMs)}/${ms(c.loopDelayMaxMs)} ms, ` +
     `GC max ${ms(p.gcMaxMs)}/${ms(c.gcMaxMs)} ms, send lag max ${ms(l.sendLagMaxMs)} ms` +
     (l.machine === null ? '' : ` · machine: CPU busy ${l.machine.busyPct.toFixed(0)}%, stolen ${l.machine.stealPct.toFixed(1)}%`);
   const operation = `produce→deliver latency at ${LATENCY_RATE_PER_SEC / 1000}k records/s, ${windowS} s after warm-up`;
-  return result(suite, operation, recordBytes, LATENCY_RATE_PER_SEC, note, { system, scenario: 'latency', latency: { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, p99BySecondMs: l.p99BySecondMs } });
+  return result(suite, operation, recordBytes, LATENCY_RATE_PER_SEC, note, { system, scenario: 'latency', latency: { p50Ms: l.p50Ms, p99Ms: l.p99Ms, p999Ms: l.p999Ms, p99BySecondMs: l.p99BySecondMs, warmupP99Ms: l.warmupP99Ms } });
 }
 
 /** Window length in seconds, as the row names it. */

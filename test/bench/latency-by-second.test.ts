@@ -1,7 +1,11 @@
 // The latency rows' p99 of each second of the window (bench/latency-consumer.ts): which samples fall
-// in which second, the nearest-rank p99 within it, gaps and a partial last second, and the note text.
+// in which second, the nearest-rank p99 within it, gaps and a partial last second, and the note text;
+// the warm-up's own p99, the warm-up's length, and the server figures read from a scrape.
 import test from 'ava';
-import { HEADER_BYTES, LatencySamples, SENT_AT_POS, SEQ_POS, formatP99BySecond, p99BySecond } from '../../bench/latency-consumer.js';
+import { monotonicMs } from '../../bench/harness.js';
+import { HEADER_BYTES, LatencySamples, SENT_AT_POS, SEQ_POS, formatP99BySecond, formatWarmupP99, p99BySecond } from '../../bench/latency-consumer.js';
+import { LATENCY_WARMUP_MS_DEFAULT, LATENCY_WARMUP_MS_MAX, LATENCY_WARMUP_MS_MIN, QUICK_LATENCY_WARMUP_MS, latencyWarmupMs } from '../../bench/latency-schedule.js';
+import { parseScrape } from '../../bench/server-scrape.js';
 
 test('p99BySecond splits the window by sequence offset / rate and takes each second’s p99', (t) => {
   const rate = 100;
@@ -55,4 +59,62 @@ test('LatencySamples reports one p99 per second of the window, warm-up and dupli
   const r = samples.result();
   t.is(r.p99BySecondMs.length, 3);
   t.true(r.p99BySecondMs.every((x) => Number.isFinite(x) && x > 0));
+});
+
+test('LatencySamples keeps the warm-up apart: its p99 is reported, the window quantiles never see it', (t) => {
+  const warmup = 100;
+  const samples = new LatencySamples(warmup, 100, 1000);
+  const now = monotonicMs();
+  // Sent "100 ms ago" during the warm-up, "just now" in the window: the two sets cannot mix.
+  const value = (seq: number, sentAt: number): Buffer => {
+    const v = Buffer.alloc(HEADER_BYTES);
+    v.writeUInt32LE(seq, SEQ_POS);
+    v.writeDoubleLE(sentAt, SENT_AT_POS);
+    return v;
+  };
+  for (let seq = 0; seq < warmup; seq++) samples.add(value(seq, now - 100_000));
+  samples.add(value(3, now)); // a duplicate of a warm-up record: ignored, not a second sample
+  for (let seq = warmup; seq < 2 * warmup; seq++) samples.add(value(seq, now));
+  const r = samples.result();
+  t.true(r.warmupP99Ms >= 100_000, `warm-up p99 ${r.warmupP99Ms}`);
+  t.true(r.p99Ms < 100_000 && r.maxMs < 100_000, `window max ${r.maxMs}`);
+  t.is(r.count, warmup);
+  t.true(Number.isNaN(new LatencySamples(0, 10, 10).result().warmupP99Ms), 'no warm-up: NaN (null in JSON)');
+});
+
+test('formatWarmupP99: two decimals in ms, n/a without samples', (t) => {
+  t.is(formatWarmupP99(3.914), 'warm-up p99 3.91 ms');
+  t.is(formatWarmupP99(NaN), 'warm-up p99 n/a');
+  t.is(formatWarmupP99(null), 'warm-up p99 n/a');
+});
+
+test('latencyWarmupMs: quick, the default, an override in bounds, and a clear error otherwise', (t) => {
+  t.is(latencyWarmupMs(true, '30000'), QUICK_LATENCY_WARMUP_MS);
+  t.is(latencyWarmupMs(false, undefined), LATENCY_WARMUP_MS_DEFAULT);
+  t.is(latencyWarmupMs(false, ''), LATENCY_WARMUP_MS_DEFAULT);
+  t.is(latencyWarmupMs(false, '1000'), 1000);
+  for (const bad of ['abc', '1.5', String(LATENCY_WARMUP_MS_MIN - 1), String(LATENCY_WARMUP_MS_MAX + 1)]) {
+    t.throws(() => latencyWarmupMs(false, bad), { message: /SEGLOG_BENCH_LATENCY_WARMUP_MS must be an integer/ }, bad);
+  }
+});
+
+test('parseScrape: loop stalls less the sampling interval, GC pauses summed over kinds', (t) => {
+  const text = [
+    '# HELP seglog_event_loop_delay_seconds Event-loop delay since the previous scrape (sampled every 10 ms), by quantile; quantile 1 is the longest stall',
+    'seglog_event_loop_delay_seconds{quantile="0.5"} 0.0101',
+    'seglog_event_loop_delay_seconds{quantile="0.99"} 0.0112',
+    'seglog_event_loop_delay_seconds{quantile="1"} 0.015',
+    'seglog_gc_pause_seconds_sum{kind="minor"} 0.002',
+    'seglog_gc_pause_seconds_count{kind="minor"} 3',
+    'seglog_gc_pause_seconds_sum{kind="major"} 0.004',
+    'seglog_gc_pause_seconds_count{kind="major"} 1',
+  ].join('\n');
+  const s = parseScrape(text);
+  t.truthy(s.loop);
+  t.is(s.loop!.p50Ms.toFixed(2), '0.10');
+  t.is(s.loop!.p99Ms.toFixed(2), '1.20');
+  t.is(s.loop!.maxMs.toFixed(2), '5.00');
+  t.is(s.gcTotalMs.toFixed(2), '6.00');
+  t.is(s.gcCount, 4);
+  t.is(parseScrape('nothing here').loop, null);
 });
