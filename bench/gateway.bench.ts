@@ -52,6 +52,8 @@ const POOL_RECORDS = 4096;
 export interface Server {
   url: string;
   child: ChildProcess;
+  /** Its Kafka listener, when started with `--kafka`. */
+  kafka: { host: string; port: number } | null;
 }
 
 /** `seglog serve` in a child process on a free loopback port (in memory, topics created on first use, unless `serveArgs` say otherwise). */
@@ -61,14 +63,17 @@ export async function startServer(serveArgs: string[] = ['--memory', '--auto-cre
   child.stderr!.on('data', (d: Buffer) => {
     if (stderr.length < 10_000) stderr += d.toString();
   });
+  let kafka: Server['kafka'] = null;
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`gateway did not start within 10 s: ${stderr}`)), 10_000);
     child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
-      const m = /listening on (ws:\/\/\S+)/.exec(out);
+      const m = /listening on (ws:\/\/\S+)[^\n]*\n/.exec(out);
       if (m !== null) {
         clearTimeout(timer);
+        const k = /Kafka protocol on (\d+\.\d+\.\d+\.\d+):(\d+)/.exec(m[0]);
+        if (k !== null) kafka = { host: k[1]!, port: Number(k[2]) };
         resolve(m[1]!);
       }
     });
@@ -77,7 +82,7 @@ export async function startServer(serveArgs: string[] = ['--memory', '--auto-cre
       reject(new Error(`gateway exited (${code}) before listening: ${stderr}`));
     });
   });
-  return { url, child };
+  return { url, child, kafka };
 }
 
 export async function stopServer(s: Server): Promise<void> {

@@ -9,6 +9,8 @@
 //   - produce→deliver latency: one send per tick of the schedule → a consumer group member.
 // The broker's log is flushed by the OS (Kafka's default: no fsync per message), like seglog's
 // acks `written`. Ports are free loopback ports; data in a temp dir; stopped by PID.
+// The same kafkajs cases run first against seglog's own Kafka port (`seglog serve --memory --kafka`,
+// system "seglog (Kafka port)"): a Kafka application's view of both servers, with one client.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -17,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Kafka, Partitioners, logLevel, type Admin, type Producer } from 'kafkajs';
-import { RECORD_SIZES, bytesBound, caseOrError, networkRounds, payloads, progress, result, type BenchOptions, type BenchResult } from '../harness.js';
+import { startServer as startSeglog, stopServer as stopSeglog } from '../gateway.bench.js';
+import { RECORD_SIZES, bytesBound, caseOrError, errorResult, networkRounds, payloads, progress, result, type BenchOptions, type BenchResult } from '../harness.js';
 import { noteVersion } from '../run-info.js';
 import { latencyWindowS, peerLatency, peerLatencyResult } from './latency.js';
 import { PeerUnavailableError, commandVersion, ensureCommand, freePort, startServer, type PeerServer } from './servers.js';
@@ -26,6 +29,9 @@ const run = promisify(execFile);
 
 const SUITE = 'kafka';
 const SYSTEM = 'Apache Kafka';
+/** seglog's Kafka listener, driven by the same kafkajs cases as Apache Kafka. */
+const SEGLOG_KAFKA = 'seglog (Kafka port)';
+type KafkaSystem = typeof SYSTEM | typeof SEGLOG_KAFKA;
 const KAFKA_VERSION = '4.1.1';
 /** mvn fetching the broker's jars (first run only), and formatting the broker's storage. */
 const FETCH_TIMEOUT_MS = 10 * 60_000;
@@ -145,6 +151,25 @@ async function produceRound(producer: Producer, topic: string, values: Buffer[],
   return sent / ((performance.now() - start) / 1000);
 }
 
+/**
+ * Stores exactly `records` messages (sends of up to 1000, two in flight); returns how many. The
+ * replay rounds read until they have every stored record, so they must know the count: a round that
+ * waited for more than the topic holds would wait for batches that never come.
+ */
+async function fill(producer: Producer, topic: string, values: Buffer[], records: number): Promise<number> {
+  let sent = 0;
+  const inFlight: Promise<unknown>[] = [];
+  while (sent < records) {
+    const n = Math.min(MESSAGES_PER_SEND, records - sent);
+    const messages = Array.from({ length: n }, (_, i) => ({ value: values[(sent + i) % values.length]! }));
+    inFlight.push(producer.send({ topic, acks: -1, messages }));
+    sent += n;
+    if (inFlight.length >= SENDS_IN_FLIGHT) await inFlight.shift();
+  }
+  await Promise.all(inFlight);
+  return sent;
+}
+
 /** A fresh consumer group from the beginning until `total` records or `ms` after the first batch. */
 async function replayRound(kafka: Kafka, topic: string, total: number, ms: number): Promise<number> {
   const consumer = kafka.consumer({ groupId: `replay-${seq++}` });
@@ -177,65 +202,105 @@ async function replayRound(kafka: Kafka, topic: string, total: number, ms: numbe
   }
 }
 
-export async function runKafkaPeer(options: BenchOptions): Promise<BenchResult[]> {
+/**
+ * The kafkajs cases (produce, replay, latency) against one Kafka-protocol server: Apache Kafka's
+ * broker, or seglog's Kafka port. Each case's failure is its row's error.
+ */
+async function kafkajsCases(system: KafkaSystem, host: string, port: number, options: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
+  // Failures surface as rejected promises (in the rows); kafkajs' own log would only repeat them.
+  const kafka = new Kafka({ clientId: 'bench', brokers: [`${host}:${port}`], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
+  await admin.connect();
+  await producer.connect();
+  try {
+    for (const recordBytes of RECORD_SIZES) {
+      const values = payloads(POOL_RECORDS, recordBytes).map((v) => Buffer.from(v));
+      const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
+      out.push(
+        await caseOrError(SUITE, { system, scenario: 'produce' }, 'producer.send of 1000', recordBytes, async () => {
+          // One topic for all rounds (a topic made and deleted per round left the producer's
+          // metadata behind: "does not host this topic-partition"); one send first, untimed, so
+          // the producer knows the partition's leader.
+          const topic = freshTopic('produce', recordBytes);
+          await createTopic(admin, topic);
+          await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
+          const rate = await networkRounds(options, (ms) => produceRound(producer, topic, values, ms, maxRecords));
+          return result(SUITE, `producer.send of ${MESSAGES_PER_SEND} messages, acks all, ${SENDS_IN_FLIGHT} in flight`, recordBytes, rate, undefined, { system, scenario: 'produce' });
+        }),
+      );
+      out.push(
+        await caseOrError(SUITE, { system, scenario: 'replay' }, 'consumer group replay', recordBytes, async () => {
+          const topic = freshTopic('replay', recordBytes);
+          await createTopic(admin, topic);
+          const wanted = Math.max(MESSAGES_PER_SEND, Math.min(REPLAY_RECORDS_MAX, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes)));
+          await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
+          const total = 1 + (await fill(producer, topic, values, wanted - 1));
+          const rate = await networkRounds(options, (ms) => replayRound(kafka, topic, total, ms));
+          return result(SUITE, 'consumer from the beginning, eachBatch (group join not timed)', recordBytes, rate, undefined, { system, scenario: 'replay' });
+        }),
+      );
+    }
+  } finally {
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+  for (const recordBytes of RECORD_SIZES) {
+    out.push(
+      await caseOrError(SUITE, { system, scenario: 'latency' }, 'produce→deliver latency', recordBytes, async () => {
+        const l = await peerLatency(system, { host, port, name: freshTopic('latency', recordBytes) }, recordBytes, options.quick);
+        return peerLatencyResult(SUITE, system, recordBytes, l, latencyWindowS(options.quick));
+      }),
+    );
+  }
+  return out;
+}
+
+/**
+ * The same kafkajs cases against seglog's own Kafka port (`seglog serve --memory --kafka`): what a
+ * Kafka application gets from seglog, beside what it gets from Apache Kafka. Needs no Java.
+ */
+async function runSeglogKafkaPort(options: BenchOptions): Promise<BenchResult[]> {
+  progress('starting seglog serve --kafka');
+  const server = await startSeglog(['--memory', '--kafka', '127.0.0.1:0']);
+  try {
+    if (server.kafka === null) throw new Error('seglog serve --kafka did not name its Kafka port');
+    return await kafkajsCases(SEGLOG_KAFKA, server.kafka.host, server.kafka.port, options);
+  } finally {
+    await stopSeglog(server);
+  }
+}
+
+/** Apache Kafka's broker (fetched and started here), then the kafkajs cases against it. */
+async function runApacheKafka(options: BenchOptions): Promise<BenchResult[]> {
   let server: PeerServer | null = null;
   try {
     const java = await ensureCommand('java', 'openjdk-17-jre-headless', options);
     const libs = await kafkaJars(options);
     noteVersion('kafka broker', `${KAFKA_VERSION} (KRaft, Java ${await commandVersion(java, ['-version'])})`);
-    noteVersion('kafkajs', (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version);
     progress('starting the broker');
     server = await startBroker(java, libs);
-    const s = server;
-    // Failures surface as rejected promises (in the rows); kafkajs' own log would only repeat them.
-    const kafka = new Kafka({ clientId: 'bench', brokers: [`${s.host}:${s.port}`], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
-    await admin.connect();
-    await producer.connect();
-    try {
-      for (const recordBytes of RECORD_SIZES) {
-        const values = payloads(POOL_RECORDS, recordBytes).map((v) => Buffer.from(v));
-        const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
-        out.push(
-          await caseOrError(SUITE, { system: SYSTEM, scenario: 'produce' }, 'producer.send of 1000', recordBytes, async () => {
-            // One topic for all rounds (a topic made and deleted per round left the producer's
-            // metadata behind: "does not host this topic-partition"); one send first, untimed, so
-            // the producer knows the partition's leader.
-            const topic = freshTopic('produce', recordBytes);
-            await createTopic(admin, topic);
-            await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
-            const rate = await networkRounds(options, (ms) => produceRound(producer, topic, values, ms, maxRecords));
-            return result(SUITE, `producer.send of ${MESSAGES_PER_SEND} messages, acks all, ${SENDS_IN_FLIGHT} in flight`, recordBytes, rate, undefined, { system: SYSTEM, scenario: 'produce' });
-          }),
-        );
-        out.push(
-          await caseOrError(SUITE, { system: SYSTEM, scenario: 'replay' }, 'consumer group replay', recordBytes, async () => {
-            const topic = freshTopic('replay', recordBytes);
-            await createTopic(admin, topic);
-            const total = Math.min(REPLAY_RECORDS_MAX, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes));
-            await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
-            await produceRound(producer, topic, values, Number.POSITIVE_INFINITY, Math.max(MESSAGES_PER_SEND, total));
-            const rate = await networkRounds(options, (ms) => replayRound(kafka, topic, total, ms));
-            return result(SUITE, 'consumer from the beginning, eachBatch (group join not timed)', recordBytes, rate, undefined, { system: SYSTEM, scenario: 'replay' });
-          }),
-        );
-      }
-    } finally {
-      await producer.disconnect().catch(() => undefined);
-      await admin.disconnect().catch(() => undefined);
-    }
-    for (const recordBytes of RECORD_SIZES) {
-      out.push(
-        await caseOrError(SUITE, { system: SYSTEM, scenario: 'latency' }, 'produce→deliver latency', recordBytes, async () => {
-          const l = await peerLatency(SYSTEM, { host: s.host, port: s.port, name: freshTopic('latency', recordBytes) }, recordBytes, options.quick);
-          return peerLatencyResult(SUITE, SYSTEM, recordBytes, l, latencyWindowS(options.quick));
-        }),
-      );
-    }
+    return await kafkajsCases(SYSTEM, server.host, server.port, options);
   } finally {
     await server?.stop();
+  }
+}
+
+export async function runKafkaPeer(options: BenchOptions): Promise<BenchResult[]> {
+  noteVersion('kafkajs', (createRequire(import.meta.url)('kafkajs/package.json') as { version: string }).version);
+  const out: BenchResult[] = [];
+  // Each part's failure (a broker that is not installed, a server that does not start) is its own
+  // row: one does not take the other's rows with it.
+  for (const [name, part] of [
+    [SEGLOG_KAFKA, runSeglogKafkaPort],
+    [SYSTEM, runApacheKafka],
+  ] as const) {
+    try {
+      out.push(...(await part(options)));
+    } catch (e) {
+      out.push(errorResult(SUITE, `${name}: start`, 0, e, name));
+    }
   }
   return out;
 }

@@ -10,7 +10,7 @@ import { Kafka, Partitioners, logLevel } from 'kafkajs';
 import { connect, StorageType, type NatsConnection } from 'nats';
 import { inboxPublisher } from './nats-inbox.js';
 
-export type LatencySystem = 'core NATS' | 'NATS JetStream' | 'Redis Streams' | 'Apache Kafka';
+export type LatencySystem = 'core NATS' | 'NATS JetStream' | 'Redis Streams' | 'Apache Kafka' | 'seglog (Kafka port)';
 
 export interface PeerAddress {
   host: string;
@@ -188,4 +188,6 @@ export const LATENCY_TRANSPORTS: Record<LatencySystem, LatencyTransport> = {
   'NATS JetStream': jetStream,
   'Redis Streams': redisStreams,
   'Apache Kafka': kafka,
+  // seglog's Kafka listener, with the same kafkajs client (bench/peers/kafka.ts).
+  'seglog (Kafka port)': kafka,
 };

@@ -53,6 +53,14 @@ test('bench --quick --peers writes the results of every suite', async (t) => {
         else t.fail(`${suite} · ${r.operation} · ${r.recordBytes} B: ${r.error}`);
       }
     }
+    // The kafka suite drives seglog's own Kafka port with the same kafkajs cases (no Java needed,
+    // so never "not installed"): every scenario has its row.
+    for (const scenario of ['produce', 'replay', 'latency']) {
+      t.true(
+        run.results.some((r) => r.suiteName === 'kafka' && r.system === 'seglog (Kafka port)' && r.scenario === scenario),
+        `seglog (Kafka port) ${scenario} row`,
+      );
+    }
     // seglog's latency rows carry the server's figures, scraped by the parent around the window, and
     // the warm-up's own p99 (a row that fell behind has its error instead, handled above).
     const latencyRows = run.results.filter((r) => r.suiteName === 'gateway' && r.scenario === 'latency' && r.error === undefined);
