@@ -11,7 +11,7 @@
 // acks `written`. Ports are free loopback ports; data in a temp dir; stopped by PID.
 // The same kafkajs cases run first against seglog's own Kafka port (`seglog serve --memory --kafka`,
 // system "seglog (Kafka port)"): a Kafka application's view of both servers, with one client.
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
@@ -49,6 +49,19 @@ const REPLAY_RECORDS_MAX = 1_000_000;
 /** A replay round's wait for the group join and the first batch, beyond the round's time. */
 const REPLAY_JOIN_TIMEOUT_MS = 30_000;
 const POOL_RECORDS = 4096;
+/**
+ * kcat (librdkafka, Debian's) splits its input into messages at a delimiter; random payloads hold
+ * any single byte, so a 16-byte string is used (a 100 B random payload contains it with odds of
+ * about 100 / 2^128).
+ */
+const KCAT_DELIMITER = '~seglog:bench:~~';
+/** A kcat round: sized from the previous round's rate to last about the round's time, within these. */
+const KCAT_ROUND_RECORDS_MIN = 1000;
+const KCAT_ROUND_BYTES_MAX = 128 * 1024 * 1024;
+/** The first round's guess at kcat's rate. */
+const KCAT_FIRST_GUESS_PER_SEC = 100_000;
+/** A kcat process still running after this is killed (its case fails). */
+const KCAT_TIMEOUT_MS = 120_000;
 
 /** Where the broker's jars are kept between runs: $SEGLOG_BENCH_CACHE, else ~/.cache/seglog-bench. */
 function cacheDir(): string {
@@ -202,12 +215,122 @@ async function replayRound(kafka: Kafka, topic: string, total: number, ms: numbe
   }
 }
 
+interface KcatRun {
+  /** Lines kcat wrote to stdout (with -f '%o\\n': one per message consumed). */
+  lines: number;
+  ms: number;
+}
+
+/** Runs kcat to completion (input on stdin when given); rejects on a non-zero exit or the timeout. */
+function kcat(bin: string, args: string[], input?: Buffer): Promise<KcatRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(bin, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    let lines = 0;
+    let stderr = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      for (let i = 0; i < d.length; i++) if (d[i] === 10) lines++;
+    });
+    child.stderr!.on('data', (d: Buffer) => {
+      if (stderr.length < 2000) stderr += d.toString();
+    });
+    const timer = setTimeout(() => child.kill('SIGKILL'), KCAT_TIMEOUT_MS);
+    child.once('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = performance.now() - started;
+      if (code === 0) resolve({ lines, ms });
+      else reject(new Error(`kcat ${args.slice(0, 6).join(' ')} … exited ${code ?? signal}: ${stderr.trim().split('\n')[0] ?? ''}`));
+    });
+    if (input !== undefined) {
+      child.stdin!.on('error', () => undefined); // a kcat that died early: its exit code tells
+      child.stdin!.end(input);
+    }
+  });
+}
+
+/** `count` payloads from `values`, each followed by the delimiter: kcat -P's input. */
+function kcatInput(values: Buffer[], count: number): Buffer {
+  const delimiter = Buffer.from(KCAT_DELIMITER);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < count; i++) parts.push(values[i % values.length]!, delimiter);
+  return Buffer.concat(parts);
+}
+
+/** Rounds of one kcat run each, each sized from the last rate to last about the round's time. */
+function kcatRounds(options: BenchOptions, recordBytes: number, maxRecords: number, runOnce: (records: number) => Promise<number>): ReturnType<typeof networkRounds> {
+  let guess = KCAT_FIRST_GUESS_PER_SEC;
+  const cap = Math.max(KCAT_ROUND_RECORDS_MIN, Math.min(maxRecords, Math.floor(bytesBound(options, KCAT_ROUND_BYTES_MAX) / recordBytes)));
+  return networkRounds(options, async (ms) => {
+    const records = Math.max(KCAT_ROUND_RECORDS_MIN, Math.min(cap, Math.ceil((guess * ms) / 1000)));
+    const rate = await runOnce(records);
+    guess = rate;
+    return rate;
+  });
+}
+
+/**
+ * kcat produce and consume against one Kafka-protocol server, each run timed from the process's
+ * start to its exit (its start-up, tens of ms, is in the figure). Produce: `kcat -P`, acks all,
+ * the payloads on stdin split at KCAT_DELIMITER, into a fresh topic (`newTopic`). Consume:
+ * `kcat -C` from the beginning of `replayTopic` (holding `stored` records), `-c N` messages, printing
+ * one offset per message (`-f '%o\n'`: the pipe does not carry the payloads), the count checked.
+ */
+async function kcatCases(
+  system: KafkaSystem,
+  bin: string,
+  broker: string,
+  recordBytes: number,
+  values: Buffer[],
+  newTopic: () => Promise<string>,
+  replayTopic: string,
+  stored: number,
+  options: BenchOptions,
+): Promise<BenchResult[]> {
+  const out: BenchResult[] = [];
+  const produceName = 'kcat -P (librdkafka), acks all, process start included';
+  out.push(
+    await caseOrError(SUITE, { system, scenario: 'produce' }, produceName, recordBytes, async () => {
+      const maxRecords = Math.floor(bytesBound(options, ROUND_PAYLOAD_BYTES_MAX) / recordBytes);
+      const topic = await newTopic();
+      const rate = await kcatRounds(options, recordBytes, maxRecords, async (records) => {
+        const run = await kcat(bin, ['-P', '-b', broker, '-t', topic, '-p', '0', '-D', KCAT_DELIMITER, '-X', 'acks=all', '-q'], kcatInput(values, records));
+        return records / (run.ms / 1000);
+      });
+      return result(SUITE, produceName, recordBytes, rate, undefined, { system, scenario: 'produce' });
+    }),
+  );
+  const consumeName = 'kcat -C from the beginning (librdkafka), process start included';
+  out.push(
+    await caseOrError(SUITE, { system, scenario: 'replay' }, consumeName, recordBytes, async () => {
+      const rate = await kcatRounds(options, recordBytes, stored, async (records) => {
+        const run = await kcat(bin, ['-C', '-b', broker, '-t', replayTopic, '-p', '0', '-o', 'beginning', '-c', String(records), '-e', '-q', '-f', '%o\n']);
+        if (run.lines !== records) throw new Error(`kcat consumed ${run.lines} of ${records} messages`);
+        return records / (run.ms / 1000);
+      });
+      return result(SUITE, consumeName, recordBytes, rate, undefined, { system, scenario: 'replay' });
+    }),
+  );
+  return out;
+}
+
 /**
  * The kafkajs cases (produce, replay, latency) against one Kafka-protocol server: Apache Kafka's
  * broker, or seglog's Kafka port. Each case's failure is its row's error.
  */
 async function kafkajsCases(system: KafkaSystem, host: string, port: number, options: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
+  // kcat is optional here: without it (and --no-install) its rows say so, the kafkajs rows run.
+  let kcatBin: string | null = null;
+  let kcatMissing: unknown = null;
+  try {
+    kcatBin = await ensureCommand('kcat', 'kcat', options);
+  } catch (e) {
+    kcatMissing = e;
+  }
   // Failures surface as rejected promises (in the rows); kafkajs' own log would only repeat them.
   const kafka = new Kafka({ clientId: 'bench', brokers: [`${host}:${port}`], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -230,17 +353,31 @@ async function kafkajsCases(system: KafkaSystem, host: string, port: number, opt
           return result(SUITE, `producer.send of ${MESSAGES_PER_SEND} messages, acks all, ${SENDS_IN_FLIGHT} in flight`, recordBytes, rate, undefined, { system, scenario: 'produce' });
         }),
       );
+      let replayTopic = '';
+      let stored = 0;
       out.push(
         await caseOrError(SUITE, { system, scenario: 'replay' }, 'consumer group replay', recordBytes, async () => {
           const topic = freshTopic('replay', recordBytes);
+          replayTopic = topic;
           await createTopic(admin, topic);
           const wanted = Math.max(MESSAGES_PER_SEND, Math.min(REPLAY_RECORDS_MAX, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes)));
           await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
           const total = 1 + (await fill(producer, topic, values, wanted - 1));
+          stored = total;
           const rate = await networkRounds(options, (ms) => replayRound(kafka, topic, total, ms));
           return result(SUITE, 'consumer from the beginning, eachBatch (group join not timed)', recordBytes, rate, undefined, { system, scenario: 'replay' });
         }),
       );
+      if (kcatBin === null) out.push(errorResult(SUITE, 'kcat produce and consume', recordBytes, kcatMissing, system));
+      else if (stored === 0) out.push(errorResult(SUITE, 'kcat produce and consume', recordBytes, new Error('no topic to consume: the replay case failed'), system));
+      else {
+        const newTopic = async (): Promise<string> => {
+          const topic = freshTopic('kcat', recordBytes);
+          await createTopic(admin, topic);
+          return topic;
+        };
+        out.push(...(await kcatCases(system, kcatBin, `${host}:${port}`, recordBytes, values, newTopic, replayTopic, stored, options)));
+      }
     }
   } finally {
     await producer.disconnect().catch(() => undefined);
