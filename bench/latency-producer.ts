@@ -1,10 +1,11 @@
 // Child process of the gateway latency case: the producer. gateway.bench.ts starts one per run, so
-// it begins with a clean heap whatever the bench ran before. Measured the way NATS,
-// JetStream and Redis were measured for comparison (bench/README.md "Latency"): a steady 20k records/s for 5 s, p50/p99 of produce → deliver. The producer
-// runs here, the consumer in a child process (latency-consumer.ts), the server in its own: no
-// process's GC or event loop stamps another's times. Each value carries its send time on the machine's monotonic clock (monotonicMs, read right
-// before send()) and a sequence number; the consumer subtracts on receipt. The first second is a
-// warm-up (JIT, connections, first batches) and is not counted.
+// it begins with a clean heap whatever the bench ran before. Measured the way the peers are
+// (bench/README.md "Latency"): a steady 20k records/s, p50/p99 of produce → deliver over a 5 s
+// window. The producer runs here, the consumer in a child process (latency-consumer.ts), the server
+// in its own: no process's GC or event loop stamps another's times. Each value carries its send
+// time on the machine's monotonic clock (monotonicMs, read right before send()) and a sequence
+// number; the consumer subtracts on receipt. The warm-up before the window (10 s: the processes'
+// JIT, connections, first batches; latency-schedule.ts) is reported apart, never in the window.
 //
 // Send granularity (bench/latency-schedule.ts): a timer ticks about every millisecond; each tick sends
 // the records due by the absolute schedule (start + n / rate, so timer lateness never lowers the rate), each with its own
@@ -13,9 +14,10 @@
 // Values and record objects are allocated up front and reused (a second's worth).
 //
 // Next to the quantiles, what tells a server stall from client or machine noise, all over the
-// window: the server's event-loop stalls and GC pauses (its /metrics, scraped by the parent process
-// 1 s before the window, when this child tells it, and right after), each client's loop stalls, GC pauses and CPU, how late the sender
-// ran behind its schedule, and the machine's CPU busy and stolen by the hypervisor (/proc/stat).
+// window: the server's event-loop stalls and GC pauses (its /metrics, scraped by the parent
+// process 1 s before the window, when this child tells it, and right after), each client's loop
+// stalls, GC pauses and CPU, how late the sender ran behind its schedule, and the machine's CPU
+// busy and stolen by the hypervisor (/proc/stat).
 
 import { fork, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
