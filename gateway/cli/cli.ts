@@ -255,26 +255,8 @@ async function serve(args: string[]): Promise<void> {
     if (code === 'EACCES') fail(`not allowed to listen on ${host}:${port} (ports below 1024 need privileges): pick another --port`);
     throw e;
   }
-  process.stdout.write(
-    `seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; ${server.httpUrl}/metrics; auth ${server.authMode === 'token' ? `on (${authFile})` : 'off'}${tls !== undefined ? `; TLS${tls.requireClientCert ? ', client certificates required' : ''}` : ''}${server.kafka !== null ? `; Kafka protocol on ${server.kafka.host.includes(':') ? `[${server.kafka.host}]` : server.kafka.host}:${server.kafka.port}` : ''})\n`,
-  );
-  // The start banner: what runs, where its data is, where to look, and who may connect.
-  const http = server.httpUrl;
-  process.stdout.write(
-    [
-      `  version    seglog ${version()} (node ${process.versions.node})`,
-      `  data       ${memory ? 'in memory (gone when the process ends)' : dir}`,
-      `  websocket  ${server.url}`,
-      `  console    ${http}/`,
-      `  http api   ${http}/api (${http}/api/openapi.json)`,
-      `  health     ${http}/healthz`,
-      `  metrics    ${http}/metrics`,
-      `  topics     ${engine.listTopics().length}`,
-      `  auth       ${server.authMode === 'token' ? `tokens from ${authFile}` : 'off (anyone who reaches the port may read, write and delete)'}`,
-      '',
-    ].join('\n'),
-  );
-  if (exposure !== null) process.stderr.write(`seglog: WARNING (--insecure): ${exposure.replace(/: give .*$/, '')}\n`);
+  // Signal handlers before the banner: whoever waits for it (a supervisor, a test) may signal at
+  // once, and a SIGTERM that came before its handler would kill the process without a clean close.
   if (authFile !== undefined) {
     process.on('SIGHUP', () => {
       try {
@@ -305,6 +287,26 @@ async function serve(args: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(
+    `seglog listening on ${server.url} (${memory ? 'in memory' : `data in ${(values['dir'] as string | undefined) ?? './data'}`}; ${server.httpUrl}/metrics; auth ${server.authMode === 'token' ? `on (${authFile})` : 'off'}${tls !== undefined ? `; TLS${tls.requireClientCert ? ', client certificates required' : ''}` : ''}${server.kafka !== null ? `; Kafka protocol on ${server.kafka.host.includes(':') ? `[${server.kafka.host}]` : server.kafka.host}:${server.kafka.port}` : ''})\n`,
+  );
+  // The start banner: what runs, where its data is, where to look, and who may connect.
+  const http = server.httpUrl;
+  process.stdout.write(
+    [
+      `  version    seglog ${version()} (node ${process.versions.node})`,
+      `  data       ${memory ? 'in memory (gone when the process ends)' : dir}`,
+      `  websocket  ${server.url}`,
+      `  console    ${http}/`,
+      `  http api   ${http}/api (${http}/api/openapi.json)`,
+      `  health     ${http}/healthz`,
+      `  metrics    ${http}/metrics`,
+      `  topics     ${engine.listTopics().length}`,
+      `  auth       ${server.authMode === 'token' ? `tokens from ${authFile}` : 'off (anyone who reaches the port may read, write and delete)'}`,
+      '',
+    ].join('\n'),
+  );
+  if (exposure !== null) process.stderr.write(`seglog: WARNING (--insecure): ${exposure.replace(/: give .*$/, '')}\n`);
 }
 
 /** A repeatable, comma-separated option: `--allow-origin a,b --allow-origin c` → [a, b, c]. */

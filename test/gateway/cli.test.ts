@@ -190,3 +190,33 @@ test('consume --format json is lossless (UTF-8 text as strings, other bytes as {
     await s.exited;
   }
 });
+
+// The signal handlers are installed before the banner is printed: a supervisor (or a test) that
+// signals the moment it reads "listening" gets a clean shutdown, not a process killed by the
+// signal's default action (CI caught that once: exit by SIGTERM, code null, right after the banner).
+test('SIGTERM sent the moment the listening line is read: a clean shutdown (exit 0), every time', async (t) => {
+  const STARTS = 5;
+  for (let i = 0; i < STARTS; i++) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'seglog-cli-sigterm-'));
+    try {
+      const child = spawn(process.execPath, [CLI, 'serve', '--dir', path.join(dir, 'data'), '--host', '127.0.0.1', '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      let signalled = false;
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (!signalled && out.includes('seglog listening on ')) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      });
+      child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+      const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('exit', (c, s) => resolve({ code: c, signal: s })));
+      t.true(signalled, `start ${i}: it never said it was listening: ${out}`);
+      t.is(signal, null, `start ${i}: killed by ${signal}: ${out}`);
+      t.is(code, 0, `start ${i}: ${out}`);
+      t.regex(out, /SIGTERM: finishing in-flight requests, flushing, closing/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
