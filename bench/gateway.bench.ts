@@ -72,8 +72,9 @@ export async function startServer(serveArgs: string[] = ['--memory', '--auto-cre
       const m = /listening on (ws:\/\/\S+)[^\n]*\n/.exec(out);
       if (m !== null) {
         clearTimeout(timer);
-        const k = /Kafka protocol on (\d+\.\d+\.\d+\.\d+):(\d+)/.exec(m[0]);
-        if (k !== null) kafka = { host: k[1]!, port: Number(k[2]) };
+        // The CLI prints an IPv6 host in brackets: [::1]:9092.
+        const k = /Kafka protocol on (?:\[([^\]]+)\]|([^\s:;)]+)):(\d+)/.exec(m[0]);
+        if (k !== null) kafka = { host: k[1] ?? k[2]!, port: Number(k[3]) };
         resolve(m[1]!);
       }
     });

@@ -147,30 +147,14 @@ async function createTopic(admin: Admin, topic: string): Promise<void> {
   await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
 }
 
-/** Sends of 1000 messages, two in flight, until `ms` passed or `maxRecords` were sent; acked records per second. */
-async function produceRound(producer: Producer, topic: string, values: Buffer[], ms: number, maxRecords: number): Promise<number> {
-  const start = performance.now();
-  let sent = 0;
-  const inFlight: Promise<unknown>[] = [];
-  while (performance.now() - start < ms && sent + MESSAGES_PER_SEND <= maxRecords) {
-    const messages = Array.from({ length: MESSAGES_PER_SEND }, (_, i) => ({ value: values[(sent + i) % values.length]! }));
-    inFlight.push(producer.send({ topic, acks: -1, messages }));
-    sent += MESSAGES_PER_SEND;
-    if (inFlight.length >= SENDS_IN_FLIGHT) await inFlight.shift();
-  }
-  await Promise.all(inFlight);
-  return sent / ((performance.now() - start) / 1000);
-}
-
 /**
- * Stores exactly `records` messages (sends of up to 1000, two in flight); returns how many. The
- * replay rounds read until they have every stored record, so they must know the count: a round that
- * waited for more than the topic holds would wait for batches that never come.
+ * Sends `records` messages (sends of up to 1000, two in flight), stopping early once `deadline`
+ * (performance.now()) has passed; returns how many were sent and acknowledged.
  */
-async function fill(producer: Producer, topic: string, values: Buffer[], records: number): Promise<number> {
+async function sendMessages(producer: Producer, topic: string, values: Buffer[], records: number, deadline = Number.POSITIVE_INFINITY): Promise<number> {
   let sent = 0;
   const inFlight: Promise<unknown>[] = [];
-  while (sent < records) {
+  while (sent < records && performance.now() < deadline) {
     const n = Math.min(MESSAGES_PER_SEND, records - sent);
     const messages = Array.from({ length: n }, (_, i) => ({ value: values[(sent + i) % values.length]! }));
     inFlight.push(producer.send({ topic, acks: -1, messages }));
@@ -179,6 +163,13 @@ async function fill(producer: Producer, topic: string, values: Buffer[], records
   }
   await Promise.all(inFlight);
   return sent;
+}
+
+/** Sends of 1000 messages until `ms` passed or `maxRecords` (whole sends) were sent; acked records per second. */
+async function produceRound(producer: Producer, topic: string, values: Buffer[], ms: number, maxRecords: number): Promise<number> {
+  const start = performance.now();
+  const sent = await sendMessages(producer, topic, values, Math.floor(maxRecords / MESSAGES_PER_SEND) * MESSAGES_PER_SEND, start + ms);
+  return sent / ((performance.now() - start) / 1000);
 }
 
 /** A fresh consumer group from the beginning until `total` records or `ms` after the first batch. */
@@ -317,10 +308,11 @@ async function kcatCases(
 }
 
 /**
- * The kafkajs cases (produce, replay, latency) against one Kafka-protocol server: Apache Kafka's
- * broker, or seglog's Kafka port. Each case's failure is its row's error.
+ * The client cases against one Kafka-protocol server (Apache Kafka's broker, or seglog's Kafka
+ * port): kafkajs produce, replay and latency, and kcat produce and consume. Each case's failure is
+ * its row's error.
  */
-async function kafkajsCases(system: KafkaSystem, host: string, port: number, options: BenchOptions): Promise<BenchResult[]> {
+async function clientCases(system: KafkaSystem, host: string, port: number, options: BenchOptions): Promise<BenchResult[]> {
   const out: BenchResult[] = [];
   // kcat is optional here: without it (and --no-install) its rows say so, the kafkajs rows run.
   let kcatBin: string | null = null;
@@ -361,7 +353,9 @@ async function kafkajsCases(system: KafkaSystem, host: string, port: number, opt
           await createTopic(admin, topic);
           const wanted = Math.max(MESSAGES_PER_SEND, Math.min(REPLAY_RECORDS_MAX, Math.floor(bytesBound(options, REPLAY_PAYLOAD_BYTES) / recordBytes)));
           await producer.send({ topic, acks: -1, messages: [{ value: values[0]! }] });
-          const total = 1 + (await fill(producer, topic, values, wanted - 1));
+          // Exactly the count the rounds then read: a round waiting for more than the topic holds would
+          // wait for batches that never come.
+          const total = 1 + (await sendMessages(producer, topic, values, wanted - 1));
           stored = total;
           const rate = await networkRounds(options, (ms) => replayRound(kafka, topic, total, ms));
           return result(SUITE, 'consumer from the beginning, eachBatch (group join not timed)', recordBytes, rate, undefined, { system, scenario: 'replay' });
@@ -394,7 +388,7 @@ async function kafkajsCases(system: KafkaSystem, host: string, port: number, opt
 }
 
 /**
- * The same kafkajs cases against seglog's own Kafka port (`seglog serve --memory --kafka`): what a
+ * The same client cases against seglog's own Kafka port (`seglog serve --memory --kafka`): what a
  * Kafka application gets from seglog, beside what it gets from Apache Kafka. Needs no Java.
  */
 async function runSeglogKafkaPort(options: BenchOptions): Promise<BenchResult[]> {
@@ -402,13 +396,13 @@ async function runSeglogKafkaPort(options: BenchOptions): Promise<BenchResult[]>
   const server = await startSeglog(['--memory', '--kafka', '127.0.0.1:0']);
   try {
     if (server.kafka === null) throw new Error('seglog serve --kafka did not name its Kafka port');
-    return await kafkajsCases(SEGLOG_KAFKA, server.kafka.host, server.kafka.port, options);
+    return await clientCases(SEGLOG_KAFKA, server.kafka.host, server.kafka.port, options);
   } finally {
     await stopSeglog(server);
   }
 }
 
-/** Apache Kafka's broker (fetched and started here), then the kafkajs cases against it. */
+/** Apache Kafka's broker (fetched and started here), then the client cases against it. */
 async function runApacheKafka(options: BenchOptions): Promise<BenchResult[]> {
   let server: PeerServer | null = null;
   try {
@@ -417,7 +411,7 @@ async function runApacheKafka(options: BenchOptions): Promise<BenchResult[]> {
     noteVersion('kafka broker', `${KAFKA_VERSION} (KRaft, Java ${await commandVersion(java, ['-version'])})`);
     progress('starting the broker');
     server = await startBroker(java, libs);
-    return await kafkajsCases(SYSTEM, server.host, server.port, options);
+    return await clientCases(SYSTEM, server.host, server.port, options);
   } finally {
     await server?.stop();
   }
